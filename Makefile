@@ -1,0 +1,66 @@
+# The commands people type. `make run` and `make test` set everything up on a machine that
+# has only python3 and make: a private uv in .tools/, the locked dependencies in .venv/.
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+VENV := .venv
+UV := .tools/bin/uv
+STAMP := $(VENV)/.synced-$(shell cat uv.lock pyproject.toml 2>/dev/null | cksum | cut -d' ' -f1)
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export UV_PYTHON_DOWNLOADS := never
+MANAGE := $(VENV)/bin/python manage.py
+PORT ?= 8000
+
+.PHONY: run test lint format check bench install browser clean
+
+run: install
+	@$(MANAGE) migrate --noinput -v0
+	@$(MANAGE) collectstatic --noinput -v0
+	@$(MANAGE) seed_demo
+	@echo ""
+	@echo "  Driverline is starting at http://localhost:$(PORT)/  (admin: http://localhost:$(PORT)/admin/)"
+	@echo "  Mail is written to var/mail/. Press Ctrl-C to stop web, worker and beat."
+	@echo ""
+	@$(VENV)/bin/honcho start --no-prefix -f Procfile -p $(PORT) 2>&1 || true
+
+test: install browser
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Deployment checks run against production-like settings, never against a local .env.
+check: lint
+	@DEBUG=false SITE_URL=https://driverline.example ALLOWED_HOSTS=driverline.example \
+	 SECRET_KEY="$$($(VENV)/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	 $(MANAGE) check --deploy --fail-level WARNING
+	$(MANAGE) makemigrations --check --dry-run
+
+bench: install
+	$(VENV)/bin/python -m bench $(BENCH_ARGS)
+
+install: $(STAMP)
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
+
+$(STAMP): $(UV)
+	$(UV) sync --frozen --python "$$(command -v $(PYTHON))"
+	@rm -f $(VENV)/.synced-*
+	@touch $@
+
+# Browser tests drive Debian's chromium (Playwright's own download cannot work here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing chromium for the browser tests…"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+clean:
+	rm -rf $(VENV) .tools var/static var/cache

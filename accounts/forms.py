@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django import forms
+
+
+class SignupDetailsForm(forms.Form):
+    """Extra fields on allauth's signup form."""
+
+    display_name = forms.CharField(
+        max_length=60,
+        required=False,
+        label="Display name",
+        help_text="Optional. Shown beside your comments; you can change it later.",
+        widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
+    )
+
+    def signup(self, request, user) -> None:
+        user.display_name = self.cleaned_data.get("display_name", "").strip()
+        user.save(update_fields=["display_name"])

@@ -1,0 +1,215 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from articles.markup import render_article_markdown
+from articles.models import Article, FAQEntry, Reference, Topic
+from articles.services import PublishError, article_publish, article_unpublish
+
+PUBLIC = (Article.Status.PUBLISHED, Article.Status.SCHEDULED)
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "slug")
+    list_filter = ("kind",)
+    search_fields = ("name", "description")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+class FAQEntryInline(admin.StackedInline):
+    model = FAQEntry
+    extra = 0
+    fields = ("question", "answer", "order")
+
+
+class ReferenceInline(admin.TabularInline):
+    model = Reference
+    extra = 0
+    fields = ("label", "kind", "identifier", "url", "order")
+
+
+class ArticleAdminForm(forms.ModelForm):
+    class Meta:
+        model = Article
+        fields = "__all__"
+        widgets = {
+            "standfirst": forms.Textarea(attrs={"rows": 3}),
+            "body": forms.Textarea(attrs={"rows": 24, "class": "vLargeTextField md-source"}),
+        }
+
+    def clean(self):
+        data = super().clean()
+        status, at = data.get("status"), data.get("published_at")
+        live = self.instance.pk and self.instance.status == Article.Status.PUBLISHED
+        if status in PUBLIC and live and at and at > timezone.now():
+            self.add_error(
+                "published_at",
+                "This article is already live. To schedule it for later, unpublish it first.",
+            )
+        return data
+
+
+class ScheduleForm(forms.Form):
+    publish_at = forms.DateTimeField(
+        label="Publish at",
+        help_text="Your local time zone is used. The articles go live at this time.",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+    )
+
+    def clean_publish_at(self):
+        value = self.cleaned_data["publish_at"]
+        if value <= timezone.now():
+            raise forms.ValidationError("Choose a time in the future, or use “Publish now”.")
+        return value
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    form = ArticleAdminForm
+    list_display = ("title", "status", "kind", "published_at", "last_reviewed", "author")
+    list_filter = ("status", "kind", "topics", "published_at", "last_reviewed")
+    list_select_related = ("author",)
+    search_fields = ("title", "standfirst", "body", "slug")
+    prepopulated_fields = {"slug": ("title",)}
+    date_hierarchy = "published_at"
+    filter_horizontal = ("topics",)
+    inlines = (FAQEntryInline, ReferenceInline)
+    actions = ("publish_now", "schedule", "unpublish")
+    readonly_fields = ("body_preview", "reading_minutes", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("title", "slug", "kind", "standfirst", "topics")}),
+        ("Body", {"fields": ("body", "body_preview", "reading_minutes")}),
+        (
+            "Publication",
+            {"fields": ("status", "published_at", "last_reviewed", "author", "comments_open")},
+        ),
+        ("Engagement and search", {"fields": ("discussion_prompt", "seo_description")}),
+        ("History", {"classes": ("collapse",), "fields": ("created_at", "updated_at")}),
+    )
+
+    class Media:
+        js = ("admin/js/markdown_preview.js",)
+        css = {"all": ("admin/css/markdown_preview.css",)}
+
+    # Permissions ---------------------------------------------------------------------------
+    def has_publish_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("articles.publish_article")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if not self.has_publish_permission(request):
+            allowed = [(Article.Status.DRAFT, "Draft"), (Article.Status.IN_REVIEW, "In review")]
+            form.base_fields["status"].choices = allowed
+            form.base_fields["published_at"].disabled = True
+        return form
+
+    def get_changeform_initial_data(self, request):
+        return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
+
+    # Saving goes through the publish service --------------------------------------------------
+    def save_model(self, request, obj: Article, form, change: bool) -> None:
+        requested = obj.status
+        previous = Article.objects.filter(pk=obj.pk).values("status", "published_at").first()
+        if requested in PUBLIC:
+            # Save the edits under the old state; the service alone makes an article public.
+            obj.status = previous["status"] if previous else Article.Status.DRAFT
+            if obj.status not in PUBLIC:
+                obj.published_at = None
+            elif previous and not form.cleaned_data.get("published_at"):
+                obj.published_at = previous["published_at"]
+        super().save_model(request, obj, form, change)
+        # Kept on the instance (not on this shared ModelAdmin) until the inlines are saved.
+        obj._publication_request = (
+            "publish"
+            if requested in PUBLIC
+            else "unpublish"
+            if previous and previous["status"] in PUBLIC
+            else None
+        )
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        article = form.instance
+        wish = getattr(article, "_publication_request", None)
+        if wish == "publish":
+            self._apply(request, [article], at=form.cleaned_data.get("published_at"))
+        elif wish == "unpublish":
+            article_unpublish(article=article)
+            self.message_user(request, f"“{article}” is no longer public.", messages.WARNING)
+
+    def _apply(self, request, articles, *, at=None) -> None:
+        for article in articles:
+            try:
+                article_publish(article=article, at=at)
+            except PublishError as error:
+                self.message_user(request, str(error), messages.ERROR)
+                continue
+            if article.status == Article.Status.SCHEDULED and not article.is_public:
+                when = timezone.localtime(article.published_at).strftime("%d %b %Y %H:%M %Z")
+                self.message_user(request, f"“{article}” is scheduled for {when}.")
+            else:
+                self.message_user(request, f"“{article}” is live.", messages.SUCCESS)
+
+    # Actions -------------------------------------------------------------------------------
+    @admin.action(description="Publish now", permissions=["publish"])
+    def publish_now(self, request, queryset) -> None:
+        self._apply(request, queryset)
+
+    @admin.action(description="Schedule…", permissions=["publish"])
+    def schedule(self, request, queryset):
+        form = ScheduleForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            self._apply(request, queryset, at=form.cleaned_data["publish_at"])
+            return None
+        return TemplateResponse(
+            request,
+            "admin/articles/article/schedule.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Schedule articles",
+                "articles": queryset,
+                "form": form,
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    @admin.action(description="Unpublish (back to draft)", permissions=["publish"])
+    def unpublish(self, request, queryset) -> None:
+        for article in queryset:
+            article_unpublish(article=article)
+        self.message_user(request, f"{len(queryset)} article(s) taken off the site.")
+
+    # Markdown preview ------------------------------------------------------------------------
+    def get_urls(self):
+        preview = self.admin_site.admin_view(self.preview_view)
+        return [
+            path("preview/", preview, name="articles_article_preview"),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
+        source = request.POST.get("body", "")[:200_000]
+        return HttpResponse(render_article_markdown(source).html)
+
+    @admin.display(description="Preview")
+    def body_preview(self, obj: Article | None) -> str:
+        return format_html(
+            '<div class="md-preview" data-preview-url="{}">'
+            '<button type="button" class="button md-preview__button">Preview the body</button>'
+            '<div class="md-preview__output" aria-live="polite"></div></div>',
+            reverse("admin:articles_article_preview"),
+        )

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+
+from articles.models import Article, Topic
+
+FEED_SIZE = 20
+
+
+class LatestArticlesFeed(Feed):
+    description_template = None
+
+    def title(self, obj: Topic | None = None) -> str:
+        return f"{settings.SITE_NAME}: {obj.name}" if obj else settings.SITE_NAME
+
+    def link(self, obj: Topic | None = None) -> str:
+        return obj.get_absolute_url() if obj else reverse("home")
+
+    def description(self, obj: Topic | None = None) -> str:
+        if obj:
+            return obj.description or f"New articles on {obj.name}."
+        return "Precision-oncology news and explainers, reviewed and sourced."
+
+    def items(self, obj: Topic | None = None):
+        articles = Article.objects.published().for_listing()
+        if obj:
+            articles = articles.filter(topics=obj)
+        return articles[:FEED_SIZE]
+
+    def item_title(self, item: Article) -> str:
+        return item.title
+
+    def item_description(self, item: Article) -> str:
+        return item.standfirst
+
+    def item_pubdate(self, item: Article):
+        return item.published_at
+
+    def item_updateddate(self, item: Article):
+        return item.updated_at
+
+    def item_author_name(self, item: Article) -> str | None:
+        return item.author.public_name if item.author else None
+
+    def item_categories(self, item: Article) -> list[str]:
+        return [topic.name for topic in item.topics.all()]
+
+
+class LatestArticlesAtomFeed(LatestArticlesFeed):
+    feed_type = Atom1Feed
+    subtitle = LatestArticlesFeed.description
+
+
+class TopicFeedMixin:
+    def get_object(self, request, slug: str) -> Topic:
+        return get_object_or_404(Topic, slug=slug)
+
+
+class TopicRssFeed(TopicFeedMixin, LatestArticlesFeed):
+    pass
+
+
+class TopicAtomFeed(TopicFeedMixin, LatestArticlesAtomFeed):
+    pass

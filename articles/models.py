@@ -1,0 +1,200 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from articles.markup import identifier_url, render_article_markdown, render_user_markdown
+
+
+class Topic(models.Model):
+    class Kind(models.TextChoices):
+        CANCER_TYPE = "cancer_type", "Cancer type"
+        BIOMARKER = "biomarker", "Biomarker"
+        THERAPY = "therapy", "Therapy"
+        REGULATION = "regulation", "Regulation"
+
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("topic_detail", kwargs={"slug": self.slug})
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self) -> ArticleQuerySet:
+        """The one definition of public: published or scheduled, with its time come.
+
+        A scheduled article goes public at its time even while beat is down; the periodic
+        task then records the transition and runs what follows publication.
+        """
+        return self.filter(
+            status__in=(Article.Status.PUBLISHED, Article.Status.SCHEDULED),
+            published_at__lte=timezone.now(),
+        )
+
+    def due(self) -> ArticleQuerySet:
+        """Scheduled articles whose time has come but whose publication is not yet recorded."""
+        return self.filter(status=Article.Status.SCHEDULED, published_at__lte=timezone.now())
+
+    def for_listing(self) -> ArticleQuerySet:
+        return (
+            self.select_related("author")
+            .prefetch_related("topics")
+            .defer("body", "body_html", "toc")
+            .order_by("-published_at", "-pk")
+        )
+
+
+class Article(models.Model):
+    class Kind(models.TextChoices):
+        NEWS = "news", "News"
+        EXPLAINER = "explainer", "Explainer"
+        GUIDE = "guide", "Guide"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "review", "In review"
+        SCHEDULED = "scheduled", "Scheduled"
+        PUBLISHED = "published", "Published"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    standfirst = models.TextField(
+        max_length=400, help_text="One or two sentences under the headline, plain text."
+    )
+    body = models.TextField(help_text="Markdown. Use ## and ### for section headings.")
+    body_html = models.TextField(editable=False, default="")
+    toc = models.JSONField(editable=False, default=list)
+    reading_minutes = models.PositiveSmallIntegerField(editable=False, default=1)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NEWS)
+    topics = models.ManyToManyField(Topic, related_name="articles", blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="articles"
+    )
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    published_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When it goes public. Empty means now; a future time schedules it.",
+    )
+    last_reviewed = models.DateField(
+        null=True, blank=True, help_text="When an editor last checked the facts."
+    )
+    discussion_prompt = models.CharField(
+        max_length=300, blank=True, help_text="A question for readers, shown above the comments."
+    )
+    comments_open = models.BooleanField(default=True)
+    seo_description = models.CharField(
+        "search description",
+        max_length=160,
+        blank=True,
+        help_text="For search engines and link previews; the standfirst is used if empty.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-published_at", "-pk")
+        indexes = [models.Index(fields=["status", "-published_at"], name="article_public_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=("draft", "review")) | Q(published_at__isnull=False),
+                name="article_public_has_time",
+            )
+        ]
+        permissions = [("publish_article", "Can publish, schedule and unpublish articles")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("article_detail", kwargs={"slug": self.slug})
+
+    @property
+    def description(self) -> str:
+        return self.seo_description or self.standfirst
+
+    @property
+    def is_public(self) -> bool:
+        return (
+            self.status in (self.Status.PUBLISHED, self.Status.SCHEDULED)
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+        )
+
+    def save(self, *args, **kwargs):
+        # Rendered once here, so no request ever parses Markdown.
+        rendered = render_article_markdown(self.body)
+        self.body_html, self.toc = rendered.html, rendered.toc
+        self.reading_minutes = rendered.reading_minutes
+        if update_fields := kwargs.get("update_fields"):
+            if "body" in update_fields:
+                kwargs["update_fields"] = {*update_fields, "body_html", "toc", "reading_minutes"}
+        super().save(*args, **kwargs)
+
+
+class FAQEntry(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="faqs")
+    question = models.CharField(max_length=300)
+    answer = models.TextField(help_text="Markdown: emphasis, links and lists.")
+    answer_html = models.TextField(editable=False, default="")
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ("order", "pk")
+        verbose_name = "FAQ entry"
+        verbose_name_plural = "FAQ entries"
+
+    def __str__(self) -> str:
+        return self.question
+
+    def save(self, *args, **kwargs):
+        self.answer_html = render_user_markdown(self.answer)
+        super().save(*args, **kwargs)
+
+
+class Reference(models.Model):
+    class Kind(models.TextChoices):
+        FDA_LABEL = "fda_label", "FDA label or approval"
+        TRIAL_REGISTRY = "trial_registry", "Trial registry"
+        DOI = "doi", "DOI"
+        PUBMED = "pubmed", "PubMed"
+        WEB = "web", "Web page"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="references")
+    label = models.CharField(max_length=300)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.WEB)
+    identifier = models.CharField(
+        max_length=100, blank=True, help_text="NCT number, DOI or PubMed ID; links itself."
+    )
+    url = models.URLField(max_length=500, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ("order", "pk")
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def link(self) -> str:
+        if self.url:
+            return self.url
+        if self.kind == self.Kind.PUBMED and self.identifier.strip().isdigit():
+            return f"https://pubmed.ncbi.nlm.nih.gov/{self.identifier.strip()}/"
+        return identifier_url(self.identifier) or ""

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.views.generic import DetailView, ListView, TemplateView
+
+from articles import selectors, structured_data
+from articles.models import Article, Topic
+
+
+class PublicArticlesMixin:
+    """Lists of public articles, paginated; a bad page number is a 404, not an error."""
+
+    paginate_by = settings.ARTICLES_PER_PAGE
+    context_object_name = "articles"
+
+    def base_queryset(self):
+        return Article.objects.published().for_listing()
+
+
+class HomeView(PublicArticlesMixin, TemplateView):
+    template_name = "articles/home.html"
+
+    def get_context_data(self, **kwargs):
+        latest = list(self.base_queryset()[:7])
+        topics = list(selectors.topics_with_counts())
+        return super().get_context_data(
+            lead=latest[0] if latest else None,
+            latest=latest[1:],
+            topics=topics,
+            topic_kinds=_group_by_kind(topics),
+            **kwargs,
+        )
+
+
+class ArchiveView(PublicArticlesMixin, ListView):
+    template_name = "articles/archive.html"
+
+    def get_queryset(self):
+        return self.base_queryset()
+
+
+class TopicDetailView(PublicArticlesMixin, ListView):
+    template_name = "articles/topic_detail.html"
+
+    def get_queryset(self):
+        self.topic = get_object_or_404(Topic, slug=self.kwargs["slug"])
+        return self.base_queryset().filter(topics=self.topic)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(topic=self.topic, **kwargs)
+
+
+class TopicListView(TemplateView):
+    template_name = "articles/topic_list.html"
+
+    def get_context_data(self, **kwargs):
+        topics = list(selectors.topics_with_counts())
+        return super().get_context_data(topic_kinds=_group_by_kind(topics), **kwargs)
+
+
+class ArticleDetailView(DetailView):
+    template_name = "articles/article_detail.html"
+    context_object_name = "article"
+
+    def get_queryset(self):
+        return Article.objects.select_related("author").prefetch_related(
+            "topics", "faqs", "references"
+        )
+
+    def get_object(self, queryset=None):
+        article = super().get_object(queryset)
+        if article.is_public:
+            return article
+        # Staff preview drafts and scheduled articles; to everyone else they do not exist.
+        if self.request.user.has_perm("articles.view_article"):
+            self.preview = True
+            return article
+        raise Http404("No article here.")
+
+    def get_context_data(self, **kwargs):
+        article = self.object
+        topics = list(article.topics.all())
+        return super().get_context_data(
+            topics=topics,
+            related=selectors.related_articles(article=article),
+            preview=getattr(self, "preview", False),
+            jsonld=structured_data.article_graph(article=article, topics=topics),
+            **kwargs,
+        )
+
+
+class SearchView(PublicArticlesMixin, ListView):
+    template_name = "articles/search.html"
+
+    def get_queryset(self):
+        self.query = selectors.clean_query(self.request.GET.get("q"))
+        return selectors.article_search(query=self.query)
+
+    def get_context_data(self, **kwargs):
+        raw = self.request.GET.get("q") or ""
+        return super().get_context_data(
+            query=self.query,
+            query_truncated=len(raw) > settings.SEARCH_MAX_QUERY_LENGTH,
+            **kwargs,
+        )
+
+
+def _group_by_kind(topics: list[Topic]) -> list[tuple[str, list[Topic]]]:
+    labels = dict(Topic.Kind.choices)
+    groups: dict[str, list[Topic]] = {}
+    for topic in topics:
+        groups.setdefault(topic.kind, []).append(topic)
+    return [(labels[kind], groups[kind]) for kind in labels if kind in groups]

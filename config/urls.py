@@ -1,0 +1,27 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
+from django.urls import include, path
+from django.views.generic import TemplateView
+
+from accounts.views import admin_login_redirect
+from articles.sitemaps import sitemaps
+
+admin.site.site_header = f"{settings.SITE_NAME} administration"
+admin.site.site_title = settings.SITE_NAME
+admin.site.index_title = "Publishing and moderation"
+admin.site.site_url = "/"
+
+urlpatterns = [
+    # Staff sign in through allauth's rate-limited login, never the admin's own form.
+    path("admin/login/", admin_login_redirect, name="admin_login_redirect"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
+    path(
+        "robots.txt",
+        TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),
+        name="robots",
+    ),
+    path("", include("articles.urls")),
+]

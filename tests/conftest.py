@@ -1,0 +1,162 @@
+"""Shared fixtures: a real SMTP server, a real Celery worker, a real browser."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import time
+from collections.abc import Callable
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM must still work.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
+_skipped_browser_tests: list[str] = []
+
+
+# --- Collection: browser tests are marked, and never skipped silently ---------------------
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "tests/browser/" in str(item.path).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+            if not CHROMIUM:
+                item.add_marker(pytest.mark.skip(reason="chromium is not installed (make browser)"))
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and "browser" in report.keywords:
+        _skipped_browser_tests.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if REQUIRE_BROWSER and _skipped_browser_tests:
+        session.config.get_terminal_writer().line(
+            f"REQUIRE_BROWSER=1 but {len(_skipped_browser_tests)} browser test(s) were skipped",
+            red=True,
+        )
+        session.exitstatus = 1
+
+
+# --- Helpers ------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(condition: Callable[[], object], *, timeout: float = 20, message: str = "") -> object:
+    """Poll until `condition()` is truthy; fail the test with `message` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := condition():
+            return result
+        time.sleep(0.05)
+    pytest.fail(message or f"condition not met within {timeout}s")
+
+
+# --- A real SMTP server -------------------------------------------------------------------
+class RecordingHandler:
+    """An aiosmtpd handler that keeps every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 2.0.0 OK"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
+
+    def wait_for_message(self, address: str, *, timeout: float = 20) -> EmailMessage:
+        return wait_for(
+            lambda: next(iter(self.to(address)), None),
+            timeout=timeout,
+            message=f"no mail reached {address}",
+        )
+
+
+@pytest.fixture
+def smtp_server(settings):
+    from aiosmtpd.controller import Controller
+
+    handler = RecordingHandler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    yield handler
+    controller.stop()
+
+
+# --- A real Celery worker -----------------------------------------------------------------
+@pytest.fixture(scope="session")
+def celery_worker_session():
+    """One worker thread for the whole run, consuming the test queue on the test broker."""
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    app.conf.task_default_queue = "driverline-test"
+    with start_worker(
+        app,
+        pool="solo",
+        concurrency=1,
+        perform_ping_check=False,
+        loglevel="WARNING",
+        shutdown_timeout=15,
+        queues=["driverline-test"],
+    ) as worker:
+        yield worker
+
+
+@pytest.fixture
+def celery_worker(celery_worker_session, transactional_db):
+    """A running worker; the test's data must be committed for it to see (transactional_db)."""
+    return celery_worker_session
+
+
+# --- A real browser -----------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture
+def axe_check():
+    """Run axe-core on the page and fail with its report if anything is violated."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+
+    def check(page, *, context: str = "") -> None:
+        results = axe.run(page)
+        assert results.violations_count == 0, (
+            f"axe-core found violations on {context or page.url}:\n{results.generate_report()}"
+        )
+
+    return check

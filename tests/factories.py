@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import factory
+from allauth.account.models import EmailAddress
+from django.utils import timezone
+
+from accounts.models import User
+from articles.models import Article, FAQEntry, Reference, Topic
+
+PASSWORD = "correct horse battery staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"reader{n}@example.org")
+    display_name = factory.Faker("name")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def verified(self, create, extracted, **kwargs):
+        """Readers have a verified address unless told otherwise (verified=False)."""
+        self.save()
+        if create:
+            EmailAddress.objects.create(
+                user=self, email=self.email, primary=True, verified=extracted is not False
+            )
+
+
+class TopicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Topic
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Topic {n}")
+    slug = factory.Sequence(lambda n: f"topic-{n}")
+    kind = Topic.Kind.BIOMARKER
+    description = "A topic used in tests."
+
+
+class ArticleFactory(factory.django.DjangoModelFactory):
+    """A published article by default; pass status=Article.Status.DRAFT for a draft."""
+
+    class Meta:
+        model = Article
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Article number {n}")
+    slug = factory.Sequence(lambda n: f"article-{n}")
+    standfirst = "A short summary of the article."
+    body = "## Background\n\nSome text about NCT02912949.\n\n## What it means\n\nMore text."
+    kind = Article.Kind.NEWS
+    status = Article.Status.PUBLISHED
+    published_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+    author = factory.SubFactory(UserFactory, is_staff=True)
+    discussion_prompt = "What do you think?"
+
+    @factory.post_generation
+    def topics(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.topics.set(extracted)
+
+
+class FAQEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FAQEntry
+
+    article = factory.SubFactory(ArticleFactory)
+    question = factory.Sequence(lambda n: f"Question {n}?")
+    answer = "An answer with *emphasis*."
+
+
+class ReferenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Reference
+
+    article = factory.SubFactory(ArticleFactory)
+    label = "A trial registry entry"
+    kind = Reference.Kind.TRIAL_REGISTRY
+    identifier = "NCT02912949"

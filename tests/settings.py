@@ -1,0 +1,31 @@
+"""Test settings: the real settings, in their own var/ folder, with a few speed-ups.
+
+Tests choose their broker explicitly (Redis when REDIS_URL is set, as in CI; otherwise an
+in-process transport) so a CELERY_BROKER_URL left in the environment can never hang them.
+"""
+
+import os
+from pathlib import Path
+
+os.environ["VAR_DIR"] = str(Path(__file__).resolve().parent.parent / "var" / "test")
+os.environ.pop("CELERY_BROKER_URL", None)
+os.environ.pop("EMAIL_URL", None)
+os.environ.setdefault("SITE_URL", "http://testserver")
+
+from config.settings import *  # noqa: E402, F403
+from config.settings import REDIS_URL  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+ALLOWED_HOSTS = ["*"]
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_TRANSPORT_OPTIONS = {}
+CELERY_TASK_DEFAULT_QUEUE = "driverline-test"
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+if REDIS_URL:
+    CACHES["default"]["KEY_PREFIX"] = "driverline-test"  # noqa: F405
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405  (whitenoise warns when it is missing)
+WHITENOISE_USE_FINDERS = True
