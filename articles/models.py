@@ -80,7 +80,12 @@ class Article(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NEWS)
     topics = models.ManyToManyField(Topic, related_name="articles", blank=True)
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="articles"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="articles",
+        help_text="Shown in the byline. Defaults to you.",
     )
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True

@@ -43,6 +43,30 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def staff_groups(db):
+    """Editors and Moderators as their migration makes them.
+
+    Transactional tests flush the database afterwards, data migrations included, so tests
+    that need the groups ask for them; the migration's function is idempotent.
+    """
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    migration = importlib.import_module("articles.migrations.0002_staff_groups")
+    migration.create_groups(apps, None)
+    return {group.name: group for group in Group.objects.all()}
+
+
 # --- Helpers ------------------------------------------------------------------------------
 def free_port() -> int:
     with socket.socket() as sock:
@@ -144,6 +168,12 @@ def browser_type_launch_args(browser_type_launch_args):
             "--no-first-run",
         ],
     }
+
+
+@pytest.fixture
+def page(page):
+    page.set_default_timeout(10_000)
+    return page
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_TASK_DEFAULT_QUEUE = "driverline-test"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-if REDIS_URL:
-    CACHES["default"]["KEY_PREFIX"] = "driverline-test"  # noqa: F405
+# Per-process and cleared before every test, so rate limits never leak between tests.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405  (whitenoise warns when it is missing)
 WHITENOISE_USE_FINDERS = True

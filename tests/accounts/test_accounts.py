@@ -1,0 +1,125 @@
+import re
+
+import pytest
+from allauth.account.models import EmailAddress
+
+from accounts.models import User
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_email_is_the_login_and_is_case_insensitive():
+    user = User.objects.create_user("Ada@Example.org", "pw")
+    assert user.email == "ada@example.org"
+    assert User.objects.get_by_natural_key("ADA@example.ORG") == user
+    assert user.public_name == "ada"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_signup_sends_verification_mail_after_the_request_through_celery(
+    client, smtp_server, celery_worker
+):
+    response = client.post(
+        "/accounts/signup/",
+        {"email": "new@example.org", "password1": PASSWORD, "password2": PASSWORD,
+         "display_name": "New Reader"},
+    )
+    assert response.status_code == 302
+    assert User.objects.get(email="new@example.org").display_name == "New Reader"
+    message = smtp_server.wait_for_message("new@example.org")
+    assert "Confirm" in message["Subject"] or "confirm" in message["Subject"].lower()
+    assert "List-Unsubscribe" not in message  # account mail is not list mail
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    link = re.search(r"http://testserver/accounts/confirm-email/\S+/", body)
+    assert link, body
+    page = client.get(link.group(0))
+    assert page.status_code == 200
+    client.post(link.group(0))
+    assert EmailAddress.objects.get(email="new@example.org").verified
+
+
+@pytest.mark.django_db(transaction=True)
+def test_signup_with_a_known_address_reveals_nothing(client, smtp_server, celery_worker):
+    UserFactory(email="taken@example.org")
+    response = client.post(
+        "/accounts/signup/",
+        {"email": "taken@example.org", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    fresh = client.__class__().post(
+        "/accounts/signup/",
+        {"email": "fresh@example.org", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    assert response.status_code == fresh.status_code == 302
+    assert response["Location"] == fresh["Location"]
+    # The owner of the address is told by mail instead.
+    notice = smtp_server.wait_for_message("taken@example.org")
+    assert "already" in notice.get_body(preferencelist=("plain",)).get_content().lower()
+    assert User.objects.filter(email="taken@example.org").count() == 1
+
+
+def test_unverified_reader_cannot_sign_in_until_verified(client):
+    UserFactory(email="unverified@example.org", verified=False)
+    response = client.post(
+        "/accounts/login/", {"login": "unverified@example.org", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert "confirm-email" in response["Location"]
+    assert "_auth_user_id" not in client.session
+
+
+def test_verified_reader_signs_in_and_out(client):
+    UserFactory(email="reader@example.org")
+    response = client.post("/accounts/login/", {"login": "reader@example.org", "password": PASSWORD})
+    assert response.status_code == 302
+    assert "_auth_user_id" in client.session
+    client.post("/accounts/logout/")
+    assert "_auth_user_id" not in client.session
+
+
+def test_repeated_failed_logins_lock_the_account_for_a_while(client):
+    UserFactory(email="target@example.org")
+    for _ in range(5):
+        client.post("/accounts/login/", {"login": "target@example.org", "password": "wrong"})
+    # Even the right password is refused now, with a clear message.
+    response = client.post("/accounts/login/", {"login": "target@example.org", "password": PASSWORD})
+    assert response.status_code == 200
+    assert "Too many failed login attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_floods_of_signups_get_429(client, settings):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "signup": "3/m/ip"}
+    statuses = [
+        client.post("/accounts/signup/", {"email": f"flood{n}@example.org"}).status_code
+        for n in range(5)
+    ]
+    assert statuses[:3] == [200, 200, 200]  # the form answers (missing passwords)
+    assert statuses[-1] == 429
+
+
+def test_password_reset_answers_the_same_for_unknown_addresses(client):
+    UserFactory(email="known@example.org")
+    known = client.post("/accounts/password/reset/", {"email": "known@example.org"})
+    unknown = client.post("/accounts/password/reset/", {"email": "nobody@example.org"})
+    assert known.status_code == unknown.status_code == 302
+    assert known["Location"] == unknown["Location"]
+
+
+def test_admin_login_goes_through_the_rate_limited_site_login(client):
+    response = client.get("/admin/login/?next=/admin/articles/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=%2Fadmin%2Farticles%2F"
+    evil = client.get("/admin/login/?next=https://evil.example/")
+    assert "evil.example" not in evil["Location"]
+    assert client.get("/admin/").status_code == 302
+
+
+def test_staff_groups_hold_only_what_their_work_needs(staff_groups):
+    editors = set(staff_groups["Editors"].permissions.values_list("codename", flat=True))
+    moderators = set(staff_groups["Moderators"].permissions.values_list("codename", flat=True))
+    assert {"add_article", "change_article", "publish_article", "add_faqentry"} <= editors
+    assert not any(code.endswith("_user") or code.endswith("_group") for code in editors)
+    assert "view_article" in moderators
+    assert "change_article" not in moderators
+    assert "publish_article" not in moderators

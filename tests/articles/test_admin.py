@@ -1,0 +1,148 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from articles.models import Article
+from tests.factories import ArticleFactory, TopicFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def editor(client, staff_groups):
+    user = UserFactory(is_staff=True)
+    user.groups.add(staff_groups["Editors"])
+    client.force_login(user)
+    return user
+
+
+def article_form(topic, **overrides):
+    data = {
+        "title": "A new approval",
+        "slug": "a-new-approval",
+        "kind": "news",
+        "standfirst": "Short.",
+        "topics": [topic.pk],
+        "body": "## Section\n\nText with NCT02912949.",
+        "status": "published",
+        "published_at_0": "",
+        "published_at_1": "",
+        "last_reviewed": "2026-11-01",
+        "discussion_prompt": "Thoughts?",
+        "seo_description": "",
+        "comments_open": "on",
+        "faqs-TOTAL_FORMS": "1",
+        "faqs-INITIAL_FORMS": "0",
+        "faqs-0-question": "What is it?",
+        "faqs-0-answer": "A *drug*.",
+        "faqs-0-order": "0",
+        "references-TOTAL_FORMS": "0",
+        "references-INITIAL_FORMS": "0",
+    }
+    return {**data, **overrides}
+
+
+def test_editor_writes_and_publishes_an_article_with_an_faq(client, editor):
+    topic = TopicFactory()
+    response = client.post("/admin/articles/article/add/", article_form(topic))
+    assert response.status_code == 302
+    article = Article.objects.get(slug="a-new-approval")
+    assert article.status == Article.Status.PUBLISHED
+    assert article.is_public
+    assert article.faqs.get().answer_html == "<p>A <em>drug</em>.</p>\n"
+    assert "clinicaltrials.gov" in article.body_html
+    page = client.get("/articles/a-new-approval/").content.decode()
+    assert "What is it?" in page
+
+
+def test_a_future_time_in_the_form_schedules(client, editor):
+    topic = TopicFactory()
+    when = timezone.localtime() + timedelta(days=1)
+    client.post(
+        "/admin/articles/article/add/",
+        article_form(
+            topic,
+            published_at_0=when.strftime("%Y-%m-%d"),
+            published_at_1=when.strftime("%H:%M:%S"),
+        ),
+    )
+    article = Article.objects.get(slug="a-new-approval")
+    assert article.status == Article.Status.SCHEDULED
+    assert not article.is_public
+
+
+def test_a_draft_saved_in_the_admin_stays_private(client, editor):
+    client.post("/admin/articles/article/add/", article_form(TopicFactory(), status="draft"))
+    article = Article.objects.get(slug="a-new-approval")
+    assert article.status == Article.Status.DRAFT
+    assert client.logout() is None
+    assert client.get("/articles/a-new-approval/").status_code == 404
+
+
+def test_publish_and_unpublish_actions(client, editor):
+    drafts = ArticleFactory.create_batch(2, status=Article.Status.DRAFT, published_at=None)
+    ids = [a.pk for a in drafts]
+    client.post("/admin/articles/article/", {"action": "publish_now", "_selected_action": ids})
+    assert set(Article.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"published"}
+    client.post("/admin/articles/article/", {"action": "unpublish", "_selected_action": ids})
+    assert set(Article.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"draft"}
+
+
+def test_schedule_action_asks_for_a_time_and_rejects_the_past(client, editor):
+    article = ArticleFactory(status=Article.Status.DRAFT, published_at=None)
+    base = {"action": "schedule", "_selected_action": [article.pk]}
+    form = client.post("/admin/articles/article/", base)
+    assert form.status_code == 200
+    assert "Publish at" in form.content.decode()
+    past = client.post("/admin/articles/article/", {**base, "apply": "1", "publish_at": "2001-01-01T10:00"})
+    assert past.status_code == 200
+    assert "Choose a time in the future" in past.content.decode()
+    garbage = client.post("/admin/articles/article/", {**base, "apply": "1", "publish_at": "soon"})
+    assert garbage.status_code == 200
+    when = (timezone.localtime() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    done = client.post("/admin/articles/article/", {**base, "apply": "1", "publish_at": when})
+    assert done.status_code == 302
+    article.refresh_from_db()
+    assert article.status == Article.Status.SCHEDULED
+
+
+def test_markdown_preview_renders_through_the_sanitiser(client, editor):
+    response = client.post(
+        "/admin/articles/article/preview/", {"body": "## Hi\n\n<script>x</script> NCT02912949"}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<h2 id="hi">Hi</h2>' in html
+    assert "<script>" not in html
+    assert client.get("/admin/articles/article/preview/").status_code == 405
+
+
+def test_moderators_cannot_write_or_publish_articles(client, staff_groups):
+    moderator = UserFactory(is_staff=True)
+    moderator.groups.add(staff_groups["Moderators"])
+    client.force_login(moderator)
+    article = ArticleFactory(status=Article.Status.DRAFT, published_at=None)
+    assert client.get("/admin/articles/article/add/").status_code == 403
+    assert client.post("/admin/articles/article/preview/", {"body": "x"}).status_code == 403
+    client.post("/admin/articles/article/", {"action": "publish_now", "_selected_action": [article.pk]})
+    article.refresh_from_db()
+    assert article.status == Article.Status.DRAFT
+
+
+def test_editor_cannot_reschedule_a_live_article_without_unpublishing(client, editor):
+    article = ArticleFactory(title="Live one", slug="live-one", topics=[TopicFactory()])
+    when = timezone.localtime() + timedelta(days=1)
+    data = article_form(
+        article.topics.get(),
+        title="Live one",
+        slug="live-one",
+        published_at_0=when.strftime("%Y-%m-%d"),
+        published_at_1=when.strftime("%H:%M:%S"),
+        **{"faqs-TOTAL_FORMS": "0"},
+    )
+    response = client.post(f"/admin/articles/article/{article.pk}/change/", data)
+    assert response.status_code == 200
+    assert "unpublish it first" in response.content.decode()
+    article.refresh_from_db()
+    assert article.is_public
