@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import models
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -41,7 +41,21 @@ class ReferenceInline(admin.TabularInline):
 class ArticleAdminForm(forms.ModelForm):
     class Meta:
         model = Article
-        fields = "__all__"
+        fields = (
+            "title",
+            "slug",
+            "kind",
+            "standfirst",
+            "topics",
+            "body",
+            "status",
+            "published_at",
+            "last_reviewed",
+            "author",
+            "comments_open",
+            "discussion_prompt",
+            "seo_description",
+        )
         widgets = {
             "standfirst": forms.Textarea(attrs={"rows": 3}),
             "body": forms.Textarea(attrs={"rows": 24, "class": "vLargeTextField md-source"}),

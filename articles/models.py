@@ -127,6 +127,16 @@ class Article(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs):
+        # Rendered once here, so no request ever parses Markdown.
+        rendered = render_article_markdown(self.body)
+        self.body_html, self.toc = rendered.html, rendered.toc
+        self.reading_minutes = rendered.reading_minutes
+        update_fields = kwargs.get("update_fields")
+        if update_fields and "body" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "body_html", "toc", "reading_minutes"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("article_detail", kwargs={"slug": self.slug})
 
@@ -141,16 +151,6 @@ class Article(models.Model):
             and self.published_at is not None
             and self.published_at <= timezone.now()
         )
-
-    def save(self, *args, **kwargs):
-        # Rendered once here, so no request ever parses Markdown.
-        rendered = render_article_markdown(self.body)
-        self.body_html, self.toc = rendered.html, rendered.toc
-        self.reading_minutes = rendered.reading_minutes
-        if update_fields := kwargs.get("update_fields"):
-            if "body" in update_fields:
-                kwargs["update_fields"] = {*update_fields, "body_html", "toc", "reading_minutes"}
-        super().save(*args, **kwargs)
 
 
 class FAQEntry(models.Model):

@@ -45,7 +45,9 @@ HTTPS = _site.scheme == "https"
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=sorted({_site.hostname or "localhost", "localhost", "127.0.0.1"})
 )
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[f"{_site.scheme}://{_site.netloc}"])
+CSRF_TRUSTED_ORIGINS = env.list(
+    "CSRF_TRUSTED_ORIGINS", default=[f"{_site.scheme}://{_site.netloc}"]
+)
 
 INSTALLED_APPS = [
     "accounts",

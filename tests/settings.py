@@ -12,8 +12,8 @@ os.environ.pop("CELERY_BROKER_URL", None)
 os.environ.pop("EMAIL_URL", None)
 os.environ.setdefault("SITE_URL", "http://testserver")
 
-from config.settings import *  # noqa: E402, F403
-from config.settings import REDIS_URL  # noqa: E402
+from config.settings import *  # noqa: F403
+from config.settings import REDIS_URL
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {

@@ -22,8 +22,12 @@ def test_signup_sends_verification_mail_after_the_request_through_celery(
 ):
     response = client.post(
         "/accounts/signup/",
-        {"email": "new@example.org", "password1": PASSWORD, "password2": PASSWORD,
-         "display_name": "New Reader"},
+        {
+            "email": "new@example.org",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "display_name": "New Reader",
+        },
     )
     assert response.status_code == 302
     assert User.objects.get(email="new@example.org").display_name == "New Reader"
@@ -70,7 +74,9 @@ def test_unverified_reader_cannot_sign_in_until_verified(client):
 
 def test_verified_reader_signs_in_and_out(client):
     UserFactory(email="reader@example.org")
-    response = client.post("/accounts/login/", {"login": "reader@example.org", "password": PASSWORD})
+    response = client.post(
+        "/accounts/login/", {"login": "reader@example.org", "password": PASSWORD}
+    )
     assert response.status_code == 302
     assert "_auth_user_id" in client.session
     client.post("/accounts/logout/")
@@ -82,7 +88,9 @@ def test_repeated_failed_logins_lock_the_account_for_a_while(client):
     for _ in range(5):
         client.post("/accounts/login/", {"login": "target@example.org", "password": "wrong"})
     # Even the right password is refused now, with a clear message.
-    response = client.post("/accounts/login/", {"login": "target@example.org", "password": PASSWORD})
+    response = client.post(
+        "/accounts/login/", {"login": "target@example.org", "password": PASSWORD}
+    )
     assert response.status_code == 200
     assert "Too many failed login attempts" in response.content.decode()
     assert "_auth_user_id" not in client.session

@@ -95,7 +95,9 @@ def test_schedule_action_asks_for_a_time_and_rejects_the_past(client, editor):
     form = client.post("/admin/articles/article/", base)
     assert form.status_code == 200
     assert "Publish at" in form.content.decode()
-    past = client.post("/admin/articles/article/", {**base, "apply": "1", "publish_at": "2001-01-01T10:00"})
+    past = client.post(
+        "/admin/articles/article/", {**base, "apply": "1", "publish_at": "2001-01-01T10:00"}
+    )
     assert past.status_code == 200
     assert "Choose a time in the future" in past.content.decode()
     garbage = client.post("/admin/articles/article/", {**base, "apply": "1", "publish_at": "soon"})
@@ -125,7 +127,9 @@ def test_moderators_cannot_write_or_publish_articles(client, staff_groups):
     article = ArticleFactory(status=Article.Status.DRAFT, published_at=None)
     assert client.get("/admin/articles/article/add/").status_code == 403
     assert client.post("/admin/articles/article/preview/", {"body": "x"}).status_code == 403
-    client.post("/admin/articles/article/", {"action": "publish_now", "_selected_action": [article.pk]})
+    client.post(
+        "/admin/articles/article/", {"action": "publish_now", "_selected_action": [article.pk]}
+    )
     article.refresh_from_db()
     assert article.status == Article.Status.DRAFT
 

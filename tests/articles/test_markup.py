@@ -2,7 +2,9 @@ from articles.markup import identifier_url, render_article_markdown, render_user
 
 
 def test_headings_get_ids_and_build_the_table_of_contents():
-    rendered = render_article_markdown("# Top\n\n## Why it matters\n\n### Details\n\n## Why it matters")
+    rendered = render_article_markdown(
+        "# Top\n\n## Why it matters\n\n### Details\n\n## Why it matters"
+    )
     assert '<h2 id="top">Top</h2>' in rendered.html  # an h1 in the body becomes an h2
     assert '<h3 id="details">' in rendered.html
     assert [entry["id"] for entry in rendered.toc] == [
@@ -32,7 +34,7 @@ def test_trial_numbers_and_dois_become_links_but_not_inside_code_or_links():
 
 def test_raw_html_and_script_urls_never_survive():
     html = render_article_markdown(
-        '<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n[x](javascript:alert(1))'
+        "<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n[x](javascript:alert(1))"
     ).html
     assert "<script" not in html
     assert "<img" not in html

@@ -88,7 +88,7 @@ def test_article_page_shows_every_engagement_feature(client, article):
 
 
 def test_article_page_emits_article_faq_and_breadcrumb_json_ld(client, article):
-    blocks = [s for s in scripts_of(client.get(article.get_absolute_url()))]
+    blocks = scripts_of(client.get(article.get_absolute_url()))
     assert all(s.get("type") == "application/ld+json" for s in blocks), "no executable inline JS"
     graph = json.loads(blocks[0]["text"])
     types = {item["@type"] for item in graph}
@@ -171,7 +171,9 @@ def test_search_empty_and_no_result_states(client, article):
 
 
 def test_search_never_shows_drafts(client):
-    ArticleFactory(title="Hidden zenocutuzumab draft", status=Article.Status.DRAFT, published_at=None)
+    ArticleFactory(
+        title="Hidden zenocutuzumab draft", status=Article.Status.DRAFT, published_at=None
+    )
     assert "Hidden zenocutuzumab" not in client.get("/search/?q=zenocutuzumab").content.decode()
 
 
@@ -203,7 +205,12 @@ def test_very_long_search_is_truncated_with_a_notice(client, article):
 def test_feeds_list_public_articles_site_wide_and_per_topic(client, article):
     ArticleFactory(title="Draft in feed", status=Article.Status.DRAFT, published_at=None)
     topic = article.topics.get()
-    for url in ("/feed/rss/", "/feed/atom/", f"/topics/{topic.slug}/feed/rss/", f"/topics/{topic.slug}/feed/atom/"):
+    for url in (
+        "/feed/rss/",
+        "/feed/atom/",
+        f"/topics/{topic.slug}/feed/rss/",
+        f"/topics/{topic.slug}/feed/atom/",
+    ):
         response = client.get(url, {"page": "junk"})
         assert response.status_code == 200, url
         body = response.content.decode()
@@ -233,3 +240,18 @@ def test_security_headers_and_csp_without_inline_script(client, article):
     for url in ("/", "/search/?q=x", article.get_absolute_url()):
         for script in scripts_of(client.get(url)):
             assert script.get("src") or script.get("type") == "application/ld+json", url
+
+
+def test_a_forged_host_header_is_a_400_not_a_500(client, settings, article):
+    settings.ALLOWED_HOSTS = ["testserver"]
+    response = client.get(article.get_absolute_url(), HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert "couldn’t understand that request" in response.content.decode()
+
+
+def test_robots_and_canonical_never_trust_the_host_header(client, settings, article):
+    settings.ALLOWED_HOSTS = ["testserver", "alias.example"]
+    page = client.get(article.get_absolute_url(), HTTP_HOST="alias.example").content.decode()
+    assert 'rel="canonical" href="http://testserver/' in page
+    robots = client.get("/robots.txt", HTTP_HOST="alias.example").content.decode()
+    assert "alias.example" not in robots

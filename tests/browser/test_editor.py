@@ -47,6 +47,3 @@ def test_editor_writes_publishes_and_sees_the_article_live(
     page.get_by_text("Who can join one?").click()
     expect(page.get_by_text("People whose tumour carries the driver")).to_be_visible()
     axe_check(page, context="the new article")
-
-
-

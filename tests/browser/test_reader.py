@@ -29,7 +29,9 @@ def founding_article():
     return article
 
 
-@pytest.mark.parametrize("viewport", [{"width": 360, "height": 740}, {"width": 1280, "height": 900}])
+@pytest.mark.parametrize(
+    "viewport", [{"width": 360, "height": 740}, {"width": 1280, "height": 900}]
+)
 def test_reader_reads_an_article_opens_an_faq_and_finds_it_by_search(
     page, live_server, founding_article, axe_check, viewport
 ):

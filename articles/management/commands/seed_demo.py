@@ -34,8 +34,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         credentials = self._credentials()
         with transaction.atomic():
-            accounts = {role: self._staff(role, email, name, group, credentials[role])
-                        for role, email, name, group in STAFF}
+            accounts = {
+                role: self._staff(role, email, name, group, credentials[role])
+                for role, email, name, group in STAFF
+            }
             topics = self._topics()
             created = self._articles(topics, author=accounts["editor"])
         self.stdout.write(
