@@ -19,7 +19,8 @@ run: install
 	@$(MANAGE) seed_demo
 	@echo ""
 	@echo "  Driverline is starting at http://localhost:$(PORT)/  (admin: http://localhost:$(PORT)/admin/)"
-	@echo "  Mail is written to var/mail/. Press Ctrl-C to stop web, worker and beat."
+	@echo "  Mail is written to var/mail/ (staff can read it at /admin/outbox/)."
+	@echo "  Press Ctrl-C to stop web, worker and beat."
 	@echo ""
 	@$(VENV)/bin/honcho start --no-prefix -f Procfile -p $(PORT) 2>&1 || true
 

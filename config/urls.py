@@ -6,6 +6,7 @@ from django.views.generic import TemplateView
 
 from accounts.views import admin_login_redirect
 from articles.sitemaps import sitemaps
+from config import outbox
 
 admin.site.site_header = f"{settings.SITE_NAME} administration"
 admin.site.site_title = settings.SITE_NAME
@@ -15,6 +16,8 @@ admin.site.site_url = "/"
 urlpatterns = [
     # Staff sign in through allauth's rate-limited login, never the admin's own form.
     path("admin/login/", admin_login_redirect, name="admin_login_redirect"),
+    path("admin/outbox/", outbox.outbox, name="outbox"),
+    path("admin/outbox/<str:name>/", outbox.outbox_message, name="outbox_message"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
