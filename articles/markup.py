@@ -145,6 +145,7 @@ def _parser(*, headings: bool, rel: str) -> MarkdownIt:
 
 
 _ARTICLE_MD = _parser(headings=True, rel="")
+_SNIPPET_MD = _parser(headings=False, rel="")
 _COMMENT_MD = _parser(headings=False, rel="nofollow ugc noopener")
 
 
@@ -161,6 +162,12 @@ def render_article_markdown(source: str) -> Rendered:
         toc=env.get("toc", []),
         words=len(re.findall(r"\w+", source or "")),
     )
+
+
+def render_snippet_markdown(source: str) -> str:
+    """Editors' short Markdown (FAQ answers): the readers' subset, with ordinary links."""
+    html = _SNIPPET_MD.render(source or "")
+    return _clean(html, tags=COMMENT_TAGS, attributes=COMMENT_ATTRIBUTES)
 
 
 def render_user_markdown(source: str) -> str:

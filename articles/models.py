@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.markup import identifier_url, render_article_markdown, render_user_markdown
+from articles.markup import identifier_url, render_article_markdown, render_snippet_markdown
 
 
 class Topic(models.Model):
@@ -169,7 +170,7 @@ class FAQEntry(models.Model):
         return self.question
 
     def save(self, *args, **kwargs):
-        self.answer_html = render_user_markdown(self.answer)
+        self.answer_html = render_snippet_markdown(self.answer)
         super().save(*args, **kwargs)
 
 
@@ -195,6 +196,12 @@ class Reference(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+    def clean(self) -> None:
+        if not self.link:
+            raise ValidationError(
+                "Give a URL, or an NCT number, DOI or PubMed ID from which the link can be made."
+            )
 
     @property
     def link(self) -> str:

@@ -150,3 +150,21 @@ def test_editor_cannot_reschedule_a_live_article_without_unpublishing(client, ed
     assert "unpublish it first" in response.content.decode()
     article.refresh_from_db()
     assert article.is_public
+
+
+def test_a_reference_without_any_link_is_refused_with_a_message(client, editor):
+    data = article_form(
+        TopicFactory(),
+        **{
+            "references-TOTAL_FORMS": "1",
+            "references-0-label": "Some paper",
+            "references-0-kind": "web",
+            "references-0-identifier": "",
+            "references-0-url": "",
+            "references-0-order": "0",
+        },
+    )
+    response = client.post("/admin/articles/article/add/", data)
+    assert response.status_code == 200
+    assert "Give a URL, or an NCT number" in response.content.decode()
+    assert not Article.objects.filter(slug="a-new-approval").exists()
