@@ -187,7 +187,9 @@ def main() -> int:
         )
     table = "\n".join(lines)
     print()
-    print(f"{meta['machine']}; {engine}; gunicorn {args.workers} workers; {args.concurrency} clients")
+    print(
+        f"{meta['machine']}; {engine}; gunicorn {args.workers} workers; {args.concurrency} clients"
+    )
     print(table)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     (OUT / f"{stamp}.json").write_text(json.dumps({**meta, "results": results}, indent=2))
