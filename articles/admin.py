@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -31,14 +32,29 @@ class FAQEntryInline(admin.StackedInline):
     fields = ("question", "answer", "order")
 
 
-class ReferenceInline(admin.TabularInline):
+class ReferenceInline(admin.StackedInline):
     model = Reference
     extra = 0
     fields = ("label", "kind", "identifier", "url", "order")
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
+def local_datetime_field(**kwargs) -> forms.DateTimeField:
+    """The browser's own date-and-time picker: one labelled input, keyboard friendly."""
+    return forms.DateTimeField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        **kwargs,
+    )
+
+
 class ArticleAdminForm(forms.ModelForm):
+    published_at = local_datetime_field(
+        required=False,
+        label="Publish at",
+        help_text=f"In {settings.TIME_ZONE}. Empty means now; a future time schedules it.",
+    )
+
     class Meta:
         model = Article
         fields = (
@@ -59,6 +75,8 @@ class ArticleAdminForm(forms.ModelForm):
         widgets = {
             "standfirst": forms.Textarea(attrs={"rows": 3}),
             "body": forms.Textarea(attrs={"rows": 24, "class": "vLargeTextField md-source"}),
+            # Checkboxes rather than the admin's filter widget: a short list, and accessible.
+            "topics": forms.CheckboxSelectMultiple,
         }
 
     def _get_validation_exclusions(self):
@@ -79,11 +97,9 @@ class ArticleAdminForm(forms.ModelForm):
 
 
 class ScheduleForm(forms.Form):
-    publish_at = forms.DateTimeField(
+    publish_at = local_datetime_field(
         label="Publish at",
-        help_text="Your local time zone is used. The articles go live at this time.",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+        help_text=f"In {settings.TIME_ZONE}. The articles go live at this time.",
     )
 
     def clean_publish_at(self):
@@ -102,7 +118,6 @@ class ArticleAdmin(admin.ModelAdmin):
     search_fields = ("title", "standfirst", "body", "slug")
     prepopulated_fields = {"slug": ("title",)}
     date_hierarchy = "published_at"
-    filter_horizontal = ("topics",)
     inlines = (FAQEntryInline, ReferenceInline)
     actions = ("publish_now", "schedule", "unpublish")
     readonly_fields = ("body_preview", "reading_minutes", "created_at", "updated_at")

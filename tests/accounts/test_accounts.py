@@ -131,3 +131,25 @@ def test_staff_groups_hold_only_what_their_work_needs(staff_groups):
     assert "view_article" in moderators
     assert "change_article" not in moderators
     assert "publish_article" not in moderators
+
+
+@pytest.mark.django_db(transaction=True)
+def test_changing_email_verifies_the_new_address_first(client, smtp_server, celery_worker):
+    user = UserFactory(email="old@example.org")
+    client.force_login(user)
+    page = client.get("/accounts/email/")
+    assert page.status_code == 200
+    assert "old@example.org" in page.content.decode()
+    client.post("/accounts/email/", {"action_add": "", "email": "new@example.org"})
+    message = smtp_server.wait_for_message("new@example.org")
+    assert "confirm-email" in message.get_body(preferencelist=("plain",)).get_content()
+    user.refresh_from_db()
+    assert user.email == "old@example.org"  # unchanged until the new address is confirmed
+
+
+def test_account_pages_share_the_site_layout(client):
+    client.force_login(UserFactory())
+    for url in ("/accounts/email/", "/accounts/password/change/"):
+        page = client.get(url).content.decode()
+        assert 'class="site-header"' in page, url
+        assert 'aria-label="Account settings"' in page, url

@@ -26,8 +26,7 @@ def article_form(topic, **overrides):
         "topics": [topic.pk],
         "body": "## Section\n\nText with NCT02912949.",
         "status": "published",
-        "published_at_0": "",
-        "published_at_1": "",
+        "published_at": "",
         "last_reviewed": "2026-11-01",
         "discussion_prompt": "Thoughts?",
         "seo_description": "",
@@ -63,8 +62,7 @@ def test_a_future_time_in_the_form_schedules(client, editor):
         "/admin/articles/article/add/",
         article_form(
             topic,
-            published_at_0=when.strftime("%Y-%m-%d"),
-            published_at_1=when.strftime("%H:%M:%S"),
+            published_at=when.strftime("%Y-%m-%dT%H:%M"),
         ),
     )
     article = Article.objects.get(slug="a-new-approval")
@@ -141,8 +139,7 @@ def test_editor_cannot_reschedule_a_live_article_without_unpublishing(client, ed
         article.topics.get(),
         title="Live one",
         slug="live-one",
-        published_at_0=when.strftime("%Y-%m-%d"),
-        published_at_1=when.strftime("%H:%M:%S"),
+        published_at=when.strftime("%Y-%m-%dT%H:%M"),
         **{"faqs-TOTAL_FORMS": "0"},
     )
     response = client.post(f"/admin/articles/article/{article.pk}/change/", data)

@@ -24,8 +24,10 @@ def test_editor_writes_publishes_and_sees_the_article_live(
     page.get_by_label(re.compile(r"^Password:?$")).fill(PASSWORD)
     page.get_by_role("button", name="Sign In").click()
     expect(page.get_by_role("heading", name="Publishing and moderation")).to_be_visible()
+    axe_check(page, context="admin index")
 
     page.goto(live_server.url + "/admin/articles/article/add/")
+    axe_check(page, context="admin add article")
     page.get_by_label("Title:").fill("Basket trials, explained")
     page.keyboard.press("Tab")  # the admin fills the slug in on change
     expect(page.get_by_label("Slug:")).to_have_value("basket-trials-explained")
@@ -39,6 +41,7 @@ def test_editor_writes_publishes_and_sees_the_article_live(
     page.locator("#id_faqs-0-answer").fill("People whose tumour carries the driver under study.")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".messagelist")).to_contain_text("is live")
+    axe_check(page, context="admin article list")
 
     article = Article.objects.get(slug="basket-trials-explained")
     assert article.is_public
