@@ -32,12 +32,30 @@ class UserManager(BaseUserManager):
 class User(AbstractUser):
     """A reader, editor or moderator. Signs in with an email address; shows a display name."""
 
+    class Role(models.TextChoices):
+        PATIENT = "patient", "Patient"
+        CARER = "carer", "Carer or family member"
+        CLINICIAN = "clinician", "Clinician"
+        RESEARCHER = "researcher", "Researcher"
+        INDUSTRY = "industry", "Industry"
+        OTHER = "other", "Other"
+
     username = None
     first_name = None
     last_name = None
     email = models.EmailField("email address", unique=True)
     display_name = models.CharField(
         max_length=60, blank=True, help_text="Shown beside your comments and articles."
+    )
+    # Who is speaking matters in a medical discussion: shown beside every comment.
+    role = models.CharField(max_length=20, choices=Role.choices, blank=True)
+    expertise = models.CharField(
+        max_length=120, blank=True, help_text="Optional, e.g. “oncology nurse” or “NRG1+ since 2024”."
+    )
+    competing_interests = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Ties to companies or organisations in this field; shown with your comments.",
     )
 
     USERNAME_FIELD = "email"

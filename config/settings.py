@@ -279,6 +279,36 @@ ARTICLES_PER_PAGE = env.int("ARTICLES_PER_PAGE", default=12)
 SEARCH_MAX_QUERY_LENGTH = 200
 READING_WORDS_PER_MINUTE = 220
 
+# Comments: thresholds of the moderation policy and the posting limits.
+COMMENTS_MAX_DEPTH = env.int("COMMENTS_MAX_DEPTH", default=3)
+COMMENTS_THREADS_PER_PAGE = env.int("COMMENTS_THREADS_PER_PAGE", default=20)
+COMMENTS_MIN_LENGTH = 2
+COMMENTS_MAX_LENGTH = env.int("COMMENTS_MAX_LENGTH", default=4000)
+COMMENTS_TRUSTED_AFTER = env.int("COMMENTS_TRUSTED_AFTER", default=2)  # approved comments
+COMMENTS_MAX_LINKS = env.int("COMMENTS_MAX_LINKS", default=2)
+COMMENTS_BLOCKED_WORDS = env.list(
+    "COMMENTS_BLOCKED_WORDS", default=["viagra", "casino", "miracle cure", "crypto"]
+)
+COMMENTS_ADVICE_PHRASES = env.list(
+    "COMMENTS_ADVICE_PHRASES",
+    default=[
+        "should i take",
+        "should he take",
+        "should she take",
+        "should my",
+        "what dose",
+        "which dose",
+        "can i stop",
+        "should i stop",
+        "what should i do",
+        "is it safe for me",
+        "my oncologist said",
+        "should we ask for",
+    ],
+)
+COMMENTS_RATE_PER_USER = env.str("COMMENTS_RATE_PER_USER", default="5/600")  # posts/seconds
+COMMENTS_RATE_PER_IP = env.str("COMMENTS_RATE_PER_IP", default="20/600")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -26,5 +26,6 @@ urlpatterns = [
         TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),
         name="robots",
     ),
+    path("", include("comments.urls")),
     path("", include("articles.urls")),
 ]

@@ -62,8 +62,8 @@ def staff_groups(db):
     from django.apps import apps
     from django.contrib.auth.models import Group
 
-    migration = importlib.import_module("articles.migrations.0002_staff_groups")
-    migration.create_groups(apps, None)
+    importlib.import_module("articles.migrations.0002_staff_groups").create_groups(apps, None)
+    importlib.import_module("comments.migrations.0002_staff_permissions").grant(apps, None)
     return {group.name: group for group in Group.objects.all()}
 
 

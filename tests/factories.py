@@ -7,7 +7,9 @@ from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from accounts.models import User
+from articles.markup import render_user_markdown
 from articles.models import Article, FAQEntry, Reference, Topic
+from comments.models import Comment
 
 PASSWORD = "correct horse battery staple"
 
@@ -82,3 +84,27 @@ class ReferenceFactory(factory.django.DjangoModelFactory):
     label = "A trial registry entry"
     kind = Reference.Kind.TRIAL_REGISTRY
     identifier = "NCT02912949"
+
+
+class CommentFactory(factory.django.DjangoModelFactory):
+    """A published comment with a correct materialised path (pass parent= for a reply)."""
+
+    class Meta:
+        model = Comment
+
+    article = factory.LazyAttribute(lambda o: o.parent.article if o.parent else ArticleFactory())
+    author = factory.SubFactory(UserFactory, role=User.Role.PATIENT)
+    parent = None
+    body = factory.Sequence(lambda n: f"Comment number {n} with *emphasis*.")
+    body_html = factory.LazyAttribute(lambda o: render_user_markdown(o.body))
+    status = Comment.Status.APPROVED
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        parent = kwargs.get("parent")
+        kwargs["depth"] = parent.depth + 1 if parent else 0
+        comment = super()._create(model_class, *args, **kwargs)
+        comment.path = f"{parent.path if parent else ''}{comment.pk:010d}/"
+        comment.thread_id = parent.thread_id if parent else comment.pk
+        comment.save(update_fields=["path", "thread_id"])
+        return comment

@@ -28,9 +28,10 @@ def _codenames(spec):
 def create_groups(apps, schema_editor):
     # Permissions are normally made after all migrations; make them now so groups can hold them.
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
+        original = getattr(app_config, "models_module", None)  # unset on migration stubs
+        app_config.models_module = original or True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = original
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for name, spec, extra in (

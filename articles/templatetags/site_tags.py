@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 from django import template
+from django.template import TemplateDoesNotExist
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.html import format_html
@@ -21,6 +22,20 @@ def json_ld(data: dict | list | None) -> str:
         return ""
     payload = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).translate(_JSON_ESCAPES)
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))  # noqa: S308
+
+
+@register.simple_tag(takes_context=True)
+def optional_include(context, template_name: str) -> str:
+    """Render a template another app may provide; nothing if that app is not installed.
+
+    The article page shows the discussion and the newsletter signup this way, so articles
+    knows no more of those apps than a template name.
+    """
+    try:
+        included = context.template.engine.get_template(template_name)
+    except TemplateDoesNotExist:
+        return ""
+    return included.render(context)
 
 
 @register.filter

@@ -154,7 +154,7 @@ def test_pages_stay_flat_in_queries_as_articles_and_topics_grow(client):
         ReferenceFactory(article=first)
     large = {url: count_queries(client, url) for url in small}
     assert large == small
-    assert max(large.values()) <= 6, large
+    assert max(large.values()) <= 10, large
 
 
 def test_search_finds_by_title_and_ranks_title_matches_first(client, article):

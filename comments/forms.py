@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+
+from accounts.models import User
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label="Your comment",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="You can use *emphasis*, **bold**, [links](https://…), lists, > quotes and `code`.",
+    )
+    parent = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # A honeypot: people never see or fill it; many bots do.
+    website = forms.CharField(
+        required=False,
+        label="Leave this field empty",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+    # Asked once, on a reader's first comment, and shown beside every comment after.
+    display_name = forms.CharField(label="Display name", max_length=60, required=False)
+    role = forms.ChoiceField(
+        label="I am a…", choices=[("", "Choose one"), *User.Role.choices], required=False
+    )
+    expertise = forms.CharField(
+        label="Expertise or experience", max_length=120, required=False,
+        help_text="Optional, e.g. “oncology nurse” or “caring for my mother since 2025”.",
+    )  # fmt: skip
+    competing_interests = forms.CharField(
+        label="Competing interests", max_length=200, required=False,
+        help_text="If you work for or receive money from a company in this field, say so here.",
+    )  # fmt: skip
+
+    PROFILE_FIELDS = ("display_name", "role", "expertise", "competing_interests")
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["body"].min_length = settings.COMMENTS_MIN_LENGTH
+        self.fields["body"].max_length = settings.COMMENTS_MAX_LENGTH
+        self.fields["body"].validators = []
+        self.fields["body"].widget.attrs["maxlength"] = settings.COMMENTS_MAX_LENGTH
+        self.needs_profile = bool(user and user.is_authenticated and not user.role)
+        if self.needs_profile:
+            self.fields["display_name"].required = self.fields["role"].required = True
+            self.initial.setdefault("display_name", user.display_name)
+        else:
+            for name in self.PROFILE_FIELDS:
+                del self.fields[name]
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data["body"].replace("\x00", "").strip()
+        if len(body) < settings.COMMENTS_MIN_LENGTH:
+            raise forms.ValidationError("Your comment is empty. Write something first.")
+        if len(body) > settings.COMMENTS_MAX_LENGTH:
+            raise forms.ValidationError(
+                f"Comments can be up to {settings.COMMENTS_MAX_LENGTH:,} characters; "
+                f"yours has {len(body):,}. Please shorten it."
+            )
+        return body
+
+    @property
+    def is_spam_trap(self) -> bool:
+        return bool(self.cleaned_data.get("website"))
+
+    def profile(self) -> dict[str, str]:
+        return {name: self.cleaned_data[name] for name in self.PROFILE_FIELDS if name in self.fields}

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from articles.models import Article
+
+SEGMENT_WIDTH = 10  # a path segment is a zero-padded primary key: "0000000042/"
+
+
+class CommentQuerySet(models.QuerySet):
+    def visible_to(self, user) -> CommentQuerySet:
+        """What a reader may see: published and removed comments, plus their own waiting ones.
+
+        Removed comments stay as placeholders so the replies under them keep their place.
+        """
+        shown = Q(status__in=(Comment.Status.APPROVED, Comment.Status.REMOVED))
+        if user is not None and user.is_authenticated:
+            shown |= Q(status=Comment.Status.PENDING, author=user)
+        return self.filter(shown)
+
+    def published(self) -> CommentQuerySet:
+        return self.filter(status=Comment.Status.APPROVED)
+
+
+class Comment(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for moderation"
+        APPROVED = "approved", "Published"
+        REJECTED = "rejected", "Rejected"
+        SPAM = "spam", "Spam"
+        REMOVED = "removed", "Removed by its author"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="comments",
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replies"
+    )
+    # Materialised path: ORDER BY path is display order; a thread is one range of paths.
+    thread_id = models.BigIntegerField(null=True, db_index=True, editable=False)
+    path = models.CharField(max_length=255, editable=False, default="")
+    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    body = models.TextField()
+    body_html = models.TextField(editable=False, default="")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    held_reason = models.CharField(
+        max_length=200, blank=True, help_text="Why the policy held this comment for review."
+    )
+    needs_advice_note = models.BooleanField(
+        default=False, help_text="Looks like a request for personal treatment advice."
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    helpful_count = models.PositiveIntegerField(default=0)
+    flag_count = models.PositiveIntegerField(default=0)
+    ip_hash = models.CharField(max_length=64, blank=True)
+
+    objects = CommentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("path",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "path"],
+                condition=~Q(path=""),
+                name="comment_unique_path_per_article",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["article", "status", "path"], name="comment_thread_idx"),
+            models.Index(fields=["status", "-created_at"], name="comment_queue_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Comment {self.pk} on {self.article_id}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("comment_permalink", kwargs={"pk": self.pk})
+
+    @property
+    def anchor(self) -> str:
+        return f"comment-{self.pk}"
+
+    @property
+    def is_removed(self) -> bool:
+        return self.status == self.Status.REMOVED
+
+
+class ModerationDecision(models.Model):
+    """Who decided what about a comment, when and why. The policy decides as nobody (None)."""
+
+    class Action(models.TextChoices):
+        PUBLISH = "publish", "Published by the policy"
+        HOLD = "hold", "Held for review by the policy"
+        APPROVE = "approve", "Approved"
+        REJECT = "reject", "Rejected"
+        SPAM = "spam", "Marked as spam"
+        BAN = "ban", "Author banned"
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="decisions")
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class CommentBan(models.Model):
+    """A reader who may no longer post. Their existing comments are handled separately."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comment_ban"
+    )
+    reason = models.CharField(max_length=300, blank=True)
+    banned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Ban of {self.user}"

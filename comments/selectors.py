@@ -1,0 +1,90 @@
+"""Reading a discussion in a constant number of queries, whatever its size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+
+from articles.models import Article
+from comments.models import Comment
+
+SORTS = {
+    "oldest": ("Oldest first", ("path",)),
+    "newest": ("Newest first", ("-path",)),
+    "helpful": ("Most helpful", ("-helpful_count", "path")),
+}
+DEFAULT_SORT = "oldest"
+
+
+@dataclass
+class Node:
+    """A comment with its replies; `comment` is None for a reply whose parent is hidden."""
+
+    comment: Comment | None
+    children: list[Node] = field(default_factory=list)
+
+
+@dataclass
+class Discussion:
+    threads: list[Node]
+    page: Page
+    sort: str
+    published_count: int
+
+
+def _roots(article: Article, user):
+    return Comment.objects.visible_to(user).filter(article=article, depth=0)
+
+
+def discussion_for(*, article: Article, user, sort: str = DEFAULT_SORT, page: int = 1) -> Discussion:
+    """One page of top-level threads with all their visible replies, as a tree.
+
+    Three queries: the count of threads, the page of roots, every visible comment of those
+    threads in path order. A fourth counts published comments for the heading.
+    """
+    sort = sort if sort in SORTS else DEFAULT_SORT
+    roots = _roots(article, user).order_by(*SORTS[sort][1]).values_list("pk", flat=True)
+    paginator = Paginator(roots, settings.COMMENTS_THREADS_PER_PAGE)
+    current = paginator.get_page(page)
+    root_ids = list(current.object_list)
+    comments = (
+        Comment.objects.visible_to(user)
+        .filter(article=article, thread_id__in=root_ids)
+        .select_related("author")
+        .order_by("path")
+    )
+    return Discussion(
+        threads=_tree(comments, root_ids),
+        page=current,
+        sort=sort,
+        published_count=Comment.objects.published().filter(article=article).count(),
+    )
+
+
+def _tree(comments, root_ids: list[int]) -> list[Node]:
+    nodes: dict[int, Node] = {}
+    roots: dict[int, Node] = {}
+
+    def node_for(ancestors: list[int]) -> Node:
+        # A parent hidden by a moderator becomes a stub, so its replies keep their place.
+        pk = ancestors[-1]
+        if pk not in nodes:
+            nodes[pk] = Node(None)
+            if len(ancestors) == 1:
+                roots[pk] = nodes[pk]
+            else:
+                node_for(ancestors[:-1]).children.append(nodes[pk])
+        return nodes[pk]
+
+    for comment in comments:  # path order: parents come before their replies
+        node_for([int(segment) for segment in comment.path.rstrip("/").split("/")]).comment = comment
+    return [roots[pk] for pk in root_ids if pk in roots]
+
+
+def comment_page_number(*, comment: Comment, user) -> int:
+    """The page (oldest first) on which `comment`'s thread appears for `user`."""
+    root_path = comment.path[: comment.path.index("/") + 1]
+    before = _roots(comment.article, user).filter(path__lt=root_path).count()
+    return before // settings.COMMENTS_THREADS_PER_PAGE + 1

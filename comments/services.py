@@ -1,0 +1,187 @@
+"""Every write with rules on comments: posting, the moderation policy, moderators' decisions."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+from articles.markup import render_user_markdown
+from articles.models import Article
+from comments.models import SEGMENT_WIDTH, Comment, CommentBan, ModerationDecision
+
+LINK_RE = re.compile(r"https?://|\bwww\.", re.IGNORECASE)
+
+
+class CommentError(Exception):
+    """A comment that cannot be accepted, with a message for its author."""
+
+
+class CommentsClosed(CommentError):
+    pass
+
+
+class PostingForbidden(CommentError):
+    pass
+
+
+class RateLimited(CommentError):
+    pass
+
+
+@dataclass(frozen=True)
+class PolicyDecision:
+    status: str
+    reasons: tuple[str, ...] = ()
+    asks_for_advice: bool = False
+
+
+def ip_hash(ip: str) -> str:
+    """IP addresses are kept only as salted hashes, enough to rate-limit and spot abuse."""
+    return hashlib.sha256(f"{settings.SECRET_KEY}:{ip}".encode()).hexdigest()
+
+
+def can_post(user) -> tuple[bool, str]:
+    """Whether `user` may post, and if not, the reason to show them."""
+    if not user.is_authenticated:
+        return False, "sign_in"
+    if CommentBan.objects.filter(user=user).exists():
+        return False, "banned"
+    if not EmailAddress.objects.filter(user=user, verified=True).exists():
+        return False, "verify"
+    return True, ""
+
+
+def moderation_decide(*, author, body: str) -> PolicyDecision:
+    """The one moderation policy: publish at once, or hold for a moderator, and why."""
+    if CommentBan.objects.filter(user=author).exists():
+        raise PostingForbidden("Your account can no longer post comments.")
+    reasons: list[str] = []
+    text = body.lower()
+    links = len(LINK_RE.findall(body))
+    if links > settings.COMMENTS_MAX_LINKS:
+        reasons.append(f"contains {links} links")
+    blocked = [w for w in settings.COMMENTS_BLOCKED_WORDS if re.search(rf"\b{re.escape(w)}\b", text)]
+    if blocked:
+        reasons.append("contains a blocked word")
+    advice = any(phrase in text for phrase in settings.COMMENTS_ADVICE_PHRASES)
+    if advice:
+        reasons.append("may ask for personal treatment advice")
+    trusted = author.has_perm("comments.change_comment") or (
+        Comment.objects.filter(author=author, status=Comment.Status.APPROVED).count()
+        >= settings.COMMENTS_TRUSTED_AFTER
+    )
+    if not trusted:
+        reasons.append("a new reader's first comments wait for approval")
+    status = Comment.Status.PENDING if reasons else Comment.Status.APPROVED
+    return PolicyDecision(status=status, reasons=tuple(reasons), asks_for_advice=advice)
+
+
+def _limit(key: str, rate: str) -> bool:
+    """A fixed-window counter in the shared cache; True while under the limit."""
+    count, seconds = (int(part) for part in rate.split("/"))
+    cache.add(key, 0, timeout=seconds)
+    try:
+        return cache.incr(key) <= count
+    except ValueError:  # the window expired between add and incr
+        cache.set(key, 1, timeout=seconds)
+        return True
+
+
+def comment_rate_check(*, user_id: int, ip_digest: str) -> None:
+    if not _limit(f"comments:user:{user_id}", settings.COMMENTS_RATE_PER_USER):
+        raise RateLimited("You are posting very quickly. Please wait a few minutes and try again.")
+    if not _limit(f"comments:ip:{ip_digest}", settings.COMMENTS_RATE_PER_IP):
+        raise RateLimited("Many comments have come from your network. Please try again later.")
+
+
+def _attach_point(parent: Comment | None) -> Comment | None:
+    """A reply to a comment at the depth cap attaches beside it, at the cap."""
+    if parent is not None and parent.depth >= settings.COMMENTS_MAX_DEPTH - 1:
+        return parent.parent
+    return parent
+
+
+def comment_post(
+    *, article: Article, author, body: str, parent: Comment | None = None, ip_digest: str = ""
+) -> Comment:
+    """Save a reader's comment; the moderation policy decides whether it shows at once."""
+    if not article.comments_open or not article.is_public:
+        raise CommentsClosed("The discussion on this article is closed.")
+    if parent is not None and (
+        parent.article_id != article.pk or parent.status != Comment.Status.APPROVED
+    ):
+        raise CommentError("That comment can no longer be replied to.")
+    decision = moderation_decide(author=author, body=body)
+    parent = _attach_point(parent)
+    with transaction.atomic():
+        comment = Comment.objects.create(
+            article=article,
+            author=author,
+            parent=parent,
+            depth=parent.depth + 1 if parent else 0,
+            body=body,
+            body_html=render_user_markdown(body),
+            status=decision.status,
+            held_reason="; ".join(decision.reasons),
+            needs_advice_note=decision.asks_for_advice,
+            ip_hash=ip_digest,
+        )
+        # The primary key makes each path segment unique without any lock.
+        comment.path = f"{parent.path if parent else ''}{comment.pk:0{SEGMENT_WIDTH}d}/"
+        comment.thread_id = parent.thread_id if parent else comment.pk
+        comment.save(update_fields=["path", "thread_id"])
+        ModerationDecision.objects.create(
+            comment=comment,
+            moderator=None,
+            action=(
+                ModerationDecision.Action.HOLD
+                if decision.status == Comment.Status.PENDING
+                else ModerationDecision.Action.PUBLISH
+            ),
+            reason=comment.held_reason,
+        )
+    return comment
+
+
+_ACTION_STATUS = {
+    ModerationDecision.Action.APPROVE: Comment.Status.APPROVED,
+    ModerationDecision.Action.REJECT: Comment.Status.REJECTED,
+    ModerationDecision.Action.SPAM: Comment.Status.SPAM,
+    ModerationDecision.Action.BAN: Comment.Status.SPAM,
+}
+
+
+def comment_moderate(
+    *, comments: Iterable[Comment], moderator, action: str, reason: str = ""
+) -> int:
+    """Apply a moderator's decision to comments, recording who, what, when and why.
+
+    Banning also stops the authors from posting and takes their waiting comments out of the
+    queue. Comments removed by their authors keep that status.
+    """
+    action = ModerationDecision.Action(action)
+    status = _ACTION_STATUS[action]
+    comments = [c for c in comments if c.status != Comment.Status.REMOVED]
+    with transaction.atomic():
+        Comment.objects.filter(pk__in=[c.pk for c in comments]).update(status=status)
+        ModerationDecision.objects.bulk_create(
+            ModerationDecision(comment=c, moderator=moderator, action=action, reason=reason)
+            for c in comments
+        )
+        if action == ModerationDecision.Action.BAN:
+            authors = {c.author_id for c in comments if c.author_id}
+            for author_id in authors:
+                CommentBan.objects.get_or_create(
+                    user_id=author_id, defaults={"banned_by": moderator, "reason": reason}
+                )
+            Comment.objects.filter(author_id__in=authors, status=Comment.Status.PENDING).update(
+                status=Comment.Status.REJECTED
+            )
+    return len(comments)

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET
+
+from accounts.services import profile_update
+from articles.markup import render_user_markdown
+from articles.views import ArticleDetailView
+from comments import selectors, services
+from comments.forms import CommentForm
+from comments.models import Comment
+
+
+class CommentCreateView(ArticleDetailView):
+    """POST a comment to an article. Errors re-render the article page with the typed text."""
+
+    http_method_names = ["get", "post"]
+
+    def get(self, request, *args, **kwargs):
+        return redirect(reverse("article_detail", kwargs=kwargs) + "#discussion")
+
+    def post(self, request, *args, **kwargs):
+        self.object = article = self.get_object()
+        allowed, why = services.can_post(request.user)
+        if why == "sign_in":
+            target = f"{article.get_absolute_url()}#discussion"
+            return redirect(f"{reverse('account_login')}?{urlencode({'next': target})}")
+        form = CommentForm(request.POST, user=request.user)
+        if not allowed:
+            return self.render_form(form, status=403)
+        if not form.is_valid():
+            return self.render_form(form, status=400)
+        if form.is_spam_trap:
+            messages.success(request, "Thank you for your comment.")
+            return redirect(article)
+        if "preview" in request.POST:
+            return self.render_form(form, preview=render_user_markdown(form.cleaned_data["body"]))
+        parent = None
+        if form.cleaned_data.get("parent"):
+            parent = Comment.objects.filter(
+                pk=form.cleaned_data["parent"], article=article
+            ).first()
+            if parent is None:
+                return self.render_form(
+                    form, error="That comment can no longer be replied to.", status=400
+                )
+        try:
+            digest = services.ip_hash(request.META.get("REMOTE_ADDR", ""))
+            services.comment_rate_check(user_id=request.user.pk, ip_digest=digest)
+            with transaction.atomic():
+                if form.needs_profile:
+                    profile_update(user=request.user, **form.profile())
+                comment = services.comment_post(
+                    article=article,
+                    author=request.user,
+                    body=form.cleaned_data["body"],
+                    parent=parent,
+                    ip_digest=digest,
+                )
+        except services.RateLimited as error:
+            return self.render_form(form, error=str(error), status=429)
+        except services.CommentError as error:
+            return self.render_form(form, error=str(error), status=400)
+        if comment.status == Comment.Status.APPROVED:
+            messages.success(request, "Your comment is published.")
+        else:
+            messages.info(
+                request,
+                "Thank you. Your comment is waiting for a moderator and only you can see it "
+                "until then.",
+            )
+        return redirect(comment.get_absolute_url())
+
+    def render_form(self, form, *, status: int = 200, error: str = "", preview: str = ""):
+        context = self.get_context_data(
+            object=self.object, comment_form=form, comment_error=error, comment_preview=preview
+        )
+        return self.render_to_response(context, status=status)
+
+
+@require_GET
+def comment_permalink(request, pk: int):
+    """A stable link to one comment: the right page of its article, scrolled to it."""
+    comment = get_object_or_404(Comment.objects.select_related("article"), pk=pk)
+    if not comment.article.is_public or not (
+        Comment.objects.visible_to(request.user).filter(pk=pk).exists()
+    ):
+        raise Http404("No comment here.")
+    page = selectors.comment_page_number(comment=comment, user=request.user)
+    query = f"?{urlencode({'page': page})}" if page > 1 else ""
+    return redirect(f"{comment.article.get_absolute_url()}{query}#{comment.anchor}")
