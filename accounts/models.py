@@ -50,7 +50,9 @@ class User(AbstractUser):
     # Who is speaking matters in a medical discussion: shown beside every comment.
     role = models.CharField(max_length=20, choices=Role.choices, blank=True)
     expertise = models.CharField(
-        max_length=120, blank=True, help_text="Optional, e.g. “oncology nurse” or “NRG1+ since 2024”."
+        max_length=120,
+        blank=True,
+        help_text="Optional, e.g. “oncology nurse” or “NRG1+ since 2024”.",
     )
     competing_interests = models.CharField(
         max_length=200,

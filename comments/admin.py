@@ -39,7 +39,15 @@ class DecisionInline(admin.TabularInline):
 
 @admin.register(Comment)
 class CommentAdmin(admin.ModelAdmin):
-    list_display = ("excerpt", "article", "author", "status", "held_reason", "flag_count", "created_at")
+    list_display = (
+        "excerpt",
+        "article",
+        "author",
+        "status",
+        "held_reason",
+        "flag_count",
+        "created_at",
+    )
     list_filter = ("status", FlaggedFilter, "created_at", "article")
     list_select_related = ("article", "author")
     search_fields = ("body", "author__email", "author__display_name", "article__title")

@@ -65,4 +65,6 @@ class CommentForm(forms.Form):
         return bool(self.cleaned_data.get("website"))
 
     def profile(self) -> dict[str, str]:
-        return {name: self.cleaned_data[name] for name in self.PROFILE_FIELDS if name in self.fields}
+        return {
+            name: self.cleaned_data[name] for name in self.PROFILE_FIELDS if name in self.fields
+        }

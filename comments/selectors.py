@@ -38,7 +38,9 @@ def _roots(article: Article, user):
     return Comment.objects.visible_to(user).filter(article=article, depth=0)
 
 
-def discussion_for(*, article: Article, user, sort: str = DEFAULT_SORT, page: int = 1) -> Discussion:
+def discussion_for(
+    *, article: Article, user, sort: str = DEFAULT_SORT, page: int = 1
+) -> Discussion:
     """One page of top-level threads with all their visible replies, as a tree.
 
     Three queries: the count of threads, the page of roots, every visible comment of those
@@ -79,7 +81,9 @@ def _tree(comments, root_ids: list[int]) -> list[Node]:
         return nodes[pk]
 
     for comment in comments:  # path order: parents come before their replies
-        node_for([int(segment) for segment in comment.path.rstrip("/").split("/")]).comment = comment
+        node_for(
+            [int(segment) for segment in comment.path.rstrip("/").split("/")]
+        ).comment = comment
     return [roots[pk] for pk in root_ids if pk in roots]
 
 

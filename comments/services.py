@@ -67,7 +67,9 @@ def moderation_decide(*, author, body: str) -> PolicyDecision:
     links = len(LINK_RE.findall(body))
     if links > settings.COMMENTS_MAX_LINKS:
         reasons.append(f"contains {links} links")
-    blocked = [w for w in settings.COMMENTS_BLOCKED_WORDS if re.search(rf"\b{re.escape(w)}\b", text)]
+    blocked = [
+        w for w in settings.COMMENTS_BLOCKED_WORDS if re.search(rf"\b{re.escape(w)}\b", text)
+    ]
     if blocked:
         reasons.append("contains a blocked word")
     advice = any(phrase in text for phrase in settings.COMMENTS_ADVICE_PHRASES)

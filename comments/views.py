@@ -22,7 +22,7 @@ class CommentCreateView(ArticleDetailView):
     http_method_names = ["get", "post"]
 
     def get(self, request, *args, **kwargs):
-        return redirect(reverse("article_detail", kwargs=kwargs) + "#discussion")
+        return redirect(f"{self.get_object().get_absolute_url()}#discussion")
 
     def post(self, request, *args, **kwargs):
         self.object = article = self.get_object()
@@ -42,9 +42,7 @@ class CommentCreateView(ArticleDetailView):
             return self.render_form(form, preview=render_user_markdown(form.cleaned_data["body"]))
         parent = None
         if form.cleaned_data.get("parent"):
-            parent = Comment.objects.filter(
-                pk=form.cleaned_data["parent"], article=article
-            ).first()
+            parent = Comment.objects.filter(pk=form.cleaned_data["parent"], article=article).first()
             if parent is None:
                 return self.render_form(
                     form, error="That comment can no longer be replied to.", status=400

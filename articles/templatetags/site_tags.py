@@ -3,9 +3,9 @@ from __future__ import annotations
 import json
 
 from django import template
-from django.template import TemplateDoesNotExist
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.template import TemplateDoesNotExist
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 

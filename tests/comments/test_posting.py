@@ -52,7 +52,9 @@ def test_a_first_comment_waits_and_only_its_author_sees_it(client, article, read
     assert "My <em>first</em> thought." in page
     assert "Waiting for moderation" in page
     other = client.__class__()
-    assert "My <em>first</em> thought." not in other.get(article.get_absolute_url()).content.decode()
+    assert (
+        "My <em>first</em> thought." not in other.get(article.get_absolute_url()).content.decode()
+    )
 
 
 def test_first_comment_asks_who_is_speaking_and_shows_it_after(client, article):

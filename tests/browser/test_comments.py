@@ -1,0 +1,79 @@
+"""A reader joins the discussion; a moderator approves; another reader replies (no JavaScript)."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from comments.models import Comment
+from tests.factories import PASSWORD, ArticleFactory, CommentFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def sign_in(page, live_server, email: str, next_path: str) -> None:
+    page.goto(f"{live_server.url}/accounts/login/?next={next_path}")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label(re.compile(r"^Password:?$")).fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+
+
+def test_comment_waits_is_approved_by_a_moderator_and_gets_a_reply(
+    page, browser, live_server, axe_check, staff_groups
+):
+    article = ArticleFactory(title="Small cohorts", discussion_prompt="Are we moving too fast?")
+    UserFactory(email="nadia@example.org", role="", display_name="")
+    moderator = UserFactory(email="mod@example.org", is_staff=True)
+    moderator.groups.add(staff_groups["Moderators"])
+    url = article.get_absolute_url()
+
+    page.goto(live_server.url + url)
+    expect(page.get_by_text("to join the discussion")).to_be_visible()
+    sign_in(page, live_server, "nadia@example.org", url)
+    expect(page.get_by_role("heading", name="Add your comment")).to_be_visible()
+    page.get_by_label("Display name").fill("Nadia")
+    page.get_by_label("I am a…").select_option("carer")
+    page.get_by_label("Expertise or experience").fill("Caring for my mother")
+    page.get_by_label("Your comment").fill("Speed matters to *families* like ours.")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator(".comment-preview em")).to_have_text("families")
+    axe_check(page, context="comment preview")
+    page.get_by_role("button", name="Post comment").click()
+    expect(page.get_by_text("Waiting for moderation")).to_be_visible()
+    expect(page.get_by_text("Carer or family member")).to_be_visible()
+    axe_check(page, context="article with a waiting comment")
+
+    moderator_page = browser.new_page()
+    sign_in(moderator_page, live_server, "mod@example.org", "/admin/comments/comment/")
+    expect(moderator_page.get_by_text("a new reader's first comments wait")).to_be_visible()
+    axe_check(moderator_page, context="admin comment queue")
+    moderator_page.get_by_role("checkbox", name=re.compile("Select this object")).first.check()
+    moderator_page.get_by_label("Action:").select_option("approve")
+    moderator_page.get_by_role("button", name="Go").click()
+    expect(moderator_page.locator(".messagelist")).to_contain_text("1 comment(s) published")
+    moderator_page.close()
+
+    page.reload()
+    expect(page.get_by_text("Waiting for moderation")).to_have_count(0)
+    expect(page.get_by_text("Speed matters to families like ours.")).to_be_visible()
+    comment = Comment.objects.get()
+    assert comment.status == Comment.Status.APPROVED
+    assert comment.decisions.filter(action="approve", moderator=moderator).exists()
+
+    # Another reader, trusted already, replies without any JavaScript.
+    context = browser.new_context(java_script_enabled=False)
+    other = context.new_page()
+    replier = UserFactory(email="omar@example.org", role="clinician", display_name="Dr Omar")
+    CommentFactory.create_batch(2, author=replier)
+    sign_in(other, live_server, "omar@example.org", url)
+    other.get_by_role("link", name="Reply to Nadia").click()
+    expect(other.get_by_role("heading", name="Reply to Nadia")).to_be_visible()
+    other.get_by_label("Your comment").fill("The trial was small, but responses were real.")
+    other.get_by_role("button", name="Post comment").click()
+    expect(other.get_by_text("Your comment is published.")).to_be_visible()
+    reply = Comment.objects.get(author=replier, parent=comment)
+    expect(other.locator(f"#comment-{comment.pk} ~ ol #comment-{reply.pk}")).to_be_visible()
+    context.close()
+    page.reload()  # axe-core needs JavaScript, so check the thread in the first reader's page
+    expect(page.get_by_text("responses were real")).to_be_visible()
+    axe_check(page, context="thread with a reply")
