@@ -17,6 +17,7 @@ run: install
 	@$(MANAGE) migrate --noinput -v0
 	@$(MANAGE) collectstatic --noinput -v0
 	@$(MANAGE) seed_demo
+	@$(MANAGE) seed_discussion
 	@echo ""
 	@echo "  Driverline is starting at http://localhost:$(PORT)/  (admin: http://localhost:$(PORT)/admin/)"
 	@echo "  Mail is written to var/mail/ (staff can read it at /admin/outbox/)."

@@ -85,6 +85,16 @@ class Comment(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("comment_permalink", kwargs={"pk": self.pk})
 
+    def place(self) -> None:
+        """Set path and thread from the parent and this comment's own key, once it has one.
+
+        The primary key makes each path segment unique without any lock.
+        """
+        parent = self.parent
+        self.path = f"{parent.path if parent else ''}{self.pk:0{SEGMENT_WIDTH}d}/"
+        self.thread_id = parent.thread_id if parent else self.pk
+        self.save(update_fields=["path", "thread_id"])
+
     @property
     def anchor(self) -> str:
         return f"comment-{self.pk}"

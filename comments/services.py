@@ -14,7 +14,7 @@ from django.db import transaction
 
 from articles.markup import render_user_markdown
 from articles.models import Article
-from comments.models import SEGMENT_WIDTH, Comment, CommentBan, ModerationDecision
+from comments.models import Comment, CommentBan, ModerationDecision
 
 LINK_RE = re.compile(r"https?://|\bwww\.", re.IGNORECASE)
 
@@ -135,10 +135,7 @@ def comment_post(
             needs_advice_note=decision.asks_for_advice,
             ip_hash=ip_digest,
         )
-        # The primary key makes each path segment unique without any lock.
-        comment.path = f"{parent.path if parent else ''}{comment.pk:0{SEGMENT_WIDTH}d}/"
-        comment.thread_id = parent.thread_id if parent else comment.pk
-        comment.save(update_fields=["path", "thread_id"])
+        comment.place()
         ModerationDecision.objects.create(
             comment=comment,
             moderator=None,

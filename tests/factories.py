@@ -104,7 +104,5 @@ class CommentFactory(factory.django.DjangoModelFactory):
         parent = kwargs.get("parent")
         kwargs["depth"] = parent.depth + 1 if parent else 0
         comment = super()._create(model_class, *args, **kwargs)
-        comment.path = f"{parent.path if parent else ''}{comment.pk:010d}/"
-        comment.thread_id = parent.thread_id if parent else comment.pk
-        comment.save(update_fields=["path", "thread_id"])
+        comment.place()
         return comment
