@@ -144,3 +144,43 @@ class CommentBan(models.Model):
 
     def __str__(self) -> str:
         return f"Ban of {self.user}"
+
+
+class HelpfulMark(models.Model):
+    """One reader found one comment helpful (at most once; undoable)."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="helpful_marks")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "user"], name="helpful_once_per_reader")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} found {self.comment_id} helpful"
+
+
+class CommentFlag(models.Model):
+    """A reader's report of a comment, with a reason; once per reader per comment."""
+
+    class Reason(models.TextChoices):
+        SPAM = "spam", "Spam or advertising"
+        ABUSE = "abuse", "Abusive or disrespectful"
+        MISINFORMATION = "misinformation", "Medical misinformation"
+        PRIVACY = "privacy", "Shares someone's personal information"
+        OTHER = "other", "Something else"
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="flags")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "user"], name="flag_once_per_reader")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} ({self.comment_id})"

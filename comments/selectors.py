@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.paginator import Page, Paginator
 
 from articles.models import Article
-from comments.models import Comment
+from comments.models import Comment, CommentFlag, HelpfulMark
 
 SORTS = {
     "oldest": ("Oldest first", ("path",)),
@@ -32,6 +32,8 @@ class Discussion:
     page: Page
     sort: str
     published_count: int
+    marked_helpful: set[int] = field(default_factory=set)
+    reported: set[int] = field(default_factory=set)
 
 
 def _roots(article: Article, user):
@@ -57,12 +59,21 @@ def discussion_for(
         .select_related("author")
         .order_by("path")
     )
-    return Discussion(
+    discussion = Discussion(
         threads=_tree(comments, root_ids),
         page=current,
         sort=sort,
         published_count=Comment.objects.published().filter(article=article).count(),
     )
+    if user.is_authenticated and root_ids:  # two more queries for a signed-in reader
+        in_page = {"user": user, "comment__thread_id__in": root_ids}
+        discussion.marked_helpful = set(
+            HelpfulMark.objects.filter(**in_page).values_list("comment_id", flat=True)
+        )
+        discussion.reported = set(
+            CommentFlag.objects.filter(**in_page).values_list("comment_id", flat=True)
+        )
+    return discussion
 
 
 def _tree(comments, root_ids: list[int]) -> list[Node]:

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 
 from articles.markup import render_user_markdown
 from articles.models import Article
-from comments.models import Comment, CommentBan, ModerationDecision
+from comments.models import Comment, CommentBan, CommentFlag, HelpfulMark, ModerationDecision
 
 LINK_RE = re.compile(r"https?://|\bwww\.", re.IGNORECASE)
 
@@ -184,3 +185,56 @@ def comment_moderate(
                 status=Comment.Status.REJECTED
             )
     return len(comments)
+
+
+def comment_mark_helpful(*, comment: Comment, user) -> bool:
+    """Toggle the reader's helpful mark; returns whether it is now marked.
+
+    The unique constraint makes a double click or two tabs harmless; the count moves in the
+    same transaction as the mark, so it always equals the number of marks.
+    """
+    if comment.author_id == user.pk:
+        raise CommentError("You can't mark your own comment as helpful.")
+    if comment.status != Comment.Status.APPROVED:
+        raise CommentError("Only published comments can be marked as helpful.")
+    with transaction.atomic():
+        removed, _ = HelpfulMark.objects.filter(comment=comment, user=user).delete()
+        if removed:
+            Comment.objects.filter(pk=comment.pk).update(helpful_count=F("helpful_count") - 1)
+            return False
+        try:
+            with transaction.atomic():
+                HelpfulMark.objects.create(comment=comment, user=user)
+        except IntegrityError:  # marked at this very moment from another tab
+            return True
+        Comment.objects.filter(pk=comment.pk).update(helpful_count=F("helpful_count") + 1)
+        return True
+
+
+def comment_flag(*, comment: Comment, user, reason: str) -> bool:
+    """Record a reader's report. Enough distinct reports hide the comment pending review.
+
+    Returns False when this reader had already reported this comment (nothing changes).
+    """
+    if comment.author_id == user.pk:
+        raise CommentError("You can't report your own comment.")
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                CommentFlag.objects.create(comment=comment, user=user, reason=reason)
+        except IntegrityError:
+            return False
+        Comment.objects.filter(pk=comment.pk).update(flag_count=F("flag_count") + 1)
+        comment.refresh_from_db(fields=["flag_count", "status"])
+        if (
+            comment.status == Comment.Status.APPROVED
+            and comment.flag_count >= settings.COMMENTS_HIDE_AFTER_FLAGS
+        ):
+            reason_text = f"reported by {comment.flag_count} readers"
+            Comment.objects.filter(pk=comment.pk, status=Comment.Status.APPROVED).update(
+                status=Comment.Status.PENDING, held_reason=reason_text
+            )
+            ModerationDecision.objects.create(
+                comment=comment, action=ModerationDecision.Action.HOLD, reason=reason_text
+            )
+    return True

@@ -9,4 +9,6 @@ urlpatterns = [
         name="comment_create",
     ),
     path("comments/<int:pk>/", views.comment_permalink, name="comment_permalink"),
+    path("comments/<int:pk>/helpful/", views.comment_helpful, name="comment_helpful"),
+    path("comments/<int:pk>/report/", views.comment_report, name="comment_report"),
 ]

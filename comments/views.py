@@ -1,19 +1,20 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.services import profile_update
 from articles.markup import render_user_markdown
 from articles.views import ArticleDetailView
 from comments import selectors, services
 from comments.forms import CommentForm
-from comments.models import Comment
+from comments.models import Comment, CommentFlag
 
 
 class CommentCreateView(ArticleDetailView):
@@ -92,3 +93,51 @@ def comment_permalink(request, pk: int):
     page = selectors.comment_page_number(comment=comment, user=request.user)
     query = f"?{urlencode({'page': page})}" if page > 1 else ""
     return redirect(f"{comment.article.get_absolute_url()}{query}#{comment.anchor}")
+
+
+def _published_comment(request, pk: int) -> Comment:
+    comment = get_object_or_404(
+        Comment.objects.select_related("article"), pk=pk, status=Comment.Status.APPROVED
+    )
+    if not comment.article.is_public:
+        raise Http404("No comment here.")
+    return comment
+
+
+def _refuse(request, message: str, status: int):
+    return render(request, "comments/refused.html", {"message": message}, status=status)
+
+
+@require_POST
+@login_required
+def comment_helpful(request, pk: int):
+    """Mark or unmark a published comment as helpful (verified readers, once each)."""
+    comment = _published_comment(request, pk)
+    allowed, _ = services.can_post(request.user)
+    if not allowed:
+        return _refuse(request, "Confirm your email address to mark comments as helpful.", 403)
+    try:
+        marked = services.comment_mark_helpful(comment=comment, user=request.user)
+    except services.CommentError as error:
+        return _refuse(request, str(error), 400)
+    messages.success(request, "Marked as helpful." if marked else "Helpful mark removed.")
+    return redirect(comment.get_absolute_url())
+
+
+@require_POST
+@login_required
+def comment_report(request, pk: int):
+    """Report a published comment to the moderators, with a reason."""
+    comment = _published_comment(request, pk)
+    allowed, _ = services.can_post(request.user)
+    if not allowed:
+        return _refuse(request, "Confirm your email address to report comments.", 403)
+    reason = request.POST.get("reason", "")
+    if reason not in CommentFlag.Reason.values:
+        return _refuse(request, "Choose a reason for your report.", 400)
+    try:
+        services.comment_flag(comment=comment, user=request.user, reason=reason)
+    except services.CommentError as error:
+        return _refuse(request, str(error), 400)
+    messages.success(request, "Thank you. The moderators will look at this comment.")
+    return redirect(comment.article.get_absolute_url() + "#comments")

@@ -6,7 +6,7 @@ from django.db import migrations
 GRANTS = {
     "Moderators": [
         "view_comment", "change_comment",
-        "view_moderationdecision",
+        "view_moderationdecision", "view_commentflag",
         "view_commentban", "add_commentban", "change_commentban", "delete_commentban",
     ],
     "Editors": ["view_comment", "view_moderationdecision"],

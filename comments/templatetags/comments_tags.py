@@ -4,7 +4,7 @@ from django import template
 
 from comments import selectors, services
 from comments.forms import CommentForm
-from comments.models import Comment
+from comments.models import Comment, CommentFlag
 
 register = template.Library()
 
@@ -52,4 +52,5 @@ def discussion(context, article):
         "error": context.get("comment_error", ""),
         "preview": context.get("comment_preview", ""),
         "csrf_token": context.get("csrf_token"),
+        "flag_reasons": CommentFlag.Reason.choices,
     }

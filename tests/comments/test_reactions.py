@@ -1,0 +1,89 @@
+import pytest
+
+from comments.models import Comment, CommentFlag, HelpfulMark, ModerationDecision
+from tests.factories import CommentFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def comment():
+    return CommentFactory(body="A useful explanation.")
+
+
+@pytest.fixture
+def reader(client):
+    user = UserFactory(role="patient")
+    client.force_login(user)
+    return user
+
+
+def test_helpful_is_one_mark_per_reader_and_undoable(client, comment, reader):
+    url = f"/comments/{comment.pk}/helpful/"
+    assert client.post(url).status_code == 302
+    comment.refresh_from_db()
+    assert comment.helpful_count == 1
+    page = client.get(comment.article.get_absolute_url()).content.decode()
+    assert 'aria-pressed="true">Helpful · 1' in page
+    client.post(url)  # again: undo
+    comment.refresh_from_db()
+    assert comment.helpful_count == 0
+    assert not HelpfulMark.objects.exists()
+
+
+def test_the_public_sees_the_helpful_count_but_no_button(client, comment):
+    Comment.objects.filter(pk=comment.pk).update(helpful_count=4)
+    page = client.get(comment.article.get_absolute_url()).content.decode()
+    assert "4 found this helpful" in page
+    assert "/helpful/" not in page
+    assert client.post(f"/comments/{comment.pk}/helpful/").status_code == 302  # to sign in
+    comment.refresh_from_db()
+    assert comment.helpful_count == 4
+
+
+def test_authors_cannot_mark_or_report_their_own_comment(client, comment):
+    client.force_login(comment.author)
+    assert client.post(f"/comments/{comment.pk}/helpful/").status_code == 400
+    response = client.post(f"/comments/{comment.pk}/report/", {"reason": "spam"})
+    assert response.status_code == 400
+    assert "your own comment" in response.content.decode()
+
+
+def test_reports_need_a_reason_and_count_once_per_reader(client, comment, reader):
+    url = f"/comments/{comment.pk}/report/"
+    assert client.post(url, {"reason": "nonsense"}).status_code == 400
+    assert client.post(url, {"reason": "misinformation"}).status_code == 302
+    assert client.post(url, {"reason": "abuse"}).status_code == 302
+    comment.refresh_from_db()
+    assert comment.flag_count == 1
+    assert CommentFlag.objects.get().reason == "misinformation"
+    page = client.get(comment.article.get_absolute_url()).content.decode()
+    assert "Reported" in page
+
+
+def test_enough_distinct_reports_hide_a_comment_pending_review(client, comment, settings):
+    settings.COMMENTS_HIDE_AFTER_FLAGS = 3
+    for _ in range(3):
+        client.force_login(UserFactory(role="other"))
+        client.post(f"/comments/{comment.pk}/report/", {"reason": "abuse"})
+    comment.refresh_from_db()
+    assert comment.status == Comment.Status.PENDING
+    assert comment.held_reason == "reported by 3 readers"
+    assert comment.decisions.filter(action=ModerationDecision.Action.HOLD).exists()
+    assert (
+        "A useful explanation."
+        not in client.__class__().get(comment.article.get_absolute_url()).content.decode()
+    )
+
+
+def test_unverified_readers_cannot_mark_or_report(client, comment):
+    client.force_login(UserFactory(verified=False))
+    assert client.post(f"/comments/{comment.pk}/helpful/").status_code == 403
+    assert client.post(f"/comments/{comment.pk}/report/", {"reason": "spam"}).status_code == 403
+
+
+def test_reacting_to_unknown_or_hidden_comments_is_404(client, reader):
+    hidden = CommentFactory(status=Comment.Status.PENDING)
+    assert client.post("/comments/999999/helpful/").status_code == 404
+    assert client.post(f"/comments/{hidden.pk}/helpful/").status_code == 404
+    assert client.get(f"/comments/{hidden.pk}/helpful/").status_code == 405
