@@ -18,7 +18,10 @@ class CommentQuerySet(models.QuerySet):
         """
         shown = Q(status__in=(Comment.Status.APPROVED, Comment.Status.REMOVED))
         if user is not None and user.is_authenticated:
-            shown |= Q(status=Comment.Status.PENDING, author=user)
+            if user.has_perm("comments.change_comment"):
+                shown |= Q(status=Comment.Status.PENDING)  # moderators work from the page too
+            else:
+                shown |= Q(status=Comment.Status.PENDING, author=user)
         return self.filter(shown)
 
     def published(self) -> CommentQuerySet:

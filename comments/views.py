@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -141,3 +141,24 @@ def comment_report(request, pk: int):
         return _refuse(request, str(error), 400)
     messages.success(request, "Thank you. The moderators will look at this comment.")
     return redirect(comment.article.get_absolute_url() + "#comments")
+
+
+@require_POST
+@permission_required("comments.change_comment", raise_exception=True)
+def comment_moderate_inline(request, pk: int):
+    """A moderator's decision taken on the article page itself."""
+    comment = get_object_or_404(Comment.objects.select_related("article"), pk=pk)
+    action = request.POST.get("action", "")
+    labels = {"approve": "published", "reject": "rejected", "spam": "marked as spam"}
+    if action not in labels:
+        return _refuse(request, "Choose approve, reject or spam.", 400)
+    services.comment_moderate(
+        comments=[comment],
+        moderator=request.user,
+        action=action,
+        reason=request.POST.get("reason", "")[:300] or "on the article page",
+    )
+    messages.success(request, f"Comment {labels[action]}.")
+    if action == "approve":
+        return redirect(comment.get_absolute_url())
+    return redirect(f"{comment.article.get_absolute_url()}#comments")

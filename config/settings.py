@@ -97,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "articles.context_processors.site",
+                "comments.context_processors.moderation",
             ],
             "builtins": ["articles.templatetags.site_tags"],
         },

@@ -53,4 +53,5 @@ def discussion(context, article):
         "preview": context.get("comment_preview", ""),
         "csrf_token": context.get("csrf_token"),
         "flag_reasons": CommentFlag.Reason.choices,
+        "is_moderator": user.has_perm("comments.change_comment"),
     }
