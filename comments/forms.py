@@ -5,10 +5,13 @@ from django.conf import settings
 
 from accounts.models import User
 
+EMPTY = {"required": "Your comment is empty. Write something first."}
+
 
 class CommentForm(forms.Form):
     body = forms.CharField(
         label="Your comment",
+        error_messages=EMPTY,
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text="You can use *emphasis*, **bold**, [links](https://…), lists, > quotes and `code`.",
     )
@@ -52,7 +55,7 @@ class CommentForm(forms.Form):
     def clean_body(self) -> str:
         body = self.cleaned_data["body"].replace("\x00", "").strip()
         if len(body) < settings.COMMENTS_MIN_LENGTH:
-            raise forms.ValidationError("Your comment is empty. Write something first.")
+            raise forms.ValidationError(EMPTY["required"])
         if len(body) > settings.COMMENTS_MAX_LENGTH:
             raise forms.ValidationError(
                 f"Comments can be up to {settings.COMMENTS_MAX_LENGTH:,} characters; "
@@ -68,3 +71,15 @@ class CommentForm(forms.Form):
         return {
             name: self.cleaned_data[name] for name in self.PROFILE_FIELDS if name in self.fields
         }
+
+
+class CommentEditForm(forms.Form):
+    body = forms.CharField(
+        label="Your comment", widget=forms.Textarea(attrs={"rows": 8}), error_messages=EMPTY
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["body"].widget.attrs["maxlength"] = settings.COMMENTS_MAX_LENGTH
+
+    clean_body = CommentForm.clean_body

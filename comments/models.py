@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from articles.models import Article
 
@@ -101,6 +104,18 @@ class Comment(models.Model):
     @property
     def anchor(self) -> str:
         return f"comment-{self.pk}"
+
+    @property
+    def editable_until(self):
+        return self.created_at + timedelta(minutes=settings.COMMENTS_EDIT_MINUTES)
+
+    @property
+    def is_editable(self) -> bool:
+        """Authors may correct a comment for a short while after posting it."""
+        return (
+            self.status in (self.Status.APPROVED, self.Status.PENDING)
+            and timezone.now() < self.editable_until
+        )
 
     @property
     def is_removed(self) -> bool:

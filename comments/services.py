@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from articles.markup import render_user_markdown
 from articles.models import Article
@@ -238,3 +239,45 @@ def comment_flag(*, comment: Comment, user, reason: str) -> bool:
                 comment=comment, action=ModerationDecision.Action.HOLD, reason=reason_text
             )
     return True
+
+
+def comment_edit(*, comment: Comment, user, body: str) -> Comment:
+    """The author corrects their comment within the edit window; shown as edited.
+
+    The policy looks at the new text too: an edit that adds many links or blocked words
+    sends a published comment back to the queue.
+    """
+    if comment.author_id != user.pk:
+        raise PostingForbidden("Only the author can edit this comment.")
+    if not comment.is_editable:
+        raise CommentError(
+            f"Comments can be edited for {settings.COMMENTS_EDIT_MINUTES} minutes after posting."
+        )
+    decision = moderation_decide(author=user, body=body)
+    content_reasons = [r for r in decision.reasons if "first comments" not in r]
+    with transaction.atomic():
+        comment.body, comment.body_html = body, render_user_markdown(body)
+        comment.edited_at = timezone.now()
+        fields = ["body", "body_html", "edited_at"]
+        if content_reasons and comment.status == Comment.Status.APPROVED:
+            comment.status = Comment.Status.PENDING
+            comment.held_reason = "edited: " + "; ".join(content_reasons)
+            comment.needs_advice_note = decision.asks_for_advice
+            fields += ["status", "held_reason", "needs_advice_note"]
+            ModerationDecision.objects.create(
+                comment=comment, action=ModerationDecision.Action.HOLD, reason=comment.held_reason
+            )
+        comment.save(update_fields=fields)
+    return comment
+
+
+def comment_remove(*, comment: Comment, user) -> Comment:
+    """The author withdraws their comment: its text is gone, its replies keep their place."""
+    if comment.author_id != user.pk:
+        raise PostingForbidden("Only the author can remove this comment.")
+    if comment.status == Comment.Status.REMOVED:
+        return comment
+    comment.status = Comment.Status.REMOVED
+    comment.body = comment.body_html = ""
+    comment.save(update_fields=["status", "body", "body_html"])
+    return comment

@@ -11,5 +11,7 @@ urlpatterns = [
     path("comments/<int:pk>/", views.comment_permalink, name="comment_permalink"),
     path("comments/<int:pk>/helpful/", views.comment_helpful, name="comment_helpful"),
     path("comments/<int:pk>/report/", views.comment_report, name="comment_report"),
+    path("comments/<int:pk>/edit/", views.comment_edit, name="comment_edit"),
+    path("comments/<int:pk>/remove/", views.comment_remove, name="comment_remove"),
     path("comments/<int:pk>/moderate/", views.comment_moderate_inline, name="comment_moderate"),
 ]

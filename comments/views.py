@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db import transaction
@@ -13,7 +14,7 @@ from accounts.services import profile_update
 from articles.markup import render_user_markdown
 from articles.views import ArticleDetailView
 from comments import selectors, services
-from comments.forms import CommentForm
+from comments.forms import CommentEditForm, CommentForm
 from comments.models import Comment, CommentFlag
 
 
@@ -161,4 +162,50 @@ def comment_moderate_inline(request, pk: int):
     messages.success(request, f"Comment {labels[action]}.")
     if action == "approve":
         return redirect(comment.get_absolute_url())
+    return redirect(f"{comment.article.get_absolute_url()}#comments")
+
+
+@login_required
+def comment_edit(request, pk: int):
+    """The author's edit form (works without JavaScript)."""
+    comment = get_object_or_404(
+        Comment.objects.select_related("article"), pk=pk, author=request.user
+    )
+    form = CommentEditForm(request.POST or None, initial={"body": comment.body})
+    error, status = "", 200
+    if not comment.is_editable:
+        error, status = (
+            f"This comment can no longer be edited: comments can be changed for "
+            f"{settings.COMMENTS_EDIT_MINUTES} minutes after posting.",
+            400 if request.method == "POST" else 200,
+        )
+    elif request.method == "POST":
+        if form.is_valid():
+            try:
+                services.comment_edit(
+                    comment=comment, user=request.user, body=form.cleaned_data["body"]
+                )
+            except services.CommentError as failure:
+                error, status = str(failure), 400
+            else:
+                messages.success(request, "Your comment is updated.")
+                return redirect(comment.get_absolute_url())
+        else:
+            status = 400
+    return render(
+        request,
+        "comments/edit.html",
+        {"comment": comment, "form": form, "error": error},
+        status=status,
+    )
+
+
+@require_POST
+@login_required
+def comment_remove(request, pk: int):
+    comment = get_object_or_404(
+        Comment.objects.select_related("article"), pk=pk, author=request.user
+    )
+    services.comment_remove(comment=comment, user=request.user)
+    messages.success(request, "Your comment is removed. Replies to it stay in place.")
     return redirect(f"{comment.article.get_absolute_url()}#comments")

@@ -287,6 +287,7 @@ COMMENTS_MIN_LENGTH = 2
 COMMENTS_MAX_LENGTH = env.int("COMMENTS_MAX_LENGTH", default=4000)
 COMMENTS_TRUSTED_AFTER = env.int("COMMENTS_TRUSTED_AFTER", default=2)  # approved comments
 COMMENTS_MAX_LINKS = env.int("COMMENTS_MAX_LINKS", default=2)
+COMMENTS_EDIT_MINUTES = env.int("COMMENTS_EDIT_MINUTES", default=15)
 COMMENTS_HIDE_AFTER_FLAGS = env.int("COMMENTS_HIDE_AFTER_FLAGS", default=3)  # distinct readers
 COMMENTS_BLOCKED_WORDS = env.list(
     "COMMENTS_BLOCKED_WORDS", default=["viagra", "casino", "miracle cure", "crypto"]
