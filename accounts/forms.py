@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django import forms
 
+from accounts.models import User
+
 
 class SignupDetailsForm(forms.Form):
     """Extra fields on allauth's signup form."""
@@ -17,3 +19,18 @@ class SignupDetailsForm(forms.Form):
     def signup(self, request, user) -> None:
         user.display_name = self.cleaned_data.get("display_name", "").strip()
         user.save(update_fields=["display_name"])
+
+
+class ProfileForm(forms.ModelForm):
+    """What a reader shows beside their comments, and which emails they receive."""
+
+    class Meta:
+        model = User
+        fields = (
+            "display_name",
+            "role",
+            "expertise",
+            "competing_interests",
+            "notify_replies",
+            "notify_article_comments",
+        )

@@ -59,6 +59,12 @@ class User(AbstractUser):
         blank=True,
         help_text="Ties to companies or organisations in this field; shown with your comments.",
     )
+    notify_replies = models.BooleanField(
+        "email me when someone replies to my comment", default=True
+    )
+    notify_article_comments = models.BooleanField(
+        "email me when readers comment on my articles", default=True
+    )
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

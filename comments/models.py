@@ -202,3 +202,43 @@ class CommentFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()} ({self.comment_id})"
+
+
+class Notification(models.Model):
+    """The ledger of notification emails: one row per (kind, comment, recipient), ever.
+
+    The row is written in the same transaction that sends the mail, so a retried task or a
+    second worker finds it and sends nothing.
+    """
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", "Reply to your comment"
+        ARTICLE_COMMENT = "article_comment", "Comment on your article"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="notifications")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "comment", "recipient"], name="notification_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient_id} about {self.comment_id}"
+
+
+class ModerationDigest(models.Model):
+    """One row per digest period, so a schedule that fires twice sends one digest."""
+
+    period = models.CharField(max_length=20, unique=True)
+    waiting = models.PositiveIntegerField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Digest {self.period}"

@@ -87,6 +87,12 @@ def moderation_decide(*, author, body: str) -> PolicyDecision:
     return PolicyDecision(status=status, reasons=tuple(reasons), asks_for_advice=advice)
 
 
+def _notify_on_commit(comment_id: int) -> None:
+    from comments.tasks import notify_comment_published
+
+    transaction.on_commit(lambda: notify_comment_published.delay(comment_id))
+
+
 def _limit(key: str, rate: str) -> bool:
     """A fixed-window counter in the shared cache; True while under the limit."""
     count, seconds = (int(part) for part in rate.split("/"))
@@ -138,6 +144,8 @@ def comment_post(
             ip_hash=ip_digest,
         )
         comment.place()
+        if comment.status == Comment.Status.APPROVED:
+            _notify_on_commit(comment.pk)
         ModerationDecision.objects.create(
             comment=comment,
             moderator=None,
@@ -176,6 +184,9 @@ def comment_moderate(
             ModerationDecision(comment=c, moderator=moderator, action=action, reason=reason)
             for c in comments
         )
+        if action == ModerationDecision.Action.APPROVE:
+            for comment in comments:
+                _notify_on_commit(comment.pk)
         if action == ModerationDecision.Action.BAN:
             authors = {c.author_id for c in comments if c.author_id}
             for author_id in authors:

@@ -222,6 +222,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "articles.tasks.publish_due_articles",
         "schedule": timedelta(seconds=env.int("PUBLISH_CHECK_SECONDS", default=60)),
     },
+    "moderation-digest": {
+        "task": "comments.tasks.send_moderation_digest",
+        "schedule": crontab(hour=7, minute=30),
+    },
     "clear-expired-sessions": {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=17),

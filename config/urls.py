@@ -19,6 +19,7 @@ urlpatterns = [
     path("admin/outbox/", outbox.outbox, name="outbox"),
     path("admin/outbox/<str:name>/", outbox.outbox_message, name="outbox_message"),
     path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
     path(

@@ -1,0 +1,100 @@
+"""Who hears about a published comment, and the moderators' digest. Each mail at most once."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from comments import emails
+from comments.models import Comment, ModerationDigest, Notification
+
+DIGEST_LIST_SIZE = 20
+
+
+def _recipients(comment: Comment) -> list[tuple[str, object]]:
+    """(kind, user) pairs for a published comment; nobody twice, never its own author."""
+    pairs: list[tuple[str, object]] = []
+    parent_author = comment.parent.author if comment.parent_id else None
+    if parent_author and parent_author.pk != comment.author_id and parent_author.notify_replies:
+        pairs.append((Notification.Kind.REPLY, parent_author))
+    article_author = comment.article.author
+    if (
+        article_author
+        and article_author.pk != comment.author_id
+        and article_author.notify_article_comments
+        and not any(user.pk == article_author.pk for _, user in pairs)
+    ):
+        pairs.append((Notification.Kind.ARTICLE_COMMENT, article_author))
+    return pairs
+
+
+def comment_notify(*, comment_id: int) -> int:
+    """Email the people a newly published comment concerns; returns how many mails left.
+
+    Safe to run twice or on two workers at once: the ledger row and the mail share a
+    transaction, and the ledger's unique constraint lets only one of them through.
+    """
+    comment = (
+        Comment.objects.select_related("article__author", "author", "parent__author")
+        .filter(pk=comment_id, status=Comment.Status.APPROVED)
+        .first()
+    )
+    if comment is None:
+        return 0
+    sent = 0
+    for kind, user in _recipients(comment):
+        try:
+            with transaction.atomic():
+                Notification.objects.create(kind=kind, comment=comment, recipient=user)
+                emails.send(
+                    emails.build_mail(kind, to=user.email, context=emails.comment_context(comment))
+                )
+        except IntegrityError:
+            continue  # already notified
+        sent += 1
+    return sent
+
+
+def moderators():
+    perm = Q(groups__permissions__codename="change_comment") | Q(
+        user_permissions__codename="change_comment"
+    )
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(perm | Q(is_superuser=True))
+        .distinct()
+    )
+
+
+def moderation_digest_send(*, period: str | None = None) -> int:
+    """Tell moderators what waits, once per period, and only when something waits."""
+    waiting = Comment.objects.filter(status=Comment.Status.PENDING)
+    count = waiting.count()
+    if not count:
+        return 0
+    period = period or timezone.now().strftime("%Y-%m-%d")
+    recipients = list(moderators().values_list("email", flat=True))
+    context = {
+        "waiting": count,
+        "comments": waiting.select_related("author", "article").order_by("created_at")[
+            :DIGEST_LIST_SIZE
+        ],
+        "more": max(0, count - DIGEST_LIST_SIZE),
+        "queue_url": (
+            f"{settings.SITE_URL}{reverse('admin:comments_comment_changelist')}"
+            "?status__exact=pending"
+        ),
+    }
+    try:
+        with transaction.atomic():
+            ModerationDigest.objects.create(period=period, waiting=count)
+            for address in recipients:
+                emails.send(emails.build_mail("moderation_digest", to=address, context=context))
+    except IntegrityError:
+        return 0  # this period's digest has gone out already
+    return len(recipients)

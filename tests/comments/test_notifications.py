@@ -1,0 +1,103 @@
+import pytest
+
+from comments import notifications
+from comments.models import Comment, ModerationDigest, Notification
+from comments.services import comment_moderate, comment_post
+from tests.factories import ArticleFactory, CommentFactory, UserFactory
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_published_reply_notifies_the_parent_and_article_authors_once_each(
+    smtp_server, celery_worker, settings
+):
+    settings.COMMENTS_TRUSTED_AFTER = 0
+    article_author = UserFactory(email="writer@example.org", is_staff=True)
+    article = ArticleFactory(author=article_author, title="Small cohorts")
+    parent = CommentFactory(article=article, author=UserFactory(email="parent@example.org"))
+    replier = UserFactory(display_name="Omar", role="clinician")
+    reply = comment_post(
+        article=article, author=replier, body="A *considered* reply", parent=parent
+    )
+
+    to_parent = smtp_server.wait_for_message("parent@example.org")
+    to_writer = smtp_server.wait_for_message("writer@example.org")
+    # Django folds non-ASCII subjects onto a continuation line; clients strip the fold.
+    assert (
+        to_parent["Subject"].strip()
+        == "[Driverline] Omar replied to your comment on “Small cohorts”"
+    )
+    assert "New comment on your article" in to_writer["Subject"]
+    body = to_parent.get_body(preferencelist=("plain",)).get_content()
+    assert f"http://testserver/comments/{reply.pk}/" in body
+    assert "http://testserver/accounts/settings/" in body  # the opt-out
+    assert "<em>considered</em>" in to_parent.get_body(preferencelist=("html",)).get_content()
+    assert "List-Unsubscribe" not in to_parent
+
+    # Running the notification again (a retry, a second worker) sends nothing more.
+    assert notifications.comment_notify(comment_id=reply.pk) == 0
+    assert len(smtp_server.messages) == 2
+    assert Notification.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_held_comments_notify_only_when_a_moderator_approves(smtp_server, celery_worker):
+    parent = CommentFactory(author=UserFactory(email="parent@example.org"))
+    newcomer = UserFactory()
+    reply = comment_post(article=parent.article, author=newcomer, body="First!", parent=parent)
+    assert reply.status == Comment.Status.PENDING
+    assert notifications.comment_notify(comment_id=reply.pk) == 0
+    comment_moderate(comments=[reply], moderator=UserFactory(), action="approve")
+    smtp_server.wait_for_message("parent@example.org")
+
+
+@pytest.mark.django_db
+def test_opted_out_readers_and_self_replies_get_nothing(smtp_server):
+    parent = CommentFactory(author=UserFactory(email="quiet@example.org", notify_replies=False))
+    reply = CommentFactory(parent=parent)
+    own = CommentFactory(parent=parent, author=parent.author)
+    assert notifications.comment_notify(comment_id=reply.pk) == 1  # the article's author only
+    assert notifications.comment_notify(comment_id=own.pk) <= 1
+    assert not smtp_server.to("quiet@example.org")
+
+
+@pytest.mark.django_db
+def test_article_author_replying_to_is_notified_once_not_twice(smtp_server):
+    writer = UserFactory(email="writer@example.org")
+    article = ArticleFactory(author=writer)
+    parent = CommentFactory(article=article, author=writer)
+    reply = CommentFactory(parent=parent)
+    assert notifications.comment_notify(comment_id=reply.pk) == 1
+    assert len(smtp_server.to("writer@example.org")) == 1
+
+
+@pytest.mark.django_db
+def test_moderators_get_a_digest_only_when_the_queue_is_not_empty_and_once(
+    smtp_server, staff_groups
+):
+    moderator = UserFactory(email="mod@example.org", is_staff=True)
+    moderator.groups.add(staff_groups["Moderators"])
+    assert notifications.moderation_digest_send(period="2026-11-25") == 0  # empty queue
+    CommentFactory(status=Comment.Status.PENDING, held_reason="contains 3 links", body="Spammy?")
+    assert notifications.moderation_digest_send(period="2026-11-25") == 1
+    assert notifications.moderation_digest_send(period="2026-11-25") == 0  # fired twice
+    digest = smtp_server.wait_for_message("mod@example.org")
+    assert digest["Subject"] == "[Driverline] 1 comment waiting for moderation"
+    text = digest.get_body(preferencelist=("plain",)).get_content()
+    assert "Spammy?" in text
+    assert "contains 3 links" in text
+    assert ModerationDigest.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_settings_page_saves_profile_and_opt_outs(client):
+    user = UserFactory()
+    client.force_login(user)
+    assert client.get("/accounts/settings/").status_code == 200
+    response = client.post(
+        "/accounts/settings/",
+        {"display_name": "Ana", "role": "researcher", "expertise": "", "competing_interests": ""},
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert (user.display_name, user.role, user.notify_replies) == ("Ana", "researcher", False)
+    assert client.post("/accounts/settings/", {"role": "wizard"}).status_code == 400
