@@ -2,6 +2,9 @@ from django.apps import AppConfig
 
 
 class CommentsConfig(AppConfig):
-    """Threaded, moderated discussion (issue #4)."""
+    """Threaded, moderated discussion."""
 
     name = "comments"
+
+    def ready(self) -> None:
+        from comments import personal_data  # noqa: F401  (registers the exporter)

@@ -1,0 +1,55 @@
+"""A reader's own data: export it all, or delete the account.
+
+Apps that store personal data register an exporter here (from their AppConfig.ready), so
+accounts collects their part without knowing them. Deleting an account relies on the
+foreign keys: content others replied to keeps its place with the author set to null.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from allauth.account.models import EmailAddress
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+
+Exporter = Callable[[User], dict]
+_exporters: list[Exporter] = []
+
+
+def register_exporter(exporter: Exporter) -> Exporter:
+    if exporter not in _exporters:
+        _exporters.append(exporter)
+    return exporter
+
+
+def personal_data_export(*, user: User) -> dict:
+    data = {
+        "exported_at": timezone.now().isoformat(),
+        "account": {
+            "email": user.email,
+            "display_name": user.display_name,
+            "role": user.role,
+            "expertise": user.expertise,
+            "competing_interests": user.competing_interests,
+            "date_joined": user.date_joined.isoformat(),
+            "last_login": user.last_login.isoformat() if user.last_login else None,
+            "notify_replies": user.notify_replies,
+            "notify_article_comments": user.notify_article_comments,
+        },
+        "email_addresses": [
+            {"email": address.email, "verified": address.verified, "primary": address.primary}
+            for address in EmailAddress.objects.filter(user=user)
+        ],
+    }
+    for exporter in _exporters:
+        data.update(exporter(user))
+    return data
+
+
+def account_delete(*, user: User) -> None:
+    """Delete the account. Comments stay, anonymised, so threads keep their shape."""
+    with transaction.atomic():
+        user.delete()
