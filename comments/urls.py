@@ -9,6 +9,7 @@ urlpatterns = [
         name="comment_create",
     ),
     path("comments/<int:pk>/", views.comment_permalink, name="comment_permalink"),
+    path("comments/<int:pk>/reply/", views.comment_reply_form, name="comment_reply_form"),
     path("comments/<int:pk>/helpful/", views.comment_helpful, name="comment_helpful"),
     path("comments/<int:pk>/report/", views.comment_report, name="comment_report"),
     path("comments/<int:pk>/edit/", views.comment_edit, name="comment_edit"),

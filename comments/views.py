@@ -1,3 +1,5 @@
+"""Comment views. Every one works as a plain form post; with htmx they answer with fragments."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -16,10 +18,17 @@ from articles.views import ArticleDetailView
 from comments import selectors, services
 from comments.forms import CommentEditForm, CommentForm
 from comments.models import Comment, CommentFlag
+from comments.templatetags.comments_tags import viewer_context
+
+MAIN_FORM = "comment-form"
+
+
+def _reply_form_id(parent_pk) -> str:
+    return f"reply-form-{parent_pk}"
 
 
 class CommentCreateView(ArticleDetailView):
-    """POST a comment to an article. Errors re-render the article page with the typed text."""
+    """POST a comment to an article. Errors re-render the form with the typed text kept."""
 
     http_method_names = ["get", "post"]
 
@@ -32,7 +41,12 @@ class CommentCreateView(ArticleDetailView):
         if why == "sign_in":
             target = f"{article.get_absolute_url()}#discussion"
             return redirect(f"{reverse('account_login')}?{urlencode({'next': target})}")
-        form = CommentForm(request.POST, user=request.user)
+        raw_parent = request.POST.get("parent", "")
+        self.form_id = _reply_form_id(raw_parent) if raw_parent.isdigit() else MAIN_FORM
+        self.parent = None
+        if raw_parent.isdigit():
+            self.parent = Comment.objects.filter(pk=int(raw_parent), article=article).first()
+        form = CommentForm(request.POST, user=request.user, auto_id=_auto_id(self.form_id))
         if not allowed:
             return self.render_form(form, status=403)
         if not form.is_valid():
@@ -42,13 +56,10 @@ class CommentCreateView(ArticleDetailView):
             return redirect(article)
         if "preview" in request.POST:
             return self.render_form(form, preview=render_user_markdown(form.cleaned_data["body"]))
-        parent = None
-        if form.cleaned_data.get("parent"):
-            parent = Comment.objects.filter(pk=form.cleaned_data["parent"], article=article).first()
-            if parent is None:
-                return self.render_form(
-                    form, error="That comment can no longer be replied to.", status=400
-                )
+        if raw_parent and self.parent is None:
+            return self.render_form(
+                form, error="That comment can no longer be replied to.", status=400
+            )
         try:
             digest = services.ip_hash(request.META.get("REMOTE_ADDR", ""))
             services.comment_rate_check(user_id=request.user.pk, ip_digest=digest)
@@ -59,7 +70,7 @@ class CommentCreateView(ArticleDetailView):
                     article=article,
                     author=request.user,
                     body=form.cleaned_data["body"],
-                    parent=parent,
+                    parent=self.parent,
                     ip_digest=digest,
                 )
         except services.RateLimited as error:
@@ -67,20 +78,74 @@ class CommentCreateView(ArticleDetailView):
         except services.CommentError as error:
             return self.render_form(form, error=str(error), status=400)
         if comment.status == Comment.Status.APPROVED:
-            messages.success(request, "Your comment is published.")
+            done = "Your comment is published."
         else:
-            messages.info(
-                request,
+            done = (
                 "Thank you. Your comment is waiting for a moderator and only you can see it "
-                "until then.",
+                "until then."
             )
+        if request.htmx:
+            return self.render_posted(comment, done)
+        messages.success(request, done) if comment.status == "approved" else messages.info(
+            request, done
+        )
         return redirect(comment.get_absolute_url())
 
     def render_form(self, form, *, status: int = 200, error: str = "", preview: str = ""):
+        if self.request.htmx:
+            context = {
+                **viewer_context(self.request, self.object),
+                "form": form,
+                "form_id": self.form_id,
+                "reply_to": self.parent,
+                "error": error,
+                "preview": preview,
+            }
+            return render(self.request, "comments/_form.html", context, status=status)
         context = self.get_context_data(
             object=self.object, comment_form=form, comment_error=error, comment_preview=preview
         )
         return self.render_to_response(context, status=status)
+
+    def render_posted(self, comment: Comment, done: str):
+        """The new comment, appended where it belongs, and the form reset (or closed)."""
+        comment = Comment.objects.select_related("author").get(pk=comment.pk)
+        context = {
+            **viewer_context(self.request, self.object),
+            "node": selectors.Node(comment),
+            "form_id": self.form_id,
+            "done": done if self.parent else "",
+            "success": "" if self.parent else done,
+            "form": CommentForm(user=self.request.user),
+        }
+        return render(self.request, "comments/_posted.html", context)
+
+
+def _auto_id(form_id: str) -> str:
+    # Several forms share a page (the main one and inline replies): ids must stay unique.
+    return "id_%s" if form_id == MAIN_FORM else f"id_{form_id}_%s"
+
+
+@require_GET
+def comment_reply_form(request, pk: int):
+    """The reply form for one comment: a fragment for htmx, else the page's own form."""
+    comment = get_object_or_404(
+        Comment.objects.select_related("article", "author"), pk=pk, status=Comment.Status.APPROVED
+    )
+    if not comment.article.is_public:
+        raise Http404("No comment here.")
+    if not request.htmx:
+        return redirect(f"{comment.article.get_absolute_url()}?reply={pk}#comment-form")
+    form_id = _reply_form_id(pk)
+    form = CommentForm(user=request.user, initial={"parent": pk}, auto_id=_auto_id(form_id))
+    form.fields["body"].widget.attrs["autofocus"] = True
+    context = {
+        **viewer_context(request, comment.article),
+        "form": form,
+        "form_id": form_id,
+        "reply_to": comment,
+    }
+    return render(request, "comments/_form.html", context)
 
 
 @require_GET
@@ -98,7 +163,7 @@ def comment_permalink(request, pk: int):
 
 def _published_comment(request, pk: int) -> Comment:
     comment = get_object_or_404(
-        Comment.objects.select_related("article"), pk=pk, status=Comment.Status.APPROVED
+        Comment.objects.select_related("article", "author"), pk=pk, status=Comment.Status.APPROVED
     )
     if not comment.article.is_public:
         raise Http404("No comment here.")
@@ -106,7 +171,8 @@ def _published_comment(request, pk: int) -> Comment:
 
 
 def _refuse(request, message: str, status: int):
-    return render(request, "comments/refused.html", {"message": message}, status=status)
+    template = "comments/_refused.html" if request.htmx else "comments/refused.html"
+    return render(request, template, {"message": message}, status=status)
 
 
 @require_POST
@@ -121,6 +187,10 @@ def comment_helpful(request, pk: int):
         marked = services.comment_mark_helpful(comment=comment, user=request.user)
     except services.CommentError as error:
         return _refuse(request, str(error), 400)
+    if request.htmx:
+        comment.refresh_from_db(fields=["helpful_count"])
+        context = {**viewer_context(request, comment.article), "comment": comment}
+        return render(request, "comments/_helpful.html", {**context, "marked": marked})
     messages.success(request, "Marked as helpful." if marked else "Helpful mark removed.")
     return redirect(comment.get_absolute_url())
 
@@ -148,7 +218,7 @@ def comment_report(request, pk: int):
 @permission_required("comments.change_comment", raise_exception=True)
 def comment_moderate_inline(request, pk: int):
     """A moderator's decision taken on the article page itself."""
-    comment = get_object_or_404(Comment.objects.select_related("article"), pk=pk)
+    comment = get_object_or_404(Comment.objects.select_related("article", "author"), pk=pk)
     action = request.POST.get("action", "")
     labels = {"approve": "published", "reject": "rejected", "spam": "marked as spam"}
     if action not in labels:
@@ -159,6 +229,10 @@ def comment_moderate_inline(request, pk: int):
         action=action,
         reason=request.POST.get("reason", "")[:300] or "on the article page",
     )
+    if request.htmx:
+        comment.refresh_from_db(fields=["status"])
+        context = {**viewer_context(request, comment.article), "comment": comment}
+        return render(request, "comments/_moderated.html", context)
     messages.success(request, f"Comment {labels[action]}.")
     if action == "approve":
         return redirect(comment.get_absolute_url())

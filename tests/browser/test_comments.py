@@ -77,3 +77,51 @@ def test_comment_waits_is_approved_by_a_moderator_and_gets_a_reply(
     page.reload()  # axe-core needs JavaScript, so check the thread in the first reader's page
     expect(page.get_by_text("responses were real")).to_be_visible()
     axe_check(page, context="thread with a reply")
+
+
+def test_inline_reply_and_moderation_with_htmx_using_only_the_keyboard(
+    page, browser, live_server, axe_check, staff_groups
+):
+    article = ArticleFactory(discussion_prompt="Are we moving too fast?")
+    parent = CommentFactory(
+        article=article, body="Single-arm data can still be persuasive.",
+        author=UserFactory(display_name="Ines", role="researcher"),
+    )  # fmt: skip
+    replier = UserFactory(email="kofi@example.org", display_name="Kofi", role="patient")
+    CommentFactory.create_batch(2, author=replier)  # trusted, so the reply publishes at once
+    url = article.get_absolute_url()
+
+    sign_in(page, live_server, "kofi@example.org", url)
+    page.evaluate("window.__noReload = true")
+    page.get_by_role("link", name="Reply to Ines").focus()
+    page.keyboard.press("Enter")
+    reply_box = page.locator(f"#id_reply-form-{parent.pk}_body")
+    expect(reply_box).to_be_focused()  # the form opens where the reader is, focused
+    page.keyboard.type("Persuasive, yes, but we need the confirmatory data too.")
+    page.keyboard.press("Tab")
+    expect(page.locator(f"#reply-form-{parent.pk} button", has_text="Post comment")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator(f"#replies-{parent.pk}")).to_contain_text("confirmatory data")
+    expect(page.locator(f"#reply-form-{parent.pk}")).to_contain_text("Your comment is published.")
+    assert page.evaluate("window.__noReload") is True  # no page load happened
+    axe_check(page, context="after an inline reply")
+
+    waiting = CommentFactory(article=article, body="Is anyone else waiting on testing?",
+                             status=Comment.Status.PENDING)  # fmt: skip
+    moderator = UserFactory(email="mod2@example.org", is_staff=True)
+    moderator.groups.add(staff_groups["Moderators"])
+    mod_context = browser.new_context()
+    mod_page = mod_context.new_page()
+    sign_in(mod_page, live_server, "mod2@example.org", url)
+    expect(mod_page.get_by_role("link", name=re.compile("Queue"))).to_contain_text("1")
+    held = mod_page.locator(f"#comment-{waiting.pk}")
+    expect(held).to_contain_text("Waiting for moderation")
+    axe_check(mod_page, context="moderator on the article page")
+    mod_page.evaluate("window.__noReload = true")
+    held.get_by_role("button", name="Approve").focus()
+    mod_page.keyboard.press("Enter")
+    expect(mod_page.locator(f"#comment-{waiting.pk}")).not_to_contain_text("Waiting for moderation")
+    assert mod_page.evaluate("window.__noReload") is True
+    waiting.refresh_from_db()
+    assert waiting.status == Comment.Status.APPROVED
+    mod_context.close()
