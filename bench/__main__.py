@@ -13,6 +13,7 @@ import http.client
 import json
 import os
 import platform
+import re
 import secrets
 import socket
 import statistics
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -42,6 +44,8 @@ def bench_env() -> dict[str, str]:
         ALLOWED_HOSTS="127.0.0.1,localhost",
         SECRET_KEY=secrets.token_urlsafe(50),
         LOG_LEVEL="WARNING",
+        COMMENTS_RATE_PER_USER="1000000/60",
+        COMMENTS_RATE_PER_IP="1000000/60",
     )
     if "DATABASE_URL" not in os.environ:
         env["DATABASE_URL"] = f"sqlite:///{OUT / 'var' / 'bench.sqlite3'}"
@@ -60,7 +64,9 @@ def manage(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
-def load(port: int, path: str, *, requests: int, seconds: float, concurrency: int) -> dict:
+def load(
+    port: int, path: str, *, requests: int, seconds: float, concurrency: int, cookie: str = ""
+) -> dict:
     """Send GETs from `concurrency` threads until `requests` are done or `seconds` pass."""
     latencies: list[float] = []
     errors: list[str] = []
@@ -78,7 +84,8 @@ def load(port: int, path: str, *, requests: int, seconds: float, concurrency: in
             start = time.perf_counter()
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-                conn.request("GET", path, headers={"Host": "127.0.0.1"})
+                headers = {"Host": "127.0.0.1", **({"Cookie": cookie} if cookie else {})}
+                conn.request("GET", path, headers=headers)
                 response = conn.getresponse()
                 response.read()
                 conn.close()
@@ -116,12 +123,72 @@ def load(port: int, path: str, *, requests: int, seconds: float, concurrency: in
     }
 
 
+CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def post_concurrently(
+    port: int, slug: str, sessions: list[str], *, posts_each: int, seconds: float
+):
+    """Each session posts `posts_each` comments at once with the others, as browsers do."""
+    marker = f"bench-{secrets.token_hex(4)}"
+    ok, failed, lock = [0], [], threading.Lock()
+    deadline = time.monotonic() + seconds
+    barrier = threading.Barrier(len(sessions))
+
+    def poster(n: int, session: str) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        cookie = f"sessionid={session}"
+        conn.request("GET", f"/articles/{slug}/", headers={"Host": "127.0.0.1", "Cookie": cookie})
+        response = conn.getresponse()
+        page = response.read().decode()
+        csrf = response.headers.get("Set-Cookie", "").split("csrftoken=")[1].split(";")[0]
+        token = CSRF_RE.search(page).group(1)
+        conn.close()
+        barrier.wait(timeout=30)
+        for i in range(posts_each):
+            if time.monotonic() > deadline:
+                return
+            body = urllib.parse.urlencode(
+                {"body": f"{marker} {n}-{i}", "csrfmiddlewaretoken": token}
+            )
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request(
+                "POST",
+                f"/articles/{slug}/comments/",
+                body=body,
+                headers={
+                    "Host": "127.0.0.1",
+                    "Cookie": f"{cookie}; csrftoken={csrf}",
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Referer": "http://127.0.0.1/",
+                },
+            )
+            status = conn.getresponse().status
+            conn.close()
+            with lock:
+                if status == 302:
+                    ok[0] += 1
+                else:
+                    failed.append(status)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=poster, args=(n, s)) for n, s in enumerate(sessions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    return marker, ok[0], failed, wall
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000, help="per page (bound)")
     parser.add_argument("--seconds", type=float, default=20, help="per page (bound)")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--posters", type=int, default=20, help="concurrent comment posters")
+    parser.add_argument("--posts-each", type=int, default=10, help="comments per poster")
     args = parser.parse_args()
 
     OUT.mkdir(parents=True, exist_ok=True)
@@ -130,6 +197,14 @@ def main() -> int:
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "collectstatic", "--noinput", "-v0")
     manage(env, "seed_demo", "--quiet-logins")
+    fixture = json.loads(
+        manage(
+            env, "shell", "-c", f"from bench.fixtures import build; build(posters={args.posters})"
+        )
+        .strip()
+        .splitlines()[-1]
+    )
+    signed_in = f"sessionid={fixture['sessions'][0]}"
 
     port = free_port()
     server = subprocess.Popen(
@@ -149,26 +224,55 @@ def main() -> int:
                 break
             except OSError:
                 time.sleep(0.1)
-        pages = {
-            "article page": "/articles/fda-approves-zenocutuzumab-nrg1-cholangiocarcinoma/",
-            "home page": "/",
-            "search": "/search/?q=NRG1+fusion",
-        }
+        pages = [
+            ("article page", "/articles/fda-approves-zenocutuzumab-nrg1-cholangiocarcinoma/", ""),
+            ("home page", "/", ""),
+            ("search", "/search/?q=NRG1+fusion", ""),
+            ("article, 0 comments, anonymous", fixture["empty"], ""),
+            (f"article, {fixture['comments']} comments, anonymous", fixture["threaded"], ""),
+            ("article, 0 comments, signed in", fixture["empty"], signed_in),
+            (f"article, {fixture['comments']} comments, signed in", fixture["threaded"], signed_in),
+        ]
         results = []
-        for name, path in pages.items():
-            load(port, path, requests=50, seconds=5, concurrency=2)  # warm up
+        for name, path, cookie in pages:
+            load(port, path, requests=50, seconds=5, concurrency=2, cookie=cookie)  # warm up
             result = load(
                 port,
                 path,
                 requests=args.requests,
                 seconds=args.seconds,
                 concurrency=args.concurrency,
+                cookie=cookie,
             )
             results.append({"name": name, **result})
+        marker, accepted, refused, wall = post_concurrently(
+            port,
+            fixture["threaded_slug"],
+            fixture["sessions"],
+            posts_each=args.posts_each,
+            seconds=args.seconds,
+        )
     finally:
         server.terminate()
         server.wait(timeout=10)
 
+    saved = int(
+        manage(
+            env,
+            "shell",
+            "-c",
+            f"from bench.fixtures import count_posted; "
+            f"count_posted({fixture['threaded_slug']!r}, {marker!r})",
+        ).split()[-1]
+    )
+    posting = {
+        "posters": len(fixture["sessions"]),
+        "accepted": accepted,
+        "refused": len(refused),
+        "saved": saved,
+        "lost": accepted - saved,
+        "comments_per_second": round(saved / wall, 1),
+    }
     engine = "postgresql" if env["DATABASE_URL"].startswith("postgres") else "sqlite"
     meta = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -178,13 +282,26 @@ def main() -> int:
         "client_concurrency": args.concurrency,
         "command": "make bench",
     }
-    header = f"{'page':<14}{'requests':>10}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}"
+    header = f"{'page':<36}{'requests':>10}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}"
     lines = [header, "-" * len(header)]
     for r in results:
         lines.append(
-            f"{r['name']:<14}{r['requests']:>10}{r['errors']:>8}{r['rps']:>9}"
+            f"{r['name']:<36}{r['requests']:>10}{r['errors']:>8}{r['rps']:>9}"
             f"{r['p50_ms']!s:>9}{r['p95_ms']!s:>9}"
         )
+    by_name = {r["name"]: r for r in results}
+    full = by_name[f"article, {fixture['comments']} comments, anonymous"]
+    empty = by_name["article, 0 comments, anonymous"]
+    ratio = round(full["rps"] / empty["rps"], 2) if empty["rps"] else 0
+    lines += [
+        "",
+        f"queries per article page (anonymous): {fixture['queries_anonymous']['empty']} with no "
+        f"comments, {fixture['queries_anonymous']['threaded']} with {fixture['comments']}",
+        f"{fixture['comments']}-comment page / empty page, anonymous req/s: {ratio} (goal >= 0.5)",
+        f"concurrent posting: {posting['posters']} posters, {posting['saved']} comments saved, "
+        f"{posting['comments_per_second']} comments/s, refused {posting['refused']}, "
+        f"lost {posting['lost']}",
+    ]
     table = "\n".join(lines)
     print()
     print(
@@ -192,10 +309,21 @@ def main() -> int:
     )
     print(table)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    (OUT / f"{stamp}.json").write_text(json.dumps({**meta, "results": results}, indent=2))
+    (OUT / f"{stamp}.json").write_text(
+        json.dumps(
+            {
+                **meta,
+                "results": results,
+                "queries": fixture["queries_anonymous"],
+                "threaded_to_empty_ratio": ratio,
+                "posting": posting,
+            },
+            indent=2,
+        )
+    )
     (OUT / "latest.txt").write_text(table + "\n")
     print(f"\nWritten to var/bench/{stamp}.json and var/bench/latest.txt")
-    return 1 if any(r["errors"] for r in results) else 0
+    return 1 if any(r["errors"] for r in results) or posting["lost"] else 0
 
 
 if __name__ == "__main__":

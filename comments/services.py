@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from articles.markup import render_user_markdown
 from articles.models import Article
+from comments.cache import discussion_changed
 from comments.models import Comment, CommentBan, CommentFlag, HelpfulMark, ModerationDecision
 
 LINK_RE = re.compile(r"https?://|\bwww\.", re.IGNORECASE)
@@ -144,6 +145,7 @@ def comment_post(
             ip_hash=ip_digest,
         )
         comment.place()
+        discussion_changed(article.pk)
         if comment.status == Comment.Status.APPROVED:
             _notify_on_commit(comment.pk)
         ModerationDecision.objects.create(
@@ -180,6 +182,8 @@ def comment_moderate(
     comments = [c for c in comments if c.status != Comment.Status.REMOVED]
     with transaction.atomic():
         Comment.objects.filter(pk__in=[c.pk for c in comments]).update(status=status)
+        for article_id in {c.article_id for c in comments}:
+            discussion_changed(article_id)
         ModerationDecision.objects.bulk_create(
             ModerationDecision(comment=c, moderator=moderator, action=action, reason=reason)
             for c in comments
@@ -193,9 +197,10 @@ def comment_moderate(
                 CommentBan.objects.get_or_create(
                     user_id=author_id, defaults={"banned_by": moderator, "reason": reason}
                 )
-            Comment.objects.filter(author_id__in=authors, status=Comment.Status.PENDING).update(
-                status=Comment.Status.REJECTED
-            )
+            waiting = Comment.objects.filter(author_id__in=authors, status=Comment.Status.PENDING)
+            for article_id in set(waiting.values_list("article_id", flat=True)):
+                discussion_changed(article_id)
+            waiting.update(status=Comment.Status.REJECTED)
     return len(comments)
 
 
@@ -210,6 +215,7 @@ def comment_mark_helpful(*, comment: Comment, user) -> bool:
     if comment.status != Comment.Status.APPROVED:
         raise CommentError("Only published comments can be marked as helpful.")
     with transaction.atomic():
+        discussion_changed(comment.article_id)
         removed, _ = HelpfulMark.objects.filter(comment=comment, user=user).delete()
         if removed:
             Comment.objects.filter(pk=comment.pk).update(helpful_count=F("helpful_count") - 1)
@@ -243,6 +249,7 @@ def comment_flag(*, comment: Comment, user, reason: str) -> bool:
             and comment.flag_count >= settings.COMMENTS_HIDE_AFTER_FLAGS
         ):
             reason_text = f"reported by {comment.flag_count} readers"
+            discussion_changed(comment.article_id)
             Comment.objects.filter(pk=comment.pk, status=Comment.Status.APPROVED).update(
                 status=Comment.Status.PENDING, held_reason=reason_text
             )
@@ -279,6 +286,7 @@ def comment_edit(*, comment: Comment, user, body: str) -> Comment:
                 comment=comment, action=ModerationDecision.Action.HOLD, reason=comment.held_reason
             )
         comment.save(update_fields=fields)
+        discussion_changed(comment.article_id)
     return comment
 
 
@@ -288,7 +296,9 @@ def comment_remove(*, comment: Comment, user) -> Comment:
         raise PostingForbidden("Only the author can remove this comment.")
     if comment.status == Comment.Status.REMOVED:
         return comment
-    comment.status = Comment.Status.REMOVED
-    comment.body = comment.body_html = ""
-    comment.save(update_fields=["status", "body", "body_html"])
+    with transaction.atomic():
+        comment.status = Comment.Status.REMOVED
+        comment.body = comment.body_html = ""
+        comment.save(update_fields=["status", "body", "body_html"])
+        discussion_changed(comment.article_id)
     return comment

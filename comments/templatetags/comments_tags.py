@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from django import template
 from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
 
 from comments import selectors, services
+from comments.cache import cached_discussion
 from comments.forms import CommentForm
 from comments.models import Comment, CommentFlag
 
@@ -33,19 +35,37 @@ def viewer_context(request, article) -> dict:
     }
 
 
-@register.inclusion_tag("comments/_discussion.html", takes_context=True)
-def discussion(context, article):
-    """The discussion under an article: prompt, threads, and the form or why there is none."""
+@register.simple_tag(takes_context=True)
+def discussion(context, article) -> str:
+    """The discussion under an article: prompt, threads, and the form or why there is none.
+
+    Anonymous readers all see the same thing, so theirs comes from the cache (see
+    comments.cache); signed-in readers see their own waiting comments and marks.
+    """
+    request = context["request"]
+    sort = request.GET.get("sort", selectors.DEFAULT_SORT)
+    sort = sort if sort in selectors.SORTS else selectors.DEFAULT_SORT
+    page = _int(request.GET.get("page"), 1)
+
+    def render() -> str:
+        return render_to_string(
+            "comments/_discussion.html", _discussion_context(context, article, sort, page)
+        )
+
+    cacheable = (
+        not request.user.is_authenticated and "comment_form" not in context and 1 <= page <= 50
+    )
+    if cacheable:
+        return cached_discussion(article=article, sort=sort, page=page, render=render)
+    return render()
+
+
+def _discussion_context(context, article, sort: str, page: int) -> dict:
     request = context["request"]
     user = request.user
-    result = selectors.discussion_for(
-        article=article,
-        user=user,
-        sort=request.GET.get("sort", selectors.DEFAULT_SORT),
-        page=_int(request.GET.get("page"), 1),
-    )
+    result = selectors.discussion_for(article=article, user=user, sort=sort, page=page)
     reply_to = None
-    if reply_id := _int(request.GET.get("reply")):
+    if user.is_authenticated and (reply_id := _int(request.GET.get("reply"))):
         reply_to = (
             Comment.objects.published()
             .filter(pk=reply_id, article=article)
@@ -60,6 +80,7 @@ def discussion(context, article):
         "discussion": result,
         "sorts": [(key, label) for key, (label, _) in selectors.SORTS.items()],
         "form": form,
+        "form_id": "comment-form",
         "reply_to": reply_to,
         "error": context.get("comment_error", ""),
         "preview": context.get("comment_preview", ""),
