@@ -247,7 +247,7 @@ def main() -> int:
             results.append({"name": name, **result})
         marker, accepted, refused, wall = post_concurrently(
             port,
-            fixture["threaded_slug"],
+            fixture["posting_slug"],
             fixture["sessions"],
             posts_each=args.posts_each,
             seconds=args.seconds,
@@ -262,7 +262,7 @@ def main() -> int:
             "shell",
             "-c",
             f"from bench.fixtures import count_posted; "
-            f"count_posted({fixture['threaded_slug']!r}, {marker!r})",
+            f"count_posted({fixture['posting_slug']!r}, {marker!r})",
         ).split()[-1]
     )
     posting = {

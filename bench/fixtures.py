@@ -69,6 +69,7 @@ def build(comments: int = 200, posters: int = 20) -> None:
     readers = [_reader(n) for n in range(max(posters, 8))]
     empty = _article("bench-empty", readers[0])
     full = _article("bench-threaded", readers[0])
+    posting = _article("bench-posting", readers[0])
     existing = Comment.objects.filter(article=full).count()
     for n in range(existing, comments):
         # Threads of four: a root, a reply, a reply to that, and a second reply to the root.
@@ -101,7 +102,7 @@ def build(comments: int = 200, posters: int = 20) -> None:
             {
                 "empty": empty.get_absolute_url(),
                 "threaded": full.get_absolute_url(),
-                "threaded_slug": full.slug,
+                "posting_slug": posting.slug,
                 "comments": Comment.objects.filter(article=full).count(),
                 "queries_anonymous": queries,
                 "sessions": [_session(user) for user in readers[:posters]],
