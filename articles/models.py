@@ -32,6 +32,17 @@ class Topic(models.Model):
         return reverse("topic_detail", kwargs={"slug": self.slug})
 
 
+# Other apps add figures to article lists (the comments app adds comment_count) without this
+# app knowing them; each is a function from queryset to annotated queryset.
+LISTING_ANNOTATIONS: list = []
+
+
+def register_listing_annotation(annotate):
+    if annotate not in LISTING_ANNOTATIONS:
+        LISTING_ANNOTATIONS.append(annotate)
+    return annotate
+
+
 class ArticleQuerySet(models.QuerySet):
     def published(self) -> ArticleQuerySet:
         """The one definition of public: published or scheduled, with its time come.
@@ -49,12 +60,15 @@ class ArticleQuerySet(models.QuerySet):
         return self.filter(status=Article.Status.SCHEDULED, published_at__lte=timezone.now())
 
     def for_listing(self) -> ArticleQuerySet:
-        return (
+        articles = (
             self.select_related("author")
             .prefetch_related("topics")
             .defer("body", "body_html", "toc")
             .order_by("-published_at", "-pk")
         )
+        for annotate in LISTING_ANNOTATIONS:
+            articles = annotate(articles)
+        return articles
 
 
 class Article(models.Model):

@@ -237,3 +237,20 @@ def test_replies_under_a_hidden_comment_keep_their_place(client):
     assert "Rejected middle" not in page
     assert "hidden by a moderator" in page
     assert page.index("The root") < page.index("Still a good reply")
+
+
+def test_article_lists_show_comment_counts_without_a_query_per_article(client):
+    articles = ArticleFactory.create_batch(3)
+    for article, count in zip(articles, (0, 2, 5), strict=True):
+        CommentFactory.create_batch(count, article=article)
+    CommentFactory(article=articles[1], status=Comment.Status.PENDING)  # not counted
+    page = client.get("/articles/").content.decode()
+    assert "2 comments" in page
+    assert "5 comments" in page
+    with CaptureQueriesContext(connection) as few:
+        client.get("/articles/")
+    for _ in range(10):
+        CommentFactory(article=ArticleFactory())
+    with CaptureQueriesContext(connection) as many:
+        client.get("/articles/")
+    assert len(few) == len(many)
