@@ -18,18 +18,26 @@ def sign_in(page, live_server, email: str, next_path: str) -> None:
     page.get_by_role("button", name="Sign In").click()
 
 
-def test_comment_waits_is_approved_by_a_moderator_and_gets_a_reply(
-    page, browser, live_server, axe_check, staff_groups
+def test_new_reader_signs_up_comments_waits_is_approved_and_gets_a_reply(
+    page, browser, live_server, axe_check, staff_groups, smtp_server, celery_worker
 ):
     article = ArticleFactory(title="Small cohorts", discussion_prompt="Are we moving too fast?")
-    UserFactory(email="nadia@example.org", role="", display_name="")
     moderator = UserFactory(email="mod@example.org", is_staff=True)
     moderator.groups.add(staff_groups["Moderators"])
     url = article.get_absolute_url()
 
     page.goto(live_server.url + url)
     expect(page.get_by_text("to join the discussion")).to_be_visible()
-    sign_in(page, live_server, "nadia@example.org", url)
+    page.get_by_role("link", name="create a free account").click()
+    page.get_by_label("Email").fill("nadia@example.org")
+    page.get_by_label(re.compile(r"^Password:?$")).fill("a long and unusual passphrase")
+    page.get_by_label("Password (again)").fill("a long and unusual passphrase")
+    page.get_by_role("button", name="Sign Up").click()
+    mail = smtp_server.wait_for_message("nadia@example.org")
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", mail.get_body().get_content())
+    page.goto(live_server.url + "/" + link.group(0).split("/", 3)[3])
+    page.get_by_role("button", name="Confirm").click()
+    page.goto(live_server.url + url)
     expect(page.get_by_role("heading", name="Add your comment")).to_be_visible()
     page.get_by_label("Display name").fill("Nadia")
     page.get_by_label("I am a…").select_option("carer")
