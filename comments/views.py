@@ -86,9 +86,8 @@ class CommentCreateView(ArticleDetailView):
             )
         if request.htmx:
             return self.render_posted(comment, done)
-        messages.success(request, done) if comment.status == "approved" else messages.info(
-            request, done
-        )
+        level = messages.SUCCESS if comment.status == Comment.Status.APPROVED else messages.INFO
+        messages.add_message(request, level, done)
         return redirect(comment.get_absolute_url())
 
     def render_form(self, form, *, status: int = 200, error: str = "", preview: str = ""):
