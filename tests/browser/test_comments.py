@@ -116,6 +116,8 @@ def test_inline_reply_and_moderation_with_htmx_using_only_the_keyboard(
 
     waiting = CommentFactory(article=article, body="Is anyone else waiting on testing?",
                              status=Comment.Status.PENDING)  # fmt: skip
+    page.reload()
+    expect(page.get_by_text("Is anyone else waiting on testing?")).to_have_count(0)
     moderator = UserFactory(email="mod2@example.org", is_staff=True)
     moderator.groups.add(staff_groups["Moderators"])
     mod_context = browser.new_context()
@@ -133,3 +135,5 @@ def test_inline_reply_and_moderation_with_htmx_using_only_the_keyboard(
     waiting.refresh_from_db()
     assert waiting.status == Comment.Status.APPROVED
     mod_context.close()
+    page.reload()  # the reader now sees the approved comment
+    expect(page.get_by_text("Is anyone else waiting on testing?")).to_be_visible()
