@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -174,14 +176,28 @@ def _refuse(request, message: str, status: int):
     return render(request, template, {"message": message}, status=status)
 
 
-@require_POST
-@login_required
-def comment_helpful(request, pk: int):
+def reader_action(what: str):
+    """A verified reader's action on a published comment: loads the comment, or refuses."""
+
+    def decorate(view):
+        @wraps(view)
+        @require_POST
+        @login_required
+        def wrapper(request, pk: int):
+            comment = _published_comment(request, pk)
+            allowed, _ = services.can_post(request.user)
+            if not allowed:
+                return _refuse(request, f"Confirm your email address to {what}.", 403)
+            return view(request, comment)
+
+        return wrapper
+
+    return decorate
+
+
+@reader_action("mark comments as helpful")
+def comment_helpful(request, comment: Comment):
     """Mark or unmark a published comment as helpful (verified readers, once each)."""
-    comment = _published_comment(request, pk)
-    allowed, _ = services.can_post(request.user)
-    if not allowed:
-        return _refuse(request, "Confirm your email address to mark comments as helpful.", 403)
     try:
         marked = services.comment_mark_helpful(comment=comment, user=request.user)
     except services.CommentError as error:
@@ -194,14 +210,9 @@ def comment_helpful(request, pk: int):
     return redirect(comment.get_absolute_url())
 
 
-@require_POST
-@login_required
-def comment_report(request, pk: int):
+@reader_action("report comments")
+def comment_report(request, comment: Comment):
     """Report a published comment to the moderators, with a reason."""
-    comment = _published_comment(request, pk)
-    allowed, _ = services.can_post(request.user)
-    if not allowed:
-        return _refuse(request, "Confirm your email address to report comments.", 403)
     reason = request.POST.get("reason", "")
     if reason not in CommentFlag.Reason.values:
         return _refuse(request, "Choose a reason for your report.", 400)
