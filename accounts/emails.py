@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
+from django.template.loader import render_to_string
 
 
 def email_payload(message: EmailMessage) -> dict:
@@ -31,6 +33,22 @@ def email_from_payload(payload: dict) -> EmailMultiAlternatives:
     )
     if payload.get("html"):
         message.attach_alternative(payload["html"], "text/html")
+    return message
+
+
+def render_mail(
+    prefix: str, *, to: str, context: dict, from_email: str | None = None
+) -> EmailMultiAlternatives:
+    """The one mail builder: `<prefix>_subject.txt`, `_message.txt` and `_message.html`."""
+    context = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
+    subject = " ".join(render_to_string(f"{prefix}_subject.txt", context).split())
+    message = EmailMultiAlternatives(
+        subject=f"[{settings.SITE_NAME}] {subject}",
+        body=render_to_string(f"{prefix}_message.txt", context),
+        from_email=from_email,
+        to=[to],
+    )
+    message.attach_alternative(render_to_string(f"{prefix}_message.html", context), "text/html")
     return message
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.template.loader import render_to_string
 from django.urls import reverse
+
+from accounts.emails import render_mail
 
 
 def _absolute(path: str) -> str:
@@ -13,22 +14,8 @@ def _absolute(path: str) -> str:
 
 
 def build_mail(template: str, *, to: str, context: dict) -> EmailMultiAlternatives:
-    """`comments/email/<template>_subject.txt`, `_message.txt` and `_message.html`."""
-    context = {
-        "site_name": settings.SITE_NAME,
-        "settings_url": _absolute(reverse("account_settings")),
-        **context,
-    }
-    subject = render_to_string(f"comments/email/{template}_subject.txt", context)
-    message = EmailMultiAlternatives(
-        subject=f"[{settings.SITE_NAME}] {' '.join(subject.split())}",
-        body=render_to_string(f"comments/email/{template}_message.txt", context),
-        to=[to],
-    )
-    message.attach_alternative(
-        render_to_string(f"comments/email/{template}_message.html", context), "text/html"
-    )
-    return message
+    context = {"settings_url": _absolute(reverse("account_settings")), **context}
+    return render_mail(f"comments/email/{template}", to=to, context=context)
 
 
 def comment_context(comment) -> dict:

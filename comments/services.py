@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -18,6 +17,7 @@ from articles.markup import render_user_markdown
 from articles.models import Article
 from comments.cache import discussion_changed
 from comments.models import Comment, CommentBan, CommentFlag, HelpfulMark, ModerationDecision
+from config.ratelimit import allow
 
 LINK_RE = re.compile(r"https?://|\bwww\.", re.IGNORECASE)
 
@@ -94,21 +94,10 @@ def _notify_on_commit(comment_id: int) -> None:
     transaction.on_commit(lambda: notify_comment_published.delay(comment_id))
 
 
-def _limit(key: str, rate: str) -> bool:
-    """A fixed-window counter in the shared cache; True while under the limit."""
-    count, seconds = (int(part) for part in rate.split("/"))
-    cache.add(key, 0, timeout=seconds)
-    try:
-        return cache.incr(key) <= count
-    except ValueError:  # the window expired between add and incr
-        cache.set(key, 1, timeout=seconds)
-        return True
-
-
 def comment_rate_check(*, user_id: int, ip_digest: str) -> None:
-    if not _limit(f"comments:user:{user_id}", settings.COMMENTS_RATE_PER_USER):
+    if not allow(f"comments:user:{user_id}", settings.COMMENTS_RATE_PER_USER):
         raise RateLimited("You are posting very quickly. Please wait a few minutes and try again.")
-    if not _limit(f"comments:ip:{ip_digest}", settings.COMMENTS_RATE_PER_IP):
+    if not allow(f"comments:ip:{ip_digest}", settings.COMMENTS_RATE_PER_IP):
         raise RateLimited("Many comments have come from your network. Please try again later.")
 
 
