@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -43,11 +42,6 @@ class PolicyDecision:
     status: str
     reasons: tuple[str, ...] = ()
     asks_for_advice: bool = False
-
-
-def ip_hash(ip: str) -> str:
-    """IP addresses are kept only as salted hashes, enough to rate-limit and spot abuse."""
-    return hashlib.sha256(f"{settings.SECRET_KEY}:{ip}".encode()).hexdigest()
 
 
 def can_post(user) -> tuple[bool, str]:
@@ -291,3 +285,4 @@ def comment_remove(*, comment: Comment, user) -> Comment:
         comment.save(update_fields=["status", "body", "body_html"])
         discussion_changed(comment.article_id)
     return comment
+

@@ -21,6 +21,7 @@ from comments import selectors, services
 from comments.forms import CommentEditForm, CommentForm
 from comments.models import Comment, CommentFlag
 from comments.templatetags.comments_tags import viewer_context
+from config.ratelimit import ip_digest
 
 MAIN_FORM = "comment-form"
 
@@ -63,7 +64,7 @@ class CommentCreateView(ArticleDetailView):
                 form, error="That comment can no longer be replied to.", status=400
             )
         try:
-            digest = services.ip_hash(request.META.get("REMOTE_ADDR", ""))
+            digest = ip_digest(request.META.get("REMOTE_ADDR", ""))
             services.comment_rate_check(user_id=request.user.pk, ip_digest=digest)
             with transaction.atomic():
                 if form.needs_profile:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+
+from django.conf import settings
 from django.core.cache import cache
 
 
@@ -14,3 +17,8 @@ def allow(key: str, rate: str) -> bool:
     except ValueError:  # the window expired between add and incr
         cache.set(key, 1, timeout=seconds)
         return True
+
+
+def ip_digest(ip: str) -> str:
+    """IP addresses are kept only as salted hashes, enough to rate-limit and spot abuse."""
+    return hashlib.sha256(f"{settings.SECRET_KEY}:{ip}".encode()).hexdigest()

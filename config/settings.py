@@ -317,6 +317,11 @@ COMMENTS_ADVICE_PHRASES = env.list(
 COMMENTS_RATE_PER_USER = env.str("COMMENTS_RATE_PER_USER", default="5/600")  # posts/seconds
 COMMENTS_RATE_PER_IP = env.str("COMMENTS_RATE_PER_IP", default="20/600")
 
+# Newsletter.
+NEWSLETTER_CONFIRM_DAYS = env.int("NEWSLETTER_CONFIRM_DAYS", default=3)
+NEWSLETTER_MANAGE_DAYS = env.int("NEWSLETTER_MANAGE_DAYS", default=365)
+NEWSLETTER_SIGNUP_RATE_PER_IP = env.str("NEWSLETTER_SIGNUP_RATE_PER_IP", default="10/3600")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

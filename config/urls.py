@@ -28,5 +28,6 @@ urlpatterns = [
         name="robots",
     ),
     path("", include("comments.urls")),
+    path("", include("newsletter.urls")),
     path("", include("articles.urls")),
 ]

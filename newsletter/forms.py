@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from django import forms
+
+from articles.models import Topic
+from newsletter.models import Subscriber
+
+
+class PreferencesForm(forms.Form):
+    frequency = forms.ChoiceField(
+        label="How often", choices=Subscriber.Frequency.choices, widget=forms.RadioSelect
+    )
+    topics = forms.ModelMultipleChoiceField(
+        label="Topics",
+        queryset=Topic.objects.order_by("kind", "name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Choose none to hear about every topic.",
+    )
+
+
+class SignupForm(PreferencesForm):
+    email = forms.EmailField(
+        label="Email address",
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "placeholder": "you@example.org"}),
+    )
+    source = forms.CharField(widget=forms.HiddenInput, required=False, max_length=40)
+    # A honeypot: people never see or fill it; many bots do.
+    website = forms.CharField(
+        required=False,
+        label="Leave this field empty",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+    field_order = ["email", "frequency", "topics"]
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("frequency", Subscriber.Frequency.WEEKLY)
+        super().__init__(*args, **kwargs)

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from newsletter import views
+
+urlpatterns = [
+    path("newsletter/", views.subscribe, name="newsletter_subscribe"),
+    path("newsletter/check-your-inbox/", views.check_inbox, name="newsletter_check_inbox"),
+    path("newsletter/confirm/<str:token>/", views.confirm, name="newsletter_confirm"),
+    path("newsletter/preferences/<str:token>/", views.preferences, name="newsletter_preferences"),
+    path("newsletter/unsubscribe/<str:token>/", views.unsubscribe, name="newsletter_unsubscribe"),
+]

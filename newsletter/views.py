@@ -1,0 +1,145 @@
+"""Subscribe, confirm, manage, leave. Answers never reveal whether an address is known."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from config.ratelimit import allow, ip_digest
+from newsletter import services
+from newsletter.forms import PreferencesForm, SignupForm
+
+DAY = 24 * 3600
+SOURCES = {"footer", "article", "page", "settings"}
+
+
+def _client_key(request: HttpRequest) -> str:
+    return ip_digest(request.META.get("REMOTE_ADDR", ""))
+
+
+def _message(request, title: str, text: str, *, status: int = 200, **extra):
+    context = {"title": title, "text": text, **extra}
+    return render(request, "newsletter/message.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def subscribe(request):
+    form = SignupForm(request.POST or None, initial={"source": "page"})
+    if request.method == "POST":
+        if not allow(f"newsletter:ip:{_client_key(request)}", settings.NEWSLETTER_SIGNUP_RATE_PER_IP):
+            return render(
+                request,
+                "newsletter/subscribe.html",
+                {"form": form, "error": "Too many sign-ups from your network. Please try later."},
+                status=429,
+            )
+        if not form.is_valid():
+            return render(request, "newsletter/subscribe.html", {"form": form}, status=400)
+        if not form.cleaned_data["website"]:
+            source = form.cleaned_data["source"] if form.cleaned_data["source"] in SOURCES else "page"
+            services.subscription_request(
+                email=form.cleaned_data["email"],
+                frequency=form.cleaned_data["frequency"],
+                topics=list(form.cleaned_data["topics"]),
+                source=source,
+                user=request.user if request.user.is_authenticated else None,
+            )
+        return redirect("newsletter_check_inbox")
+    return render(request, "newsletter/subscribe.html", {"form": form})
+
+
+def check_inbox(request):
+    return _message(
+        request,
+        "Check your inbox",
+        "If that address can receive our newsletter, a message is on its way to it. Follow the "
+        f"link inside within {settings.NEWSLETTER_CONFIRM_DAYS} days to confirm. Nothing is sent "
+        "until you do.",
+    )
+
+
+def _bad_link(request, error: services.TokenError):
+    text = (
+        "This link has expired. Links in confirmation emails work for "
+        f"{settings.NEWSLETTER_CONFIRM_DAYS} days; ask for a new one below."
+        if error.expired
+        else "This link is not valid. It may have been copied incompletely. Ask for a new one below."
+    )
+    return _message(
+        request, "This link doesn't work", text, status=400, form=SignupForm(initial={"source": "page"})
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def confirm(request, token: str):
+    """GET shows a button (so mail scanners confirm nothing); POST confirms."""
+    try:
+        subscriber, payload = services.read_token(
+            token, services.CONFIRM_SALT, max_age=settings.NEWSLETTER_CONFIRM_DAYS * DAY
+        )
+    except services.TokenError as error:
+        return _bad_link(request, error)
+    if request.method == "GET":
+        return render(request, "newsletter/confirm.html", {"subscriber": subscriber})
+    services.subscription_confirm(subscriber=subscriber, payload=payload)
+    return _message(
+        request,
+        "You’re subscribed",
+        "Thank you for confirming. Every email we send has a link to change what you receive "
+        "or to leave with one click.",
+        links=services.links(subscriber),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def preferences(request, token: str):
+    try:
+        subscriber, _ = services.read_token(
+            token, services.MANAGE_SALT, max_age=settings.NEWSLETTER_MANAGE_DAYS * DAY
+        )
+    except services.TokenError as error:
+        return _bad_link(request, error)
+    initial = {"frequency": subscriber.frequency, "topics": list(subscriber.topics.all())}
+    form = PreferencesForm(request.POST or None, initial=initial)
+    saved = False
+    if request.method == "POST":
+        if not form.is_valid():
+            context = {"form": form, "subscriber": subscriber, "token": token}
+            return render(request, "newsletter/preferences.html", context, status=400)
+        services.preferences_update(
+            subscriber=subscriber,
+            frequency=form.cleaned_data["frequency"],
+            topics=list(form.cleaned_data["topics"]),
+        )
+        saved = True
+    context = {
+        "form": form,
+        "subscriber": subscriber,
+        "saved": saved,
+        "unsubscribe_url": services.links(subscriber)["unsubscribe_url"],
+    }
+    return render(request, "newsletter/preferences.html", context)
+
+
+@csrf_exempt  # RFC 8058: mail providers POST here with no session and no token of ours
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token: str):
+    """GET: a page with a button, so link scanners unsubscribe nobody. POST: leave at once,
+    answering 200 with no redirect; a second POST is harmless."""
+    try:
+        subscriber, _ = services.read_token(token, services.UNSUBSCRIBE_SALT, max_age=None)
+    except services.TokenError as error:
+        return _bad_link(request, error)
+    if request.method == "GET":
+        return render(request, "newsletter/unsubscribe.html", {"subscriber": subscriber})
+    services.subscription_unsubscribe(subscriber=subscriber)
+    return _message(
+        request,
+        "You’re unsubscribed",
+        f"{subscriber.email} will get no more newsletter emails from us. Changed your mind? "
+        "Subscribe again at any time; we’ll ask you to confirm.",
+    )
+

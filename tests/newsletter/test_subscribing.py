@@ -1,0 +1,143 @@
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import signing
+from django.test import Client
+from django.utils import timezone
+
+from newsletter import services
+from newsletter.models import Subscriber
+from tests.factories import ArticleFactory, TopicFactory
+
+
+def subscribe(client, email="reader@example.org", **extra):
+    data = {"email": email, "frequency": "weekly", "source": "footer", **extra}
+    return client.post("/newsletter/", data)
+
+
+def confirm_link(message) -> str:
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    return re.search(r"http://testserver(/newsletter/confirm/\S+/)", body).group(1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_double_opt_in_from_signup_to_confirmed_consent(client, smtp_server, celery_worker, settings):
+    topic = TopicFactory(name="NRG1 fusion")
+    response = subscribe(client, topics=[topic.pk], source="article")
+    assert response["Location"] == "/newsletter/check-your-inbox/"
+    subscriber = Subscriber.objects.get()
+    assert subscriber.status == Subscriber.Status.PENDING
+
+    message = smtp_server.wait_for_message("reader@example.org")
+    assert "Confirm your subscription" in message["Subject"]
+    assert message["From"] == settings.DEFAULT_FROM_EMAIL  # not the newsletter's sender
+    assert "List-Unsubscribe" not in message
+    assert "List-Id" not in message
+    assert message.get_body(preferencelist=("html",)) is not None
+    link = confirm_link(message)
+
+    page = client.get(link)  # a scanner following the link confirms nothing
+    assert "Confirm my subscription" in page.content.decode()
+    assert Subscriber.objects.get().status == Subscriber.Status.PENDING
+    assert "You’re subscribed" in client.post(link).content.decode()
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.ACTIVE
+    assert subscriber.consent_source == "article"
+    assert subscriber.consent_topics == [topic.slug]
+    assert subscriber.consent_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_answer_never_reveals_whether_an_address_is_known(client, smtp_server, celery_worker):
+    known = Subscriber.objects.create(email="known@example.org", status=Subscriber.Status.ACTIVE)
+    first = subscribe(client, "known@example.org")
+    second = subscribe(Client(), "new@example.org")
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"]
+    notice = smtp_server.wait_for_message("known@example.org")
+    assert "already subscribed" in notice.get_body(preferencelist=("plain",)).get_content()
+    known.refresh_from_db()
+    assert known.status == Subscriber.Status.ACTIVE
+
+
+@pytest.mark.django_db
+def test_expired_and_tampered_links_get_a_friendly_page_offering_a_new_one(client, settings):
+    subscriber = Subscriber.objects.create(email="late@example.org")
+    token = services.make_token(subscriber, services.CONFIRM_SALT, src="page", t=[])
+    later = timezone.now() + timedelta(days=settings.NEWSLETTER_CONFIRM_DAYS + 1)
+    with time_machine.travel(later):
+        expired = client.get(f"/newsletter/confirm/{token}/")
+    assert expired.status_code == 400
+    assert "expired" in expired.content.decode()
+    assert 'action="/newsletter/"' in expired.content.decode()  # ask for a new link
+    tampered = client.get(f"/newsletter/confirm/{token[:-3]}abc/")
+    assert tampered.status_code == 400
+    assert "not valid" in tampered.content.decode()
+    other_purpose = services.make_token(subscriber, services.MANAGE_SALT)
+    assert client.get(f"/newsletter/confirm/{other_purpose}/").status_code == 400
+    forged = signing.dumps({"s": subscriber.pk, "e": "late@example.org"}, salt="other")
+    assert client.post(f"/newsletter/unsubscribe/{forged}/").status_code == 400
+
+
+@pytest.mark.django_db
+def test_one_click_unsubscribe_per_rfc_8058():
+    subscriber = Subscriber.objects.create(email="bye@example.org", status="active")
+    url = services.links(subscriber)["unsubscribe_url"].removeprefix("http://testserver")
+    scanner = Client(enforce_csrf_checks=True)
+    page = scanner.get(url)
+    assert page.status_code == 200
+    assert "Unsubscribe" in page.content.decode()
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.ACTIVE  # a GET changes nothing
+    # What a mail provider sends: no session, no CSRF token, this exact body.
+    response = scanner.post(url, "List-Unsubscribe=One-Click",
+                            content_type="application/x-www-form-urlencoded")  # fmt: skip
+    assert response.status_code == 200  # not a redirect
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.UNSUBSCRIBED
+    assert subscriber.unsubscribed_at is not None
+    assert scanner.post(url, "List-Unsubscribe=One-Click",
+                        content_type="application/x-www-form-urlencoded").status_code == 200  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)
+def test_resubscribing_goes_through_confirmation_again(client, smtp_server, celery_worker):
+    Subscriber.objects.create(email="back@example.org", status=Subscriber.Status.UNSUBSCRIBED)
+    subscribe(client, "back@example.org")
+    assert Subscriber.objects.get().status == Subscriber.Status.PENDING
+    smtp_server.wait_for_message("back@example.org")
+
+
+@pytest.mark.django_db
+def test_preferences_change_topics_and_frequency(client):
+    subscriber = Subscriber.objects.create(email="prefs@example.org", status="active")
+    topic = TopicFactory()
+    url = services.links(subscriber)["preferences_url"].removeprefix("http://testserver")
+    assert "prefs@example.org" in client.get(url).content.decode()
+    response = client.post(url, {"frequency": "each", "topics": [topic.pk]})
+    assert "Your preferences are saved." in response.content.decode()
+    subscriber.refresh_from_db()
+    assert subscriber.frequency == "each"
+    assert list(subscriber.topics.all()) == [topic]
+    assert client.post(url, {"frequency": "hourly"}).status_code == 400
+
+
+@pytest.mark.django_db
+def test_signup_bad_input_honeypot_and_rate_limit(client, settings):
+    assert subscribe(client, "not-an-email").status_code == 400
+    assert subscribe(client, "bot@example.org", website="http://spam.example").status_code == 302
+    assert not Subscriber.objects.filter(email="bot@example.org").exists()
+    settings.NEWSLETTER_SIGNUP_RATE_PER_IP = "2/3600"
+    statuses = [subscribe(client, f"r{n}@example.org").status_code for n in range(3)]
+    assert statuses[-1] == 429
+
+
+@pytest.mark.django_db
+def test_signup_form_is_on_every_article_and_in_the_footer(client):
+    article = ArticleFactory()
+    page = client.get(article.get_absolute_url()).content.decode()
+    assert 'id="newsletter"' in page
+    assert page.count('action="/newsletter/"') == 2
+    assert 'action="/newsletter/"' in client.get("/").content.decode()
