@@ -285,4 +285,3 @@ def comment_remove(*, comment: Comment, user) -> Comment:
         comment.save(update_fields=["status", "body", "body_html"])
         discussion_changed(comment.article_id)
     return comment
-

@@ -91,9 +91,7 @@ def subscription_request(
 def subscription_confirm(*, subscriber: Subscriber, payload: dict) -> Subscriber:
     """Double opt-in, second step: activate and record the consent given. Idempotent."""
     with transaction.atomic():
-        Subscriber.objects.filter(
-            pk=subscriber.pk, status=Subscriber.Status.PENDING
-        ).update(
+        Subscriber.objects.filter(pk=subscriber.pk, status=Subscriber.Status.PENDING).update(
             status=Subscriber.Status.ACTIVE,
             consent_at=timezone.now(),
             consent_source=str(payload.get("src", ""))[:40],

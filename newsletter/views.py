@@ -29,7 +29,9 @@ def _message(request, title: str, text: str, *, status: int = 200, **extra):
 def subscribe(request):
     form = SignupForm(request.POST or None, initial={"source": "page"})
     if request.method == "POST":
-        if not allow(f"newsletter:ip:{_client_key(request)}", settings.NEWSLETTER_SIGNUP_RATE_PER_IP):
+        if not allow(
+            f"newsletter:ip:{_client_key(request)}", settings.NEWSLETTER_SIGNUP_RATE_PER_IP
+        ):
             return render(
                 request,
                 "newsletter/subscribe.html",
@@ -39,7 +41,9 @@ def subscribe(request):
         if not form.is_valid():
             return render(request, "newsletter/subscribe.html", {"form": form}, status=400)
         if not form.cleaned_data["website"]:
-            source = form.cleaned_data["source"] if form.cleaned_data["source"] in SOURCES else "page"
+            source = (
+                form.cleaned_data["source"] if form.cleaned_data["source"] in SOURCES else "page"
+            )
             services.subscription_request(
                 email=form.cleaned_data["email"],
                 frequency=form.cleaned_data["frequency"],
@@ -69,7 +73,11 @@ def _bad_link(request, error: services.TokenError):
         else "This link is not valid. It may have been copied incompletely. Ask for a new one below."
     )
     return _message(
-        request, "This link doesn't work", text, status=400, form=SignupForm(initial={"source": "page"})
+        request,
+        "This link doesn't work",
+        text,
+        status=400,
+        form=SignupForm(initial={"source": "page"}),
     )
 
 
@@ -142,4 +150,3 @@ def unsubscribe(request, token: str):
         f"{subscriber.email} will get no more newsletter emails from us. Changed your mind? "
         "Subscribe again at any time; we’ll ask you to confirm.",
     )
-

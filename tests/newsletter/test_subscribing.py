@@ -23,7 +23,9 @@ def confirm_link(message) -> str:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_double_opt_in_from_signup_to_confirmed_consent(client, smtp_server, celery_worker, settings):
+def test_double_opt_in_from_signup_to_confirmed_consent(
+    client, smtp_server, celery_worker, settings
+):
     topic = TopicFactory(name="NRG1 fusion")
     response = subscribe(client, topics=[topic.pk], source="article")
     assert response["Location"] == "/newsletter/check-your-inbox/"
