@@ -17,7 +17,7 @@ def test_new_reader_signs_up_verifies_by_mail_and_is_signed_in(
     page.get_by_role("link", name="Join").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Sign Up")
     axe_check(page, context="signup")
-    page.get_by_label("Email").fill("maria@example.org")
+    page.get_by_label("Email:", exact=True).fill("maria@example.org")
     page.get_by_label("Display name").fill("Maria, carer")
     page.get_by_label(re.compile(r"^Password:?$")).fill("a long and unusual passphrase")
     page.get_by_label("Password (again)").fill("a long and unusual passphrase")

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def sign_in(page, live_server, email: str, next_path: str) -> None:
     page.goto(f"{live_server.url}/accounts/login/?next={next_path}")
-    page.get_by_label("Email").fill(email)
+    page.get_by_label("Email:", exact=True).fill(email)
     page.get_by_label(re.compile(r"^Password:?$")).fill(PASSWORD)
     page.get_by_role("button", name="Sign In").click()
 
@@ -29,7 +29,7 @@ def test_new_reader_signs_up_comments_waits_is_approved_and_gets_a_reply(
     page.goto(live_server.url + url)
     expect(page.get_by_text("to join the discussion")).to_be_visible()
     page.get_by_role("link", name="create a free account").click()
-    page.get_by_label("Email").fill("nadia@example.org")
+    page.get_by_label("Email:", exact=True).fill("nadia@example.org")
     page.get_by_label(re.compile(r"^Password:?$")).fill("a long and unusual passphrase")
     page.get_by_label("Password (again)").fill("a long and unusual passphrase")
     page.get_by_role("button", name="Sign Up").click()

@@ -20,7 +20,7 @@ def test_editor_writes_publishes_and_sees_the_article_live(
     page.goto(live_server.url + "/admin/")
     expect(page).to_have_url(re.compile(r".*/accounts/login/.*"))
     axe_check(page, context="login")
-    page.get_by_label("Email").fill("editor@example.org")
+    page.get_by_label("Email:", exact=True).fill("editor@example.org")
     page.get_by_label(re.compile(r"^Password:?$")).fill(PASSWORD)
     page.get_by_role("button", name="Sign In").click()
     expect(page.get_by_role("heading", name="Publishing and moderation")).to_be_visible()
