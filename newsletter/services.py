@@ -113,3 +113,22 @@ def preferences_update(*, subscriber: Subscriber, frequency: str, topics: list[T
     with transaction.atomic():
         Subscriber.objects.filter(pk=subscriber.pk).update(frequency=frequency)
         subscriber.topics.set(topics)
+
+
+def subscription_from_account(*, user, frequency: str) -> Subscriber:
+    """A signed-in reader with a verified address subscribes without another confirmation:
+    the verification already proved the address is theirs. Consent is recorded as usual."""
+    with transaction.atomic():
+        subscriber, _ = Subscriber.objects.select_for_update().get_or_create(
+            email=user.email.lower(), defaults={"frequency": frequency}
+        )
+        subscriber.user = user
+        subscriber.frequency = frequency
+        if subscriber.status != Subscriber.Status.ACTIVE:
+            subscriber.status = Subscriber.Status.ACTIVE
+            subscriber.consent_at = timezone.now()
+            subscriber.consent_source = "settings"
+            subscriber.consent_topics = []
+            subscriber.unsubscribed_at = None
+        subscriber.save()
+    return subscriber

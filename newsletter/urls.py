@@ -4,6 +4,7 @@ from newsletter import views
 
 urlpatterns = [
     path("newsletter/", views.subscribe, name="newsletter_subscribe"),
+    path("newsletter/account/", views.account_subscription, name="newsletter_account"),
     path("newsletter/check-your-inbox/", views.check_inbox, name="newsletter_check_inbox"),
     path("newsletter/confirm/<str:token>/", views.confirm, name="newsletter_confirm"),
     path("newsletter/preferences/<str:token>/", views.preferences, name="newsletter_preferences"),

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from config.ratelimit import allow, ip_digest
 from newsletter import services
 from newsletter.forms import PreferencesForm, SignupForm
+from newsletter.models import Subscriber
 
 DAY = 24 * 3600
 SOURCES = {"footer", "article", "page", "settings"}
@@ -150,3 +154,30 @@ def unsubscribe(request, token: str):
         f"{subscriber.email} will get no more newsletter emails from us. Changed your mind? "
         "Subscribe again at any time; we’ll ask you to confirm.",
     )
+
+
+@require_POST
+@login_required
+def account_subscription(request):
+    """Subscribe or leave from the account settings page (verified addresses only)."""
+    if not EmailAddress.objects.filter(
+        user=request.user, email__iexact=request.user.email, verified=True
+    ).exists():
+        return _message(
+            request,
+            "Confirm your email address first",
+            "Subscribing from your account needs a confirmed email address.",
+            status=403,
+        )
+    if request.POST.get("action") == "unsubscribe":
+        subscriber = Subscriber.objects.filter(email=request.user.email.lower()).first()
+        if subscriber:
+            services.subscription_unsubscribe(subscriber=subscriber)
+        messages.success(request, "You are unsubscribed from the newsletter.")
+    else:
+        frequency = request.POST.get("frequency", "")
+        if frequency not in Subscriber.Frequency.values:
+            return _message(request, "Choose how often", "Pick weekly or each article.", status=400)
+        services.subscription_from_account(user=request.user, frequency=frequency)
+        messages.success(request, "You are subscribed to the newsletter.")
+    return redirect("account_settings")

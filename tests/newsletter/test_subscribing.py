@@ -143,3 +143,31 @@ def test_signup_form_is_on_every_article_and_in_the_footer(client):
     assert 'id="newsletter"' in page
     assert page.count('action="/newsletter/"') == 2
     assert 'action="/newsletter/"' in client.get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_verified_readers_subscribe_from_settings_without_confirmation(client):
+    from tests.factories import UserFactory
+
+    reader = UserFactory(email="member@example.org")
+    client.force_login(reader)
+    assert "Subscribe member@example.org to" in client.get("/accounts/settings/").content.decode()
+    client.post("/newsletter/account/", {"action": "subscribe", "frequency": "each"})
+    subscriber = Subscriber.objects.get(email="member@example.org")
+    assert (subscriber.status, subscriber.frequency) == ("active", "each")
+    assert (subscriber.consent_source, subscriber.user) == ("settings", reader)
+    assert "an email for each new article" in client.get("/accounts/settings/").content.decode()
+    client.post("/newsletter/account/", {"action": "unsubscribe"})
+    subscriber.refresh_from_db()
+    assert subscriber.status == "unsubscribed"
+    assert client.post("/newsletter/account/", {"frequency": "hourly"}).status_code == 400
+
+
+@pytest.mark.django_db
+def test_unverified_readers_cannot_skip_confirmation(client):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(email="unverified@example.org", verified=False))
+    response = client.post("/newsletter/account/", {"action": "subscribe", "frequency": "each"})
+    assert response.status_code == 403
+    assert not Subscriber.objects.exists()
