@@ -2,6 +2,9 @@ from django.apps import AppConfig
 
 
 class NewsletterConfig(AppConfig):
-    """Subscriptions, editions and the Celery delivery engine (issue #5)."""
+    """Subscriptions, editions and the Celery delivery engine."""
 
     name = "newsletter"
+
+    def ready(self) -> None:
+        from newsletter import personal_data  # noqa: F401  (registers the exporter)

@@ -171,3 +171,23 @@ def test_unverified_readers_cannot_skip_confirmation(client):
     response = client.post("/newsletter/account/", {"action": "subscribe", "frequency": "each"})
     assert response.status_code == 403
     assert not Subscriber.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_data_export_includes_the_subscription(client):
+    from tests.factories import UserFactory
+
+    reader = UserFactory(email="export@example.org")
+    Subscriber.objects.create(email="export@example.org", status="active", consent_source="page")
+    client.force_login(reader)
+    data = client.get("/accounts/settings/export/").json()
+    assert data["newsletter"]["status"] == "active"
+    assert data["newsletter"]["consent_source"] == "page"
+
+
+@pytest.mark.django_db
+def test_staff_see_subscribers_and_consent_in_the_admin(admin_client):
+    Subscriber.objects.create(email="listed@example.org", status="active", consent_source="footer")
+    page = admin_client.get("/admin/newsletter/subscriber/?status__exact=active").content.decode()
+    assert "listed@example.org" in page
+    assert admin_client.get("/admin/newsletter/subscriber/add/").status_code == 403
