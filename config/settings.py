@@ -226,6 +226,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "comments.tasks.send_moderation_digest",
         "schedule": crontab(hour=7, minute=30),
     },
+    "requeue-stale-deliveries": {
+        "task": "newsletter.tasks.requeue_stale_deliveries",
+        "schedule": timedelta(minutes=5),
+    },
     "clear-expired-sessions": {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=17),
@@ -320,6 +324,12 @@ COMMENTS_RATE_PER_IP = env.str("COMMENTS_RATE_PER_IP", default="20/600")
 # Newsletter.
 NEWSLETTER_CONFIRM_DAYS = env.int("NEWSLETTER_CONFIRM_DAYS", default=3)
 NEWSLETTER_MANAGE_DAYS = env.int("NEWSLETTER_MANAGE_DAYS", default=365)
+NEWSLETTER_BATCH_SIZE = env.int("NEWSLETTER_BATCH_SIZE", default=100)
+NEWSLETTER_PARALLEL_TASKS = env.int("NEWSLETTER_PARALLEL_TASKS", default=2)
+NEWSLETTER_TASK_SECONDS = env.int("NEWSLETTER_TASK_SECONDS", default=50)
+NEWSLETTER_MAX_ATTEMPTS = env.int("NEWSLETTER_MAX_ATTEMPTS", default=5)
+NEWSLETTER_RETRY_BASE_SECONDS = env.int("NEWSLETTER_RETRY_BASE_SECONDS", default=60)
+NEWSLETTER_STALE_SECONDS = env.int("NEWSLETTER_STALE_SECONDS", default=600)
 NEWSLETTER_SIGNUP_RATE_PER_IP = env.str("NEWSLETTER_SIGNUP_RATE_PER_IP", default="10/3600")
 
 LOGGING = {

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
-from articles.models import Topic
+from articles.models import Article, Topic
 
 
 class Subscriber(models.Model):
@@ -48,3 +48,67 @@ class Subscriber(models.Model):
     def save(self, *args, **kwargs):
         self.email = self.email.strip().lower()
         super().save(*args, **kwargs)
+
+
+class Edition(models.Model):
+    """One mailing: an editor's edition, a new-article alert, or a weekly digest."""
+
+    class Kind(models.TextChoices):
+        EDITION = "edition", "Edition"
+        ALERT = "alert", "New-article alert"
+        DIGEST = "digest", "Weekly digest"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        CANCELLED = "cancelled", "Cancelled"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.EDITION)
+    subject = models.CharField(max_length=200)
+    preheader = models.CharField(max_length=200, blank=True)
+    intro = models.TextField(blank=True, help_text="Markdown.")
+    featured = models.ManyToManyField(Article, blank=True, related_name="+")
+    audience_topics = models.ManyToManyField(
+        Topic, blank=True, related_name="+", help_text="None means every subscriber."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class Delivery(models.Model):
+    """One message of one edition to one subscriber: the ledger the engine works from."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="deliveries")
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    claim = models.CharField(max_length=32, blank=True, db_index=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["edition", "subscriber"], name="delivery_once")
+        ]
+        indexes = [models.Index(fields=["edition", "status"], name="delivery_queue_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.edition_id} to {self.subscriber_id}: {self.status}"

@@ -86,13 +86,27 @@ def wait_for(condition: Callable[[], object], *, timeout: float = 20, message: s
 
 # --- A real SMTP server -------------------------------------------------------------------
 class RecordingHandler:
-    """An aiosmtpd handler that keeps every message it accepts."""
+    """An aiosmtpd handler that keeps every message it accepts, and can misbehave on purpose:
+    `refuse` answers 550 for those recipients, `defer_data` answers 451 to that many DATA
+    commands before accepting again."""
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.envelopes: list = []
+        self.refuse: set[str] = set()
+        self.defer_data = 0
+        self.deferred = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower() in self.refuse:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.deferred < self.defer_data:
+            self.deferred += 1
+            return "451 4.3.0 Try again later"
         self.envelopes.append(envelope)
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 2.0.0 OK"

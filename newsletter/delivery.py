@@ -1,0 +1,247 @@
+"""The delivery engine: a ledger of Delivery rows, claimed in batches, sent over one connection.
+
+Every step is safe to run twice or on several workers at once: rows are created with the
+(edition, subscriber) constraint, claimed by a conditional UPDATE that only one worker can
+win, and recorded one by one as they are sent.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import connection, transaction
+from django.db.models import Q, Subquery
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from articles.markup import render_snippet_markdown
+from newsletter.models import Delivery, Edition, Subscriber
+from newsletter.services import links
+
+# Stand-ins filled per subscriber, so the templates are rendered once per edition.
+PREFERENCES = "__DRIVERLINE_PREFERENCES_URL__"
+UNSUBSCRIBE = "__DRIVERLINE_UNSUBSCRIBE_URL__"
+
+
+def audience(edition: Edition):
+    """Active subscribers who want this edition: its topics, or everything."""
+    subscribers = Subscriber.objects.filter(status=Subscriber.Status.ACTIVE)
+    topic_ids = list(edition.audience_topics.values_list("pk", flat=True))
+    if topic_ids:
+        subscribers = subscribers.filter(Q(topics__in=topic_ids) | Q(topics__isnull=True))
+    return subscribers.distinct()
+
+
+def deliveries_create(*, edition: Edition, chunk: int = 5000) -> int:
+    """One queued Delivery per subscriber, inserted in bulk; running it again adds nothing."""
+    ids = audience(edition).values_list("pk", flat=True).order_by("pk")
+    now = timezone.now()
+    batch: list[Delivery] = []
+    for subscriber_id in ids.iterator(chunk_size=chunk):
+        batch.append(Delivery(edition=edition, subscriber_id=subscriber_id, next_attempt_at=now))
+        if len(batch) >= chunk:
+            Delivery.objects.bulk_create(batch, ignore_conflicts=True)
+            batch = []
+    if batch:
+        Delivery.objects.bulk_create(batch, ignore_conflicts=True)
+    return Delivery.objects.filter(edition=edition).count()
+
+
+def claim_batch(*, edition_id: int, size: int) -> list[Delivery]:
+    """Take up to `size` queued rows for this worker alone.
+
+    The repeated status condition in the UPDATE is what stops two workers taking one row;
+    on PostgreSQL, SKIP LOCKED also lets them take different rows instead of waiting.
+    """
+    token = uuid.uuid4().hex
+    now = timezone.now()
+    due = Delivery.objects.filter(
+        edition_id=edition_id, status=Delivery.Status.QUEUED, next_attempt_at__lte=now
+    )
+    with transaction.atomic():
+        if connection.features.has_select_for_update_skip_locked:
+            ids = list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:size])
+        else:
+            ids = Subquery(due.values("pk")[:size])
+        Delivery.objects.filter(pk__in=ids, status=Delivery.Status.QUEUED).update(
+            status=Delivery.Status.SENDING, claim=token, claimed_at=now
+        )
+    return list(Delivery.objects.filter(claim=token).select_related("subscriber"))
+
+
+@dataclass(frozen=True)
+class RenderedEdition:
+    subject: str
+    text: str
+    html: str
+
+
+def render_edition(edition: Edition) -> RenderedEdition:
+    """The template work, done once per edition; per-subscriber links are stand-ins."""
+    context = {
+        "edition": edition,
+        "intro_html": render_snippet_markdown(edition.intro),
+        "articles": list(edition.featured.all()),
+        "site_name": settings.SITE_NAME,
+        "site_url": settings.SITE_URL,
+        "preferences_url": PREFERENCES,
+        "unsubscribe_url": UNSUBSCRIBE,
+    }
+    return RenderedEdition(
+        subject=edition.subject,
+        text=render_to_string("newsletter/email/edition_message.txt", context),
+        html=render_to_string("newsletter/email/edition_message.html", context),
+    )
+
+
+def build_message(rendered: RenderedEdition, delivery: Delivery) -> EmailMultiAlternatives:
+    subscriber = delivery.subscriber
+    urls = links(subscriber)
+    host = urlsplit(settings.SITE_URL).hostname or "localhost"
+
+    def personal(text: str) -> str:
+        return text.replace(PREFERENCES, urls["preferences_url"]).replace(
+            UNSUBSCRIBE, urls["unsubscribe_url"]
+        )
+
+    message = EmailMultiAlternatives(
+        subject=rendered.subject,
+        body=personal(rendered.text),
+        from_email=settings.NEWSLETTER_FROM_EMAIL,
+        to=[subscriber.email],
+        headers={
+            # Deterministic, so a resend after a crash is recognisable as the same message.
+            "Message-ID": f"<edition-{delivery.edition_id}.{subscriber.pk}@{host}>",
+            "List-Unsubscribe": f"<{urls['unsubscribe_url']}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "List-Id": f"{settings.SITE_NAME} newsletter <newsletter.{host}>",
+        },
+    )
+    message.attach_alternative(personal(rendered.html), "text/html")
+    return message
+
+
+def _mark_sent(delivery: Delivery, message_id: str) -> None:
+    Delivery.objects.filter(pk=delivery.pk, claim=delivery.claim).update(
+        status=Delivery.Status.SENT,
+        sent_at=timezone.now(),
+        attempts=delivery.attempts + 1,
+        message_id=message_id,
+        last_error="",
+    )
+
+
+def _mark_retry(delivery: Delivery, error: Exception) -> None:
+    attempts = delivery.attempts + 1
+    final = attempts >= settings.NEWSLETTER_MAX_ATTEMPTS
+    delay = settings.NEWSLETTER_RETRY_BASE_SECONDS * 2 ** (attempts - 1)
+    Delivery.objects.filter(pk=delivery.pk, claim=delivery.claim).update(
+        status=Delivery.Status.FAILED if final else Delivery.Status.QUEUED,
+        attempts=attempts,
+        last_error=str(error)[:300],
+        claim="",
+        next_attempt_at=timezone.now() + timedelta(seconds=delay),
+    )
+
+
+def _mark_bounced(delivery: Delivery, error: Exception) -> None:
+    with transaction.atomic():
+        Delivery.objects.filter(pk=delivery.pk, claim=delivery.claim).update(
+            status=Delivery.Status.FAILED,
+            attempts=delivery.attempts + 1,
+            last_error=str(error)[:300],
+        )
+        Subscriber.objects.filter(pk=delivery.subscriber_id).update(
+            status=Subscriber.Status.BOUNCED
+        )
+
+
+def send_batch(*, edition_id: int, size: int | None = None) -> int:
+    """Claim a batch, send it over one SMTP connection, record each result; returns how many
+    rows were claimed (0 when nothing is due)."""
+    edition = Edition.objects.get(pk=edition_id)
+    batch = claim_batch(edition_id=edition_id, size=size or settings.NEWSLETTER_BATCH_SIZE)
+    if not batch:
+        return 0
+    rendered = render_edition(edition)
+    remaining = list(batch)
+    with get_connection(fail_silently=False) as smtp, _releasing(remaining):
+        while remaining:
+            delivery = remaining.pop(0)
+            message = build_message(rendered, delivery)
+            try:
+                smtp.send_messages([message])
+            except smtplib.SMTPRecipientsRefused as error:
+                code = next(iter(error.recipients.values()))[0]
+                (_mark_bounced if code >= 500 else _mark_retry)(delivery, error)
+            except smtplib.SMTPResponseException as error:
+                if error.smtp_code >= 500:
+                    _mark_bounced(delivery, error)
+                else:
+                    _mark_retry(delivery, error)
+                    _release(remaining)
+                    break
+            except (smtplib.SMTPException, OSError) as error:
+                _mark_retry(delivery, error)
+                _release(remaining)  # the connection is gone: the rest go back in the queue
+                break
+            else:
+                _mark_sent(delivery, message.extra_headers["Message-ID"])
+    _finish_if_done(edition_id)
+    return len(batch)
+
+
+@contextmanager
+def _releasing(remaining: list[Delivery]):
+    """On an unexpected error, unsent rows go back to the queue at once. The row in hand
+    stays claimed: whether it left is unknown, and the stale-claim sweep decides later."""
+    try:
+        yield
+    except BaseException:
+        _release(remaining)
+        raise
+
+
+def _release(deliveries: list[Delivery]) -> None:
+    Delivery.objects.filter(
+        pk__in=[d.pk for d in deliveries], status=Delivery.Status.SENDING
+    ).update(status=Delivery.Status.QUEUED, claim="")
+
+
+def _finish_if_done(edition_id: int) -> None:
+    pending = Delivery.objects.filter(
+        edition_id=edition_id, status__in=(Delivery.Status.QUEUED, Delivery.Status.SENDING)
+    )
+    if not pending.exists():
+        Edition.objects.filter(pk=edition_id, status=Edition.Status.SENDING).update(
+            status=Edition.Status.SENT, finished_at=timezone.now()
+        )
+
+
+def requeue_stale(*, older_than: timedelta | None = None) -> int:
+    """Put back rows a dead worker had claimed and never recorded."""
+    cutoff = timezone.now() - (older_than or timedelta(seconds=settings.NEWSLETTER_STALE_SECONDS))
+    return Delivery.objects.filter(status=Delivery.Status.SENDING, claimed_at__lt=cutoff).update(
+        status=Delivery.Status.QUEUED, claim=""
+    )
+
+
+def edition_send(*, edition: Edition) -> int:
+    """Start sending: create the deliveries and hand them to the workers. Idempotent."""
+    updated = Edition.objects.filter(
+        pk=edition.pk, status__in=(Edition.Status.DRAFT, Edition.Status.SCHEDULED)
+    ).update(status=Edition.Status.SENDING, started_at=timezone.now())
+    total = deliveries_create(edition=edition)
+    if updated:
+        from newsletter.tasks import send_edition
+
+        for _ in range(settings.NEWSLETTER_PARALLEL_TASKS):
+            transaction.on_commit(lambda: send_edition.delay(edition.pk))
+    return total

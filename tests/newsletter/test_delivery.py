@@ -1,0 +1,178 @@
+"""The delivery engine against a real SMTP server and a real Celery worker."""
+
+import threading
+from collections import Counter
+
+import pytest
+from django.db import connection
+
+from newsletter import delivery
+from newsletter.models import Delivery, Edition, Subscriber
+from tests.conftest import wait_for
+from tests.factories import ArticleFactory, TopicFactory
+
+
+def subscribers(count: int, **fields) -> list[Subscriber]:
+    return Subscriber.objects.bulk_create(
+        Subscriber(email=f"s{n}@example.org", status="active", **fields) for n in range(count)
+    )
+
+
+def edition(**fields) -> Edition:
+    edition = Edition.objects.create(subject="This week in precision oncology", intro="*Hello*")
+    edition.featured.add(ArticleFactory(title="Basket trials explained"))
+    return edition
+
+
+def received_per_recipient(smtp_server) -> Counter:
+    return Counter(rcpt for envelope in smtp_server.envelopes for rcpt in envelope.rcpt_tos)
+
+
+@pytest.mark.django_db
+def test_deliveries_are_created_in_bulk_once_per_subscriber():
+    subscribers(250)
+    Subscriber.objects.create(email="gone@example.org", status="unsubscribed")
+    mailing = edition()
+    assert delivery.deliveries_create(edition=mailing, chunk=100) == 250
+    assert delivery.deliveries_create(edition=mailing, chunk=100) == 250  # nothing doubled
+
+
+@pytest.mark.django_db
+def test_topic_audiences_include_readers_who_chose_every_topic():
+    topic, other = TopicFactory(), TopicFactory()
+    fans = Subscriber.objects.create(email="fan@example.org", status="active")
+    fans.topics.add(topic)
+    Subscriber.objects.create(email="all@example.org", status="active")
+    elsewhere = Subscriber.objects.create(email="other@example.org", status="active")
+    elsewhere.topics.add(other)
+    mailing = edition()
+    mailing.audience_topics.add(topic)
+    assert set(delivery.audience(mailing).values_list("email", flat=True)) == {
+        "fan@example.org",
+        "all@example.org",
+    }
+
+
+@pytest.mark.django_db
+def test_second_claim_never_takes_a_claimed_row():
+    subscribers(30)
+    mailing = edition()
+    delivery.deliveries_create(edition=mailing)
+    first = delivery.claim_batch(edition_id=mailing.pk, size=20)
+    second = delivery.claim_batch(edition_id=mailing.pk, size=20)
+    assert len(first) == 20
+    assert len(second) == 10
+    assert not {d.pk for d in first} & {d.pk for d in second}
+
+
+@pytest.mark.django_db
+def test_every_newsletter_mail_carries_list_headers_and_both_parts(smtp_server, settings):
+    subscribers(3)
+    mailing = edition()
+    delivery.deliveries_create(edition=mailing)
+    Edition.objects.filter(pk=mailing.pk).update(status="sending")
+    assert delivery.send_batch(edition_id=mailing.pk) == 3
+    message = smtp_server.wait_for_message("s1@example.org")
+    assert message["From"] == settings.NEWSLETTER_FROM_EMAIL
+    # Long headers are folded onto a continuation line; the fold is not part of the value.
+    assert (
+        message["List-Unsubscribe"].strip().startswith("<http://testserver/newsletter/unsubscribe/")
+    )
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "newsletter.testserver" in message["List-Id"]
+    subscriber = Subscriber.objects.get(email="s1@example.org")
+    assert message["Message-ID"] == f"<edition-{mailing.pk}.{subscriber.pk}@testserver>"
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "Basket trials explained" in text
+    assert "/newsletter/unsubscribe/" in text  # a visible unsubscribe link in the body
+    assert "<em>Hello</em>" in html
+    assert "__DRIVERLINE" not in html + text
+    mailing.refresh_from_db()
+    assert mailing.status == Edition.Status.SENT
+    assert Delivery.objects.filter(status="sent").count() == 3
+
+
+@pytest.mark.django_db
+def test_temporary_failures_retry_then_deliver_with_attempts_recorded(smtp_server, settings):
+    settings.NEWSLETTER_RETRY_BASE_SECONDS = 0
+    smtp_server.defer_data = 2
+    subscribers(4)
+    mailing = edition()
+    delivery.deliveries_create(edition=mailing)
+    for _ in range(10):
+        if not delivery.send_batch(edition_id=mailing.pk):
+            break
+    assert set(received_per_recipient(smtp_server).values()) == {1}
+    assert len(received_per_recipient(smtp_server)) == 4
+    assert Delivery.objects.filter(status="sent").count() == 4
+    assert max(Delivery.objects.values_list("attempts", flat=True)) >= 2
+    assert smtp_server.deferred == 2
+
+
+@pytest.mark.django_db
+def test_permanent_refusals_bounce_the_subscriber_and_the_rest_are_delivered(smtp_server):
+    subscribers(5)
+    smtp_server.refuse = {"s2@example.org"}
+    mailing = edition()
+    delivery.deliveries_create(edition=mailing)
+    delivery.send_batch(edition_id=mailing.pk)
+    assert Subscriber.objects.get(email="s2@example.org").status == Subscriber.Status.BOUNCED
+    bounced = Delivery.objects.get(subscriber__email="s2@example.org")
+    assert (bounced.status, bounced.attempts) == ("failed", 1)
+    assert "550" in bounced.last_error
+    assert len(received_per_recipient(smtp_server)) == 4
+    # A bounced address is never mailed again.
+    assert not delivery.audience(edition()).filter(email="s2@example.org").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_sending_one_edition_send_each_message_once(smtp_server, settings):
+    settings.NEWSLETTER_BATCH_SIZE = 7
+    subscribers(120)
+    mailing = edition()
+    delivery.deliveries_create(edition=mailing)
+
+    def worker():
+        try:
+            while delivery.send_batch(edition_id=mailing.pk):
+                pass
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    counts = received_per_recipient(smtp_server)
+    assert len(counts) == 120
+    assert set(counts.values()) == {1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sending_an_edition_on_a_real_worker_reaches_everyone(smtp_server, celery_worker):
+    subscribers(40)
+    mailing = edition()
+    assert delivery.edition_send(edition=mailing) == 40
+    wait_for(
+        lambda: Edition.objects.get(pk=mailing.pk).status == Edition.Status.SENT,
+        timeout=30,
+        message="the edition did not finish sending",
+    )
+    assert len(received_per_recipient(smtp_server)) == 40
+    assert delivery.edition_send(edition=mailing) == 40  # pressing send again does nothing
+    assert len(smtp_server.envelopes) == 40
+
+
+@pytest.mark.django_db
+def test_claims_left_by_a_dead_worker_are_requeued():
+    from datetime import timedelta
+
+    subscribers(3)
+    mailing = edition()
+    delivery.deliveries_create(edition=mailing)
+    delivery.claim_batch(edition_id=mailing.pk, size=3)
+    assert delivery.requeue_stale(older_than=timedelta(minutes=10)) == 0  # still fresh
+    assert delivery.requeue_stale(older_than=timedelta(seconds=-1)) == 3
+    assert Delivery.objects.filter(status="queued").count() == 3
