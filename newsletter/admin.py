@@ -1,6 +1,10 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.db import models
+from django.template.response import TemplateResponse
 
-from newsletter.models import Subscriber
+from newsletter import delivery
+from newsletter.models import Delivery, Edition, Subscriber
 
 
 @admin.register(Subscriber)
@@ -17,3 +21,75 @@ class SubscriberAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # people subscribe themselves, with double opt-in
+
+
+@admin.register(Edition)
+class EditionAdmin(admin.ModelAdmin):
+    list_display = ("subject", "kind", "status", "progress", "created_at", "finished_at")
+    list_filter = ("kind", "status")
+    search_fields = ("subject", "intro")
+    fields = ("subject", "preheader", "intro", "featured", "audience_topics", "status",
+              "progress", "started_at", "finished_at")  # fmt: skip
+    readonly_fields = ("status", "progress", "started_at", "finished_at")
+    actions = ("send_now", "send_test")
+    formfield_overrides = {
+        models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple},
+    }
+
+    @admin.display(description="Progress")
+    def progress(self, obj: Edition) -> str:
+        if obj.pk is None:
+            return "Not sent yet"
+        p = delivery.edition_progress(obj)
+        return (
+            f"{p['percent']} % · {p['sent']} sent, {p['failed']} failed, "
+            f"{p['queued'] + p['sending']} waiting, of {p['total']}"
+        )
+
+    @admin.action(description="Send a test to myself")
+    def send_test(self, request, queryset) -> None:
+        for edition in queryset:
+            delivery.edition_send_test(edition=edition, to=request.user.email)
+        self.message_user(request, f"Test sent to {request.user.email}.", messages.SUCCESS)
+
+    @admin.action(description="Send now…")
+    def send_now(self, request, queryset):
+        editions = [
+            e for e in queryset if e.status in (Edition.Status.DRAFT, Edition.Status.SCHEDULED)
+        ]
+        if not editions:
+            self.message_user(
+                request, "Only drafts and scheduled editions can be sent.", messages.ERROR
+            )
+            return None
+        if "confirm" not in request.POST:
+            audiences = [(e, delivery.audience(e).count()) for e in editions]
+            return TemplateResponse(
+                request,
+                "admin/newsletter/edition/send_confirm.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Send editions now",
+                    "audiences": audiences,
+                    "opts": self.model._meta,
+                    "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        for edition in editions:
+            total = delivery.edition_send(edition=edition)
+            self.message_user(request, f"“{edition}” is sending to {total} subscribers.")
+        return None
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ("edition", "subscriber", "status", "attempts", "last_error", "sent_at")
+    list_filter = ("status", "edition")
+    search_fields = ("subscriber__email",)
+    list_select_related = ("edition", "subscriber")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -17,10 +17,11 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
-from django.db.models import Q, Subquery
+from django.db.models import Count, Q, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts.emails import email_queue
 from articles.markup import render_snippet_markdown
 from newsletter.models import Delivery, Edition, Subscriber
 from newsletter.services import links
@@ -245,3 +246,27 @@ def edition_send(*, edition: Edition) -> int:
         for _ in range(settings.NEWSLETTER_PARALLEL_TASKS):
             transaction.on_commit(lambda: send_edition.delay(edition.pk))
     return total
+
+
+def edition_progress(edition: Edition) -> dict[str, int]:
+    counts = dict.fromkeys(Delivery.Status.values, 0)
+    for row in Delivery.objects.filter(edition=edition).values("status").annotate(n=Count("pk")):
+        counts[row["status"]] = row["n"]
+    total = sum(counts.values())
+    done = counts[Delivery.Status.SENT] + counts[Delivery.Status.FAILED]
+    return {**counts, "total": total, "percent": round(100 * done / total) if total else 0}
+
+
+def edition_send_test(*, edition: Edition, to: str) -> None:
+    """A copy to one address (an editor's own), marked as a test, outside the ledger."""
+    rendered = render_edition(edition)
+    message = EmailMultiAlternatives(
+        subject=f"[TEST] {rendered.subject}",
+        body=rendered.text.replace(PREFERENCES, "#").replace(UNSUBSCRIBE, "#"),
+        from_email=settings.NEWSLETTER_FROM_EMAIL,
+        to=[to],
+    )
+    message.attach_alternative(
+        rendered.html.replace(PREFERENCES, "#").replace(UNSUBSCRIBE, "#"), "text/html"
+    )
+    email_queue(message)

@@ -127,6 +127,7 @@ def test_staff_groups_hold_only_what_their_work_needs(staff_groups):
     editors = set(staff_groups["Editors"].permissions.values_list("codename", flat=True))
     moderators = set(staff_groups["Moderators"].permissions.values_list("codename", flat=True))
     assert {"add_article", "change_article", "publish_article", "add_faqentry"} <= editors
+    assert {"add_edition", "change_edition", "view_subscriber"} <= editors
     assert not any(code.endswith("_user") or code.endswith("_group") for code in editors)
     assert "view_article" in moderators
     assert "change_article" not in moderators

@@ -176,3 +176,24 @@ def test_claims_left_by_a_dead_worker_are_requeued():
     assert delivery.requeue_stale(older_than=timedelta(minutes=10)) == 0  # still fresh
     assert delivery.requeue_stale(older_than=timedelta(seconds=-1)) == 3
     assert Delivery.objects.filter(status="queued").count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_editor_sends_an_edition_from_the_admin_after_seeing_the_audience(
+    admin_client, smtp_server, celery_worker
+):
+    subscribers(12)
+    mailing = edition()
+    base = {"action": "send_now", "_selected_action": [mailing.pk]}
+    confirm = admin_client.post("/admin/newsletter/edition/", base)
+    assert "12 subscribers" in confirm.content.decode()
+    assert Edition.objects.get(pk=mailing.pk).status == Edition.Status.DRAFT
+    admin_client.post("/admin/newsletter/edition/", {**base, "confirm": "1"})
+    wait_for(lambda: Edition.objects.get(pk=mailing.pk).status == "sent", timeout=30)
+    page = admin_client.get(f"/admin/newsletter/edition/{mailing.pk}/change/").content.decode()
+    assert "100 % · 12 sent, 0 failed, 0 waiting, of 12" in page
+    admin_client.post(
+        "/admin/newsletter/edition/", {"action": "send_test", "_selected_action": [mailing.pk]}
+    )
+    test_copy = wait_for(lambda: [m for m in smtp_server.messages if "[TEST]" in m["Subject"]])
+    assert "List-Unsubscribe" not in test_copy[0]
