@@ -226,6 +226,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "comments.tasks.send_moderation_digest",
         "schedule": crontab(hour=7, minute=30),
     },
+    "new-article-alerts": {
+        "task": "newsletter.tasks.send_new_article_alerts",
+        "schedule": timedelta(minutes=5),
+    },
     "requeue-stale-deliveries": {
         "task": "newsletter.tasks.requeue_stale_deliveries",
         "schedule": timedelta(minutes=5),

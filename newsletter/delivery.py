@@ -16,13 +16,14 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.emails import email_queue
 from articles.markup import render_snippet_markdown
+from articles.models import Article
 from newsletter.models import Delivery, Edition, Subscriber
 from newsletter.services import links
 
@@ -34,6 +35,10 @@ UNSUBSCRIBE = "__DRIVERLINE_UNSUBSCRIBE_URL__"
 def audience(edition: Edition):
     """Active subscribers who want this edition: its topics, or everything."""
     subscribers = Subscriber.objects.filter(status=Subscriber.Status.ACTIVE)
+    if edition.kind == Edition.Kind.ALERT:
+        subscribers = subscribers.filter(frequency=Subscriber.Frequency.EACH_ARTICLE)
+    elif edition.kind == Edition.Kind.DIGEST:
+        subscribers = subscribers.filter(frequency=Subscriber.Frequency.WEEKLY)
     topic_ids = list(edition.audience_topics.values_list("pk", flat=True))
     if topic_ids:
         subscribers = subscribers.filter(Q(topics__in=topic_ids) | Q(topics__isnull=True))
@@ -270,3 +275,30 @@ def edition_send_test(*, edition: Edition, to: str) -> None:
         rendered.html.replace(PREFERENCES, "#").replace(UNSUBSCRIBE, "#"), "text/html"
     )
     email_queue(message)
+
+
+def alerts_create(*, since: timedelta = timedelta(days=2)) -> list[int]:
+    """An alert edition for each recently published article that has none, sent at once.
+
+    The newsletter finds new articles by itself, so articles knows nothing of it; the unique
+    constraint on (alert, article) makes a second run, or a second beat, send nothing twice.
+    """
+    recent = Article.objects.published().filter(published_at__gte=timezone.now() - since)
+    alerted = Edition.objects.filter(kind=Edition.Kind.ALERT).values("article_id")
+    started = []
+    for article in recent.exclude(pk__in=alerted):
+        try:
+            with transaction.atomic():
+                alert = Edition.objects.create(
+                    kind=Edition.Kind.ALERT,
+                    article=article,
+                    subject=f"New on {settings.SITE_NAME}: {article.title}"[:200],
+                    preheader=article.standfirst[:200],
+                )
+                alert.featured.add(article)
+                alert.audience_topics.set(article.topics.all())
+                edition_send(edition=alert)
+        except IntegrityError:
+            continue  # another run made this alert a moment ago
+        started.append(alert.pk)
+    return started

@@ -74,10 +74,21 @@ class Edition(models.Model):
         Topic, blank=True, related_name="+", help_text="None means every subscriber."
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    # The article a new-article alert is about: one alert per article, ever.
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     scheduled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article"], condition=models.Q(kind="alert"), name="one_alert_per_article"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.subject

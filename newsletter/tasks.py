@@ -43,3 +43,9 @@ def requeue_stale_deliveries() -> int:
     ):
         send_edition.delay(edition_id)
     return requeued
+
+
+@shared_task
+def send_new_article_alerts() -> list[int]:
+    """Periodic (beat): alerts for newly published articles, each exactly once."""
+    return delivery.alerts_create()

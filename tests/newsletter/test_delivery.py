@@ -197,3 +197,27 @@ def test_an_editor_sends_an_edition_from_the_admin_after_seeing_the_audience(
     )
     test_copy = wait_for(lambda: [m for m in smtp_server.messages if "[TEST]" in m["Subject"]])
     assert "List-Unsubscribe" not in test_copy[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_new_article_alerts_go_once_to_each_article_readers_of_its_topics(
+    smtp_server, celery_worker
+):
+    topic, other = TopicFactory(), TopicFactory()
+    fan = Subscriber.objects.create(email="fan@example.org", status="active", frequency="each")
+    fan.topics.add(topic, other)  # follows two of the article's topics: still one mail
+    Subscriber.objects.create(email="everything@example.org", status="active", frequency="each")
+    Subscriber.objects.create(email="weekly@example.org", status="active", frequency="weekly")
+    elsewhere = Subscriber.objects.create(
+        email="else@example.org", status="active", frequency="each"
+    )
+    elsewhere.topics.add(TopicFactory())
+    article = ArticleFactory(title="NRG1 fusions explained", topics=[topic, other])
+
+    first = delivery.alerts_create()
+    assert delivery.alerts_create() == []  # publishing noticed twice: one alert
+    assert len(first) == 1
+    wait_for(lambda: Edition.objects.get(pk=first[0]).status == "sent", timeout=30)
+    counts = received_per_recipient(smtp_server)
+    assert counts == Counter({"fan@example.org": 1, "everything@example.org": 1})
+    assert Edition.objects.get(pk=first[0]).article == article
