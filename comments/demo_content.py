@@ -69,7 +69,7 @@ COMMENTS: list[dict] = [
         "body": (
             "From where I sit, *too fast* is not the risk people like me worry about. Bile duct "
             "cancer does not wait for a trial to finish recruiting. If a rare driver is found "
-            "and a medicine shrinks tumours in most of a small group, I would rather have the "
+            "and a medicine shrinks tumours in even a small group, I would rather have the "
             "option and the honest uncertainty than no option at all."
         ),
     },
@@ -213,7 +213,8 @@ COMMENTS: list[dict] = [
         "advice": True,
         "body": (
             "My last scan showed growth and my tumour was never tested for fusions. Should I "
-            "take zenocutuzumab instead of my next line of chemotherapy? What would you do?"
+            "take zenocutuzumab instead of my next line of chemotherapy? What would you do in "
+            "my place? My next appointment is in three weeks and I need to decide."
         ),
     },
     {
@@ -225,8 +226,9 @@ COMMENTS: list[dict] = [
         "helpful": 0,
         "held_reason": "contains a blocked word",
         "body": (
-            "Forget expensive drugs, our natural miracle cure shrinks any tumour! Order now at "
-            "[miracle-cure.example](https://miracle-cure.example/)."
+            "Forget expensive drugs and long waits for approval, our natural miracle cure shrinks "
+            "any tumour in weeks! Thousands of happy customers already. Order today for a "
+            "limited-time discount at [miracle-cure.example](https://miracle-cure.example/)."
         ),
     },
 ]
