@@ -230,6 +230,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "newsletter.tasks.send_new_article_alerts",
         "schedule": timedelta(minutes=5),
     },
+    "weekly-digest": {
+        "task": "newsletter.tasks.send_weekly_digest",
+        "schedule": crontab(day_of_week="mon", hour=7, minute=0),
+    },
     "requeue-stale-deliveries": {
         "task": "newsletter.tasks.requeue_stale_deliveries",
         "schedule": timedelta(minutes=5),

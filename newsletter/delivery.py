@@ -11,7 +11,7 @@ import smtplib
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -23,13 +23,14 @@ from django.utils import timezone
 
 from accounts.emails import email_queue
 from articles.markup import render_snippet_markdown
-from articles.models import Article
+from articles.models import Article, Topic
 from newsletter.models import Delivery, Edition, Subscriber
 from newsletter.services import links
 
 # Stand-ins filled per subscriber, so the templates are rendered once per edition.
 PREFERENCES = "__DRIVERLINE_PREFERENCES_URL__"
 UNSUBSCRIBE = "__DRIVERLINE_UNSUBSCRIBE_URL__"
+ARTICLES = "__DRIVERLINE_ARTICLES__"
 
 
 def audience(edition: Edition):
@@ -79,7 +80,11 @@ def claim_batch(*, edition_id: int, size: int) -> list[Delivery]:
         Delivery.objects.filter(pk__in=ids, status=Delivery.Status.QUEUED).update(
             status=Delivery.Status.SENDING, claim=token, claimed_at=now
         )
-    return list(Delivery.objects.filter(claim=token).select_related("subscriber"))
+    return list(
+        Delivery.objects.filter(claim=token)
+        .select_related("subscriber")
+        .prefetch_related("subscriber__topics")
+    )
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,8 @@ class RenderedEdition:
     subject: str
     text: str
     html: str
+    # Digests: each article's block, rendered once, with the ids of its topics.
+    blocks: tuple[tuple[frozenset[int], str, str], ...] = ()
 
 
 def render_edition(edition: Edition) -> RenderedEdition:
@@ -94,16 +101,30 @@ def render_edition(edition: Edition) -> RenderedEdition:
     context = {
         "edition": edition,
         "intro_html": render_snippet_markdown(edition.intro),
-        "articles": list(edition.featured.all()),
+        "articles": list(edition.featured.prefetch_related("topics").order_by("-published_at")),
         "site_name": settings.SITE_NAME,
         "site_url": settings.SITE_URL,
         "preferences_url": PREFERENCES,
         "unsubscribe_url": UNSUBSCRIBE,
     }
+    blocks: tuple = ()
+    if edition.kind == Edition.Kind.DIGEST:
+        # Each reader's digest lists only the week's articles in their topics.
+        blocks = tuple(
+            (
+                frozenset(topic.pk for topic in article.topics.all()),
+                render_to_string("newsletter/email/_article.txt", {**context, "article": article}),
+                render_to_string("newsletter/email/_article.html", {**context, "article": article}),
+            )
+            for article in context["articles"]
+        )
+        context["articles"] = []
+        context["digest_blocks"] = ARTICLES
     return RenderedEdition(
         subject=edition.subject,
         text=render_to_string("newsletter/email/edition_message.txt", context),
         html=render_to_string("newsletter/email/edition_message.html", context),
+        blocks=blocks,
     )
 
 
@@ -112,14 +133,18 @@ def build_message(rendered: RenderedEdition, delivery: Delivery) -> EmailMultiAl
     urls = links(subscriber)
     host = urlsplit(settings.SITE_URL).hostname or "localhost"
 
-    def personal(text: str) -> str:
+    wanted = subscriber_topic_ids(subscriber)
+    chosen = [b for b in rendered.blocks if not wanted or b[0] & wanted]
+
+    def personal(text: str, part: int) -> str:
+        text = text.replace(ARTICLES, "".join(block[part] for block in chosen))
         return text.replace(PREFERENCES, urls["preferences_url"]).replace(
             UNSUBSCRIBE, urls["unsubscribe_url"]
         )
 
     message = EmailMultiAlternatives(
         subject=rendered.subject,
-        body=personal(rendered.text),
+        body=personal(rendered.text, 1),
         from_email=settings.NEWSLETTER_FROM_EMAIL,
         to=[subscriber.email],
         headers={
@@ -130,8 +155,13 @@ def build_message(rendered: RenderedEdition, delivery: Delivery) -> EmailMultiAl
             "List-Id": f"{settings.SITE_NAME} newsletter <newsletter.{host}>",
         },
     )
-    message.attach_alternative(personal(rendered.html), "text/html")
+    message.attach_alternative(personal(rendered.html, 2), "text/html")
     return message
+
+
+def subscriber_topic_ids(subscriber: Subscriber) -> frozenset[int]:
+    """Prefetched by claim_batch, so a batch costs one query for all its subscribers."""
+    return frozenset(topic.pk for topic in subscriber.topics.all())
 
 
 def _mark_sent(delivery: Delivery, message_id: str) -> None:
@@ -302,3 +332,38 @@ def alerts_create(*, since: timedelta = timedelta(days=2)) -> list[int]:
             continue  # another run made this alert a moment ago
         started.append(alert.pk)
     return started
+
+
+def digest_create(*, today: date | None = None) -> int | None:
+    """Last ISO week's digest for weekly subscribers, once per week, never empty.
+
+    Only subscribers who follow at least one of the week's topics (or every topic) are in
+    the audience, so nobody gets a digest with no articles in it. A second beat, or a second
+    beat process, meets the one-digest-per-week constraint and sends nothing.
+    """
+    today = today or timezone.localdate()
+    monday = today - timedelta(days=today.weekday())
+    start = timezone.make_aware(datetime.combine(monday - timedelta(days=7), time.min))
+    end = start + timedelta(days=7)
+    year, week, _ = start.date().isocalendar()
+    period = f"{year}-W{week:02d}"
+    articles = list(
+        Article.objects.published().filter(published_at__gte=start, published_at__lt=end)
+    )
+    if not articles:
+        return None
+    try:
+        with transaction.atomic():
+            digest = Edition.objects.create(
+                kind=Edition.Kind.DIGEST,
+                period=period,
+                subject=f"{settings.SITE_NAME} weekly: {len(articles)} new "
+                f"article{'s' if len(articles) != 1 else ''}",
+                preheader="The week’s new articles in the topics you follow.",
+            )
+            digest.featured.set(articles)
+            digest.audience_topics.set(Topic.objects.filter(articles__in=articles).distinct())
+            edition_send(edition=digest)
+    except IntegrityError:
+        return None  # this week's digest exists already
+    return digest.pk

@@ -78,6 +78,8 @@ class Edition(models.Model):
     article = models.ForeignKey(
         Article, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
+    # The ISO week a digest covers ("2026-W47"): one digest per week, ever.
+    period = models.CharField(max_length=10, blank=True)
     scheduled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -87,7 +89,10 @@ class Edition(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["article"], condition=models.Q(kind="alert"), name="one_alert_per_article"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["period"], condition=models.Q(kind="digest"), name="one_digest_per_week"
+            ),
         ]
 
     def __str__(self) -> str:

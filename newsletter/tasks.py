@@ -49,3 +49,9 @@ def requeue_stale_deliveries() -> int:
 def send_new_article_alerts() -> list[int]:
     """Periodic (beat): alerts for newly published articles, each exactly once."""
     return delivery.alerts_create()
+
+
+@shared_task
+def send_weekly_digest() -> int | None:
+    """Periodic (beat, Mondays): last week's articles to weekly subscribers, once per week."""
+    return delivery.digest_create()

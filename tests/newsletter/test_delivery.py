@@ -221,3 +221,38 @@ def test_new_article_alerts_go_once_to_each_article_readers_of_its_topics(
     counts = received_per_recipient(smtp_server)
     assert counts == Counter({"fan@example.org": 1, "everything@example.org": 1})
     assert Edition.objects.get(pk=first[0]).article == article
+
+
+@pytest.mark.django_db(transaction=True)
+def test_weekly_digest_lists_each_readers_topics_once_a_week_and_never_empty(
+    smtp_server, celery_worker
+):
+    from datetime import UTC, date, datetime, timedelta
+
+    lung, bile, other = TopicFactory(name="Lung"), TopicFactory(name="Bile"), TopicFactory()
+    last_week = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)  # Wednesday of week 47
+    ArticleFactory(title="Lung news", topics=[lung], published_at=last_week)
+    ArticleFactory(title="Bile news", topics=[bile], published_at=last_week)
+    ArticleFactory(title="Too old", topics=[lung], published_at=last_week - timedelta(days=10))
+    lung_reader = Subscriber.objects.create(email="lung@example.org", status="active")
+    lung_reader.topics.add(lung)
+    Subscriber.objects.create(email="all@example.org", status="active")
+    elsewhere = Subscriber.objects.create(email="else@example.org", status="active")
+    elsewhere.topics.add(other)  # nothing for them this week: no digest
+    Subscriber.objects.create(email="each@example.org", status="active", frequency="each")
+
+    monday = date(2026, 11, 23)
+    digest_id = delivery.digest_create(today=monday)
+    assert delivery.digest_create(today=monday) is None  # the schedule fired twice
+    assert delivery.digest_create(today=monday + timedelta(days=2)) is None  # same week
+    wait_for(lambda: Edition.objects.get(pk=digest_id).status == "sent", timeout=30)
+    assert Edition.objects.get(pk=digest_id).period == "2026-W47"
+    assert set(received_per_recipient(smtp_server)) == {"lung@example.org", "all@example.org"}
+    lung_text = smtp_server.to("lung@example.org")[0].get_body(("plain",)).get_content()
+    all_text = smtp_server.to("all@example.org")[0].get_body(("plain",)).get_content()
+    assert "Lung news" in lung_text
+    assert "Bile news" not in lung_text
+    assert "Lung news" in all_text
+    assert "Bile news" in all_text
+    assert "Too old" not in all_text
+    assert delivery.digest_create(today=date(2026, 11, 2)) is None  # a week with no articles
