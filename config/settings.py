@@ -226,6 +226,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "comments.tasks.send_moderation_digest",
         "schedule": crontab(hour=7, minute=30),
     },
+    "scheduled-editions": {
+        "task": "newsletter.tasks.send_scheduled_editions",
+        "schedule": timedelta(minutes=1),
+    },
     "new-article-alerts": {
         "task": "newsletter.tasks.send_new_article_alerts",
         "schedule": timedelta(minutes=5),

@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.db import models
 from django.template.response import TemplateResponse
 
+from articles.admin import ScheduleForm
 from newsletter import delivery
 from newsletter.models import Delivery, Edition, Subscriber
 
@@ -28,10 +29,10 @@ class EditionAdmin(admin.ModelAdmin):
     list_display = ("subject", "kind", "status", "progress", "created_at", "finished_at")
     list_filter = ("kind", "status")
     search_fields = ("subject", "intro")
-    fields = ("subject", "preheader", "intro", "featured", "audience_topics", "status",
+    fields = ("subject", "preheader", "intro", "featured", "audience_topics", "status", "scheduled_at",
               "progress", "started_at", "finished_at")  # fmt: skip
-    readonly_fields = ("status", "progress", "started_at", "finished_at")
-    actions = ("send_now", "send_test")
+    readonly_fields = ("status", "scheduled_at", "progress", "started_at", "finished_at")
+    actions = ("send_now", "schedule", "cancel", "send_test")
     formfield_overrides = {
         models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple},
     }
@@ -51,6 +52,33 @@ class EditionAdmin(admin.ModelAdmin):
         for edition in queryset:
             delivery.edition_send_test(edition=edition, to=request.user.email)
         self.message_user(request, f"Test sent to {request.user.email}.", messages.SUCCESS)
+
+    @admin.action(description="Schedule…")
+    def schedule(self, request, queryset):
+        form = ScheduleForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            for edition in queryset:
+                delivery.edition_schedule(edition=edition, at=form.cleaned_data["publish_at"])
+            self.message_user(request, "Scheduled.", messages.SUCCESS)
+            return None
+        return TemplateResponse(
+            request,
+            "admin/newsletter/edition/schedule.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Schedule editions",
+                "editions": queryset,
+                "form": form,
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    @admin.action(description="Cancel sending")
+    def cancel(self, request, queryset) -> None:
+        for edition in queryset:
+            stopped = delivery.edition_cancel(edition=edition)
+            self.message_user(request, f"“{edition}” cancelled; {stopped} messages will not go.")
 
     @admin.action(description="Send now…")
     def send_now(self, request, queryset):

@@ -201,8 +201,10 @@ def _mark_bounced(delivery: Delivery, error: Exception) -> None:
 
 def send_batch(*, edition_id: int, size: int | None = None) -> int:
     """Claim a batch, send it over one SMTP connection, record each result; returns how many
-    rows were claimed (0 when nothing is due)."""
+    rows were claimed (0 when nothing is due, or the edition was cancelled)."""
     edition = Edition.objects.get(pk=edition_id)
+    if edition.status == Edition.Status.CANCELLED:
+        return 0
     batch = claim_batch(edition_id=edition_id, size=size or settings.NEWSLETTER_BATCH_SIZE)
     if not batch:
         return 0
@@ -367,3 +369,32 @@ def digest_create(*, today: date | None = None) -> int | None:
     except IntegrityError:
         return None  # this week's digest exists already
     return digest.pk
+
+
+def edition_schedule(*, edition: Edition, at: datetime) -> None:
+    Edition.objects.filter(
+        pk=edition.pk, status__in=(Edition.Status.DRAFT, Edition.Status.SCHEDULED)
+    ).update(status=Edition.Status.SCHEDULED, scheduled_at=at)
+
+
+def edition_cancel(*, edition: Edition) -> int:
+    """Stop an edition: nothing more is claimed; what already left stays recorded as sent.
+    Returns how many deliveries will not be sent."""
+    with transaction.atomic():
+        Edition.objects.filter(
+            pk=edition.pk,
+            status__in=(Edition.Status.DRAFT, Edition.Status.SCHEDULED, Edition.Status.SENDING),
+        ).update(status=Edition.Status.CANCELLED, finished_at=timezone.now())
+        return Delivery.objects.filter(edition=edition, status=Delivery.Status.QUEUED).update(
+            status=Delivery.Status.FAILED, last_error="cancelled"
+        )
+
+
+def scheduled_editions_send() -> list[int]:
+    """Start every scheduled edition whose time has come (beat)."""
+    due = Edition.objects.filter(status=Edition.Status.SCHEDULED, scheduled_at__lte=timezone.now())
+    started = []
+    for edition in due:
+        edition_send(edition=edition)
+        started.append(edition.pk)
+    return started

@@ -34,6 +34,12 @@ def send_edition(edition_id: int) -> int:
 
 
 @shared_task
+def send_scheduled_editions() -> list[int]:
+    """Periodic (beat): scheduled editions whose time has come start sending."""
+    return delivery.scheduled_editions_send()
+
+
+@shared_task
 def requeue_stale_deliveries() -> int:
     """Periodic (beat): rows claimed by a worker that died go back in the queue, and every
     edition still sending gets a task, so recovery never depends on the broker."""

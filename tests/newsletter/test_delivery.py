@@ -256,3 +256,36 @@ def test_weekly_digest_lists_each_readers_topics_once_a_week_and_never_empty(
     assert "Bile news" in all_text
     assert "Too old" not in all_text
     assert delivery.digest_create(today=date(2026, 11, 2)) is None  # a week with no articles
+
+
+@pytest.mark.django_db
+def test_scheduled_editions_start_on_time_and_cancelled_ones_send_nothing_more(
+    admin_client, smtp_server, settings
+):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    subscribers(6)
+    mailing = edition()
+    when = timezone.localtime() + timedelta(hours=1)
+    base = {"action": "schedule", "_selected_action": [mailing.pk]}
+    admin_client.post(
+        "/admin/newsletter/edition/",
+        {**base, "apply": "1", "publish_at": when.strftime("%Y-%m-%dT%H:%M")},
+    )
+    mailing.refresh_from_db()
+    assert mailing.status == Edition.Status.SCHEDULED
+    assert delivery.scheduled_editions_send() == []  # not yet
+    settings.NEWSLETTER_BATCH_SIZE = 2
+    with time_machine.travel(when + timedelta(minutes=1)):
+        assert delivery.scheduled_editions_send() == [mailing.pk]
+        delivery.send_batch(edition_id=mailing.pk)  # two go out
+        admin_client.post(
+            "/admin/newsletter/edition/", {"action": "cancel", "_selected_action": [mailing.pk]}
+        )
+        assert delivery.send_batch(edition_id=mailing.pk) == 0
+    assert len(smtp_server.envelopes) == 2
+    assert Delivery.objects.filter(status="failed", last_error="cancelled").count() == 4
+    assert Edition.objects.get(pk=mailing.pk).status == Edition.Status.CANCELLED
