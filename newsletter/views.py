@@ -7,14 +7,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from articles.markup import render_snippet_markdown
 from config.ratelimit import allow, ip_digest
 from newsletter import services
 from newsletter.forms import PreferencesForm, SignupForm
-from newsletter.models import Subscriber
+from newsletter.models import Edition, Subscriber
 
 DAY = 24 * 3600
 SOURCES = {"footer", "article", "page", "settings"}
@@ -181,3 +182,24 @@ def account_subscription(request):
         services.subscription_from_account(user=request.user, frequency=frequency)
         messages.success(request, "You are subscribed to the newsletter.")
     return redirect("account_settings")
+
+
+PUBLIC_EDITIONS = {"kind": Edition.Kind.EDITION, "status__in": ("sending", "sent")}
+
+
+def archive(request):
+    editions = Edition.objects.filter(**PUBLIC_EDITIONS).order_by("-started_at")
+    return render(request, "newsletter/archive.html", {"editions": editions[:200]})
+
+
+def archive_detail(request, pk: int):
+    edition = get_object_or_404(Edition.objects.filter(**PUBLIC_EDITIONS), pk=pk)
+    return render(
+        request,
+        "newsletter/archive_detail.html",
+        {
+            "edition": edition,
+            "intro_html": render_snippet_markdown(edition.intro),
+            "articles": edition.featured.order_by("-published_at"),
+        },
+    )

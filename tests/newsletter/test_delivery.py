@@ -289,3 +289,22 @@ def test_scheduled_editions_start_on_time_and_cancelled_ones_send_nothing_more(
     assert len(smtp_server.envelopes) == 2
     assert Delivery.objects.filter(status="failed", last_error="cancelled").count() == 4
     assert Edition.objects.get(pk=mailing.pk).status == Edition.Status.CANCELLED
+
+
+@pytest.mark.django_db
+def test_sent_editions_are_in_the_public_archive_and_linked_from_the_mail(client, smtp_server):
+    subscribers(1)
+    draft = Edition.objects.create(subject="Not sent yet")
+    mailing = edition()
+    delivery.deliveries_create(edition=mailing)
+    Edition.objects.filter(pk=mailing.pk).update(status="sending", started_at=mailing.created_at)
+    delivery.send_batch(edition_id=mailing.pk)
+    listing = client.get("/newsletter/archive/").content.decode()
+    assert "This week in precision oncology" in listing
+    assert "Not sent yet" not in listing
+    page = client.get(f"/newsletter/archive/{mailing.pk}/").content.decode()
+    assert "<em>Hello</em>" in page
+    assert "Basket trials explained" in page
+    assert client.get(f"/newsletter/archive/{draft.pk}/").status_code == 404
+    text = smtp_server.messages[0].get_body(preferencelist=("plain",)).get_content()
+    assert f"View in your browser: http://testserver/newsletter/archive/{mailing.pk}/" in text
