@@ -25,7 +25,15 @@ def edition(**fields) -> Edition:
 
 
 def received_per_recipient(smtp_server) -> Counter:
-    return Counter(rcpt for envelope in smtp_server.envelopes for rcpt in envelope.rcpt_tos)
+    """Messages per subscriber. Other addresses are left out: a mail queued by an earlier test
+    (an account or comment notice) can still reach this test's SMTP port from the worker."""
+    subscribers = set(Subscriber.objects.values_list("email", flat=True))
+    return Counter(
+        rcpt
+        for envelope in smtp_server.envelopes
+        for rcpt in envelope.rcpt_tos
+        if rcpt in subscribers
+    )
 
 
 @pytest.mark.django_db
@@ -162,7 +170,7 @@ def test_sending_an_edition_on_a_real_worker_reaches_everyone(smtp_server, celer
     )
     assert len(received_per_recipient(smtp_server)) == 40
     assert delivery.edition_send(edition=mailing) == 40  # pressing send again does nothing
-    assert len(smtp_server.envelopes) == 40
+    assert sum(received_per_recipient(smtp_server).values()) == 40
 
 
 @pytest.mark.django_db
@@ -286,7 +294,7 @@ def test_scheduled_editions_start_on_time_and_cancelled_ones_send_nothing_more(
             "/admin/newsletter/edition/", {"action": "cancel", "_selected_action": [mailing.pk]}
         )
         assert delivery.send_batch(edition_id=mailing.pk) == 0
-    assert len(smtp_server.envelopes) == 2
+    assert sum(received_per_recipient(smtp_server).values()) == 2
     assert Delivery.objects.filter(status="failed", last_error="cancelled").count() == 4
     assert Edition.objects.get(pk=mailing.pk).status == Edition.Status.CANCELLED
 
@@ -306,5 +314,5 @@ def test_sent_editions_are_in_the_public_archive_and_linked_from_the_mail(client
     assert "<em>Hello</em>" in page
     assert "Basket trials explained" in page
     assert client.get(f"/newsletter/archive/{draft.pk}/").status_code == 404
-    text = smtp_server.messages[0].get_body(preferencelist=("plain",)).get_content()
+    text = smtp_server.wait_for_message("s0@example.org").get_body(("plain",)).get_content()
     assert f"View in your browser: http://testserver/newsletter/archive/{mailing.pk}/" in text
