@@ -39,7 +39,8 @@ def database_url() -> str:
 
 def broker_client(tmp_path: Path) -> tuple[str, Celery]:
     """Redis when configured; otherwise the filesystem transport in the worker's var/ folder."""
-    client = Celery(broker=settings.REDIS_URL or "filesystem://")
+    # Not the current app: the rest of the suite keeps publishing through config.celery.
+    client = Celery(broker=settings.REDIS_URL or "filesystem://", set_as_current=False)
     if not settings.REDIS_URL:
         folders = {name: tmp_path / "celery" / name for name in ("queue", "control", "processed")}
         for folder in folders.values():
