@@ -210,11 +210,13 @@ class ArticleAdmin(admin.ModelAdmin):
             return None
         return TemplateResponse(
             request,
-            "admin/articles/article/schedule.html",
+            "admin/schedule_action.html",
             {
                 **self.admin_site.each_context(request),
                 "title": "Schedule articles",
-                "articles": queryset,
+                "items": queryset,
+                "intro": "These articles will go live at the time you choose:",
+                "changelist_url": reverse("admin:articles_article_changelist"),
                 "form": form,
                 "opts": self.model._meta,
                 "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,

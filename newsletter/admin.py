@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import models
 from django.template.response import TemplateResponse
+from django.urls import reverse
 
 from articles.admin import ScheduleForm
 from newsletter import delivery
@@ -63,11 +64,13 @@ class EditionAdmin(admin.ModelAdmin):
             return None
         return TemplateResponse(
             request,
-            "admin/newsletter/edition/schedule.html",
+            "admin/schedule_action.html",
             {
                 **self.admin_site.each_context(request),
                 "title": "Schedule editions",
-                "editions": queryset,
+                "items": queryset,
+                "intro": "These editions will be sent at the time you choose:",
+                "changelist_url": reverse("admin:newsletter_edition_changelist"),
                 "form": form,
                 "opts": self.model._meta,
                 "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
