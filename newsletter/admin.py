@@ -38,6 +38,9 @@ class EditionAdmin(admin.ModelAdmin):
         models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple},
     }
 
+    def get_queryset(self, request):
+        return delivery.with_progress(super().get_queryset(request))
+
     @admin.display(description="Progress")
     def progress(self, obj: Edition) -> str:
         if obj.pk is None:

@@ -316,3 +316,20 @@ def test_sent_editions_are_in_the_public_archive_and_linked_from_the_mail(client
     assert client.get(f"/newsletter/archive/{draft.pk}/").status_code == 404
     text = smtp_server.wait_for_message("s0@example.org").get_body(("plain",)).get_content()
     assert f"View in your browser: http://testserver/newsletter/archive/{mailing.pk}/" in text
+
+
+@pytest.mark.django_db
+def test_the_edition_list_costs_the_same_queries_for_many_editions(admin_client):
+    from django.test.utils import CaptureQueriesContext
+
+    subscribers(3)
+    first = edition()
+    delivery.deliveries_create(edition=first)
+    with CaptureQueriesContext(connection) as one:
+        admin_client.get("/admin/newsletter/edition/")
+    for _ in range(5):
+        delivery.deliveries_create(edition=edition())
+    with CaptureQueriesContext(connection) as six:
+        page = admin_client.get("/admin/newsletter/edition/").content.decode()
+    assert len(one) == len(six)
+    assert "0 % · 0 sent, 0 failed, 3 waiting, of 3" in page
