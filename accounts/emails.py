@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import cache
+
+import css_inline
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
@@ -36,6 +39,27 @@ def email_from_payload(payload: dict) -> EmailMultiAlternatives:
     return message
 
 
+@cache
+def _stylesheet() -> str:
+    return render_to_string("email/email.css")
+
+
+@cache
+def _inliner() -> css_inline.CSSInliner:
+    return css_inline.CSSInliner(extra_css=_stylesheet(), load_remote_stylesheets=False)
+
+
+def inline_css(html: str) -> str:
+    """Our mail stylesheet (templates/email/email.css) moved into style attributes, since
+    many mail clients ignore <style>; media queries stay in a kept <style> block."""
+    return _inliner().inline(html)
+
+
+def inline_css_fragment(html: str) -> str:
+    """The same for a piece of a message rendered on its own (a digest's article block)."""
+    return _inliner().inline_fragment(html, _stylesheet())
+
+
 def render_mail(
     prefix: str, *, to: str, context: dict, from_email: str | None = None
 ) -> EmailMultiAlternatives:
@@ -48,7 +72,8 @@ def render_mail(
         from_email=from_email,
         to=[to],
     )
-    message.attach_alternative(render_to_string(f"{prefix}_message.html", context), "text/html")
+    html = render_to_string(f"{prefix}_message.html", context)
+    message.attach_alternative(inline_css(html), "text/html")
     return message
 
 

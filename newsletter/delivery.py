@@ -21,7 +21,7 @@ from django.db.models import Count, Q, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from accounts.emails import email_queue
+from accounts.emails import email_queue, inline_css, inline_css_fragment
 from articles.markup import render_snippet_markdown
 from articles.models import Article, Topic
 from newsletter.models import Delivery, Edition, Subscriber
@@ -114,7 +114,11 @@ def render_edition(edition: Edition) -> RenderedEdition:
             (
                 frozenset(topic.pk for topic in article.topics.all()),
                 render_to_string("newsletter/email/_article.txt", {**context, "article": article}),
-                render_to_string("newsletter/email/_article.html", {**context, "article": article}),
+                inline_css_fragment(
+                    render_to_string(
+                        "newsletter/email/_article.html", {**context, "article": article}
+                    )
+                ),
             )
             for article in context["articles"]
         )
@@ -123,7 +127,7 @@ def render_edition(edition: Edition) -> RenderedEdition:
     return RenderedEdition(
         subject=edition.subject,
         text=render_to_string("newsletter/email/edition_message.txt", context),
-        html=render_to_string("newsletter/email/edition_message.html", context),
+        html=inline_css(render_to_string("newsletter/email/edition_message.html", context)),
         blocks=blocks,
     )
 

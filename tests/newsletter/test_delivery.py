@@ -1,5 +1,6 @@
 """The delivery engine against a real SMTP server and a real Celery worker."""
 
+import re
 import threading
 from collections import Counter
 
@@ -96,6 +97,15 @@ def test_every_newsletter_mail_carries_list_headers_and_both_parts(smtp_server, 
     assert "/newsletter/unsubscribe/" in text  # a visible unsubscribe link in the body
     assert "<em>Hello</em>" in html
     assert "__DRIVERLINE" not in html + text
+    # The stylesheet is inlined: clients that drop <style> still show the design, and only the
+    # small-screen media query is left in a <style> block.
+    assert re.search(r"<h1 style=\"[^\"]*font-size: 24px", html)
+    assert re.search(
+        r'<a href="http://testserver/newsletter/unsubscribe/[^"]+" style="[^"]*color', html
+    )
+    styles = re.findall(r"<style[^>]*>(.*?)</style>", html, re.S)
+    assert len(styles) == 1
+    assert styles[0].strip().startswith("@media")
     mailing.refresh_from_db()
     assert mailing.status == Edition.Status.SENT
     assert Delivery.objects.filter(status="sent").count() == 3
