@@ -8,6 +8,7 @@ win, and recorded one by one as they are sent.
 from __future__ import annotations
 
 import smtplib
+import time as clock
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q, Subquery
@@ -203,13 +205,43 @@ def _mark_bounced(delivery: Delivery, error: Exception) -> None:
         )
 
 
+def wait_for_send_slot() -> None:
+    """Hold the caller until the configured send rate allows one more message.
+
+    NEWSLETTER_RATE_PER_SECOND is shared by every worker on every machine: each second has
+    one counter in the shared cache (atomic on Redis), and a worker that draws a number
+    above the rate sleeps until the next second. 0 means no limit.
+    """
+    rate = settings.NEWSLETTER_RATE_PER_SECOND
+    if not rate:
+        return
+    while True:
+        now = clock.time()
+        key = f"newsletter:rate:{int(now)}"
+        cache.add(key, 0, timeout=10)
+        try:
+            if cache.incr(key) <= rate:
+                return
+        except ValueError:
+            continue  # the counter expired between add and incr: draw again
+        clock.sleep(int(now) + 1 - now)
+
+
+def batch_size() -> int:
+    """Claims cover at most about ten seconds of sending at the configured rate, so a
+    claim never looks stale and a cancelled edition stops soon."""
+    size = settings.NEWSLETTER_BATCH_SIZE
+    rate = settings.NEWSLETTER_RATE_PER_SECOND
+    return max(1, min(size, rate * 10)) if rate else size
+
+
 def send_batch(*, edition_id: int, size: int | None = None) -> int:
     """Claim a batch, send it over one SMTP connection, record each result; returns how many
     rows were claimed (0 when nothing is due, or the edition was cancelled)."""
     edition = Edition.objects.get(pk=edition_id)
     if edition.status == Edition.Status.CANCELLED:
         return 0
-    batch = claim_batch(edition_id=edition_id, size=size or settings.NEWSLETTER_BATCH_SIZE)
+    batch = claim_batch(edition_id=edition_id, size=size or batch_size())
     if not batch:
         return 0
     rendered = render_edition(edition)
@@ -218,6 +250,7 @@ def send_batch(*, edition_id: int, size: int | None = None) -> int:
         while remaining:
             delivery = remaining.pop(0)
             message = build_message(rendered, delivery)
+            wait_for_send_slot()
             try:
                 smtp.send_messages([message])
             except smtplib.SMTPRecipientsRefused as error:
@@ -273,6 +306,23 @@ def requeue_stale(*, older_than: timedelta | None = None) -> int:
     return Delivery.objects.filter(status=Delivery.Status.SENDING, claimed_at__lt=cutoff).update(
         status=Delivery.Status.QUEUED, claim=""
     )
+
+
+def stalled_editions() -> list[int]:
+    """Editions still sending with rows due and no claim for a while: their tasks were lost
+    (a broker that forgot them, a worker that died). Healthy editions are left alone, so the
+    sweep never adds tasks to an edition that is moving."""
+    now = timezone.now()
+    quiet_since = now - timedelta(seconds=settings.NEWSLETTER_STALE_SECONDS)
+    stalled = []
+    for edition_id in Edition.objects.filter(status=Edition.Status.SENDING).values_list(
+        "pk", flat=True
+    ):
+        rows = Delivery.objects.filter(edition_id=edition_id)
+        due = rows.filter(status=Delivery.Status.QUEUED, next_attempt_at__lte=now)
+        if due.exists() and not rows.filter(claimed_at__gte=quiet_since).exists():
+            stalled.append(edition_id)
+    return stalled
 
 
 def edition_send(*, edition: Edition) -> int:

@@ -8,7 +8,7 @@ from django.db.models import Min
 from django.utils import timezone
 
 from newsletter import delivery
-from newsletter.models import Delivery, Edition
+from newsletter.models import Delivery
 
 
 @shared_task
@@ -41,13 +41,12 @@ def send_scheduled_editions() -> list[int]:
 
 @shared_task
 def requeue_stale_deliveries() -> int:
-    """Periodic (beat): rows claimed by a worker that died go back in the queue, and every
-    edition still sending gets a task, so recovery never depends on the broker."""
+    """Periodic (beat): rows claimed by a worker that died go back in the queue, and an
+    edition whose tasks were lost gets new ones, so recovery never depends on the broker."""
     requeued = delivery.requeue_stale()
-    for edition_id in Edition.objects.filter(status=Edition.Status.SENDING).values_list(
-        "pk", flat=True
-    ):
-        send_edition.delay(edition_id)
+    for edition_id in delivery.stalled_editions():
+        for _ in range(settings.NEWSLETTER_PARALLEL_TASKS):
+            send_edition.delay(edition_id)
     return requeued
 
 

@@ -3,9 +3,12 @@
 import re
 import threading
 from collections import Counter
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db import connection
+from django.utils import timezone
 
 from newsletter import delivery
 from newsletter.models import Delivery, Edition, Subscriber
@@ -194,6 +197,41 @@ def test_claims_left_by_a_dead_worker_are_requeued():
     assert delivery.requeue_stale(older_than=timedelta(minutes=10)) == 0  # still fresh
     assert delivery.requeue_stale(older_than=timedelta(seconds=-1)) == 3
     assert Delivery.objects.filter(status="queued").count() == 3
+
+
+@pytest.mark.django_db
+def test_the_sweep_restarts_only_editions_whose_tasks_were_lost(settings):
+    subscribers(4)
+    moving, lost, waiting = edition(), edition(), edition()
+    for mailing in (moving, lost, waiting):
+        delivery.deliveries_create(edition=mailing)
+    Edition.objects.update(status="sending")
+    later = timezone.now() + timedelta(seconds=settings.NEWSLETTER_STALE_SECONDS + 60)
+    Delivery.objects.filter(edition=waiting).update(next_attempt_at=later + timedelta(hours=1))
+    with time_machine.travel(later, tick=False):
+        delivery.claim_batch(edition_id=moving.pk, size=2)  # a worker is on it right now
+        assert delivery.stalled_editions() == [lost.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_send_rate_holds_across_parallel_tasks(smtp_server, celery_worker, settings):
+    settings.NEWSLETTER_RATE_PER_SECOND = 10
+    settings.NEWSLETTER_PARALLEL_TASKS = 2
+    subscribers(25)
+    mailing = edition()
+    delivery.edition_send(edition=mailing)
+    wait_for(
+        lambda: Edition.objects.get(pk=mailing.pk).status == Edition.Status.SENT,
+        timeout=30,
+        message="the edition did not finish sending",
+    )
+    assert len(received_per_recipient(smtp_server)) == 25
+    # 25 messages at 10 a second fill at least three one-second windows: the first and the
+    # last message are more than a second apart (unlimited, they leave within milliseconds).
+    times = sorted(Delivery.objects.filter(edition=mailing).values_list("sent_at", flat=True))
+    assert (times[-1] - times[0]).total_seconds() > 1.0
+    per_second = Counter(int(t.timestamp()) for t in times)
+    assert max(per_second.values()) <= 10 + 1  # a message recorded just after its window
 
 
 @pytest.mark.django_db(transaction=True)
