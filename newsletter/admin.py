@@ -1,12 +1,23 @@
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.db.models import Case, F, IntegerField, Value, When
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_GET, require_POST
 
 from articles.admin import ScheduleForm
 from newsletter import delivery
 from newsletter.models import Delivery, Edition, Subscriber
+
+# The edition page lists the deliveries that need attention first, then the latest sent.
+DELIVERIES_SHOWN = 25
 
 
 @admin.register(Subscriber)
@@ -30,10 +41,11 @@ class EditionAdmin(admin.ModelAdmin):
     list_display = ("subject", "kind", "status", "progress", "created_at", "finished_at")
     list_filter = ("kind", "status")
     search_fields = ("subject", "intro")
-    fields = ("subject", "preheader", "intro", "featured", "audience_topics", "status", "scheduled_at",
-              "progress", "started_at", "finished_at")  # fmt: skip
-    readonly_fields = ("status", "scheduled_at", "progress", "started_at", "finished_at")
+    composed = ("subject", "preheader", "intro", "featured", "audience_topics")
+    fields = (*composed, "kind", "status", "scheduled_at", "started_at", "finished_at")
+    readonly_fields = ("kind", "status", "scheduled_at", "started_at", "finished_at")
     actions = ("send_now", "schedule", "cancel", "send_test")
+    change_form_template = "admin/newsletter/edition/change_form.html"
     formfield_overrides = {
         models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple},
     }
@@ -41,10 +53,145 @@ class EditionAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return delivery.with_progress(super().get_queryset(request))
 
+    def get_readonly_fields(self, request, obj=None):
+        # Once it has started, an edition is a record of what was sent: no more editing.
+        if obj is not None and not obj.is_editable:
+            return self.fields
+        return self.readonly_fields
+
+    def get_fields(self, request, obj=None):
+        return self.composed if obj is None else self.fields
+
+    # The edition page: preview, progress and deliveries, and its own buttons ---------------
+    def get_urls(self):
+        def view(method):
+            return self.admin_site.admin_view(method)
+
+        return [
+            path("<int:pk>/progress/", view(self.progress_view), name="newsletter_edition_progress"),
+            path("<int:pk>/preview/<str:part>/", view(self.preview_view),
+                 name="newsletter_edition_preview"),
+            path("<int:pk>/send/", view(self.send_view), name="newsletter_edition_send"),
+            path("<int:pk>/test/", view(self.test_view), name="newsletter_edition_test"),
+            path("<int:pk>/cancel/", view(self.cancel_view), name="newsletter_edition_cancel"),
+            *super().get_urls(),
+        ]  # fmt: skip
+
+    def _edition(self, request: HttpRequest, pk: int, *, change: bool = False) -> Edition:
+        edition = get_object_or_404(self.get_queryset(request), pk=pk)
+        allowed = (self.has_change_permission if change else self.has_view_permission)(
+            request, edition
+        )
+        if not allowed:
+            raise PermissionDenied
+        return edition
+
+    def progress_context(self, request: HttpRequest, edition: Edition) -> dict:
+        rows = (
+            edition.deliveries.select_related("subscriber")
+            .annotate(
+                trouble=Case(
+                    When(status=Delivery.Status.FAILED, then=Value(0)),
+                    When(attempts__gt=0, status=Delivery.Status.QUEUED, then=Value(1)),
+                    default=Value(2),
+                    output_field=IntegerField(),
+                )
+            )
+            .order_by("trouble", F("sent_at").desc(nulls_last=True), "pk")
+        )
+        return {
+            "edition": edition,
+            "progress": delivery.edition_progress(edition),
+            "deliveries": rows[:DELIVERIES_SHOWN],
+            "deliveries_url": reverse("admin:newsletter_delivery_changelist")
+            + f"?edition__id__exact={edition.pk}",
+            "polling": edition.status in (Edition.Status.SENDING, Edition.Status.SCHEDULED),
+            "progress_url": reverse("admin:newsletter_edition_progress", args=[edition.pk]),
+        }
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        edition = self.get_object(request, object_id)
+        if edition is not None:
+            extra_context.update(self.progress_context(request, edition))
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @method_decorator(require_GET)
+    def progress_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The progress panel alone, which the edition page fetches every few seconds."""
+        edition = self._edition(request, pk)
+        return TemplateResponse(
+            request,
+            "admin/newsletter/edition/_progress.html",
+            self.progress_context(request, edition),
+        )
+
+    @method_decorator(require_GET)
+    @method_decorator(xframe_options_sameorigin)
+    def preview_view(self, request: HttpRequest, pk: int, part: str) -> HttpResponse:
+        """The message as a subscriber gets it (links to their own pages left out)."""
+        if part not in ("html", "text"):
+            raise Http404("No such preview.")
+        message = delivery.render_preview(self._edition(request, pk))
+        if part == "text":
+            return HttpResponse(message.text, content_type="text/plain; charset=utf-8")
+        response = HttpResponse(message.html)
+        # Mail HTML is styled inline; it may be framed by the edition page and runs nothing.
+        response._csp_replace = {
+            "default-src": [NONE],
+            "script-src": [NONE],
+            "connect-src": [NONE],
+            "font-src": [NONE],
+            "style-src": [UNSAFE_INLINE],
+            "img-src": [SELF, "data:", "https:"],
+            "frame-ancestors": [SELF],
+            "form-action": [NONE],
+            "sandbox": True,
+        }
+        return response
+
+    def send_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        edition = self._edition(request, pk, change=True)
+        change_url = reverse("admin:newsletter_edition_change", args=[edition.pk])
+        if not edition.is_editable:
+            self.message_user(request, "This edition has already been sent.", messages.ERROR)
+            return HttpResponseRedirect(change_url)
+        if request.method == "POST" and "confirm" in request.POST:
+            total = delivery.edition_send(edition=edition)
+            self.message_user(request, f"“{edition}” is sending to {total} subscribers.")
+            return HttpResponseRedirect(change_url)
+        return self.send_confirmation(request, [edition], cancel_url=change_url)
+
+    @method_decorator(require_POST)
+    def test_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        edition = self._edition(request, pk, change=True)
+        delivery.edition_send_test(edition=edition, to=request.user.email)
+        self.message_user(request, f"Test sent to {request.user.email}.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:newsletter_edition_change", args=[edition.pk]))
+
+    @method_decorator(require_POST)
+    def cancel_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        edition = self._edition(request, pk, change=True)
+        stopped = delivery.edition_cancel(edition=edition)
+        self.message_user(request, f"“{edition}” cancelled; {stopped} messages will not go.")
+        return HttpResponseRedirect(reverse("admin:newsletter_edition_change", args=[edition.pk]))
+
+    def send_confirmation(self, request, editions, *, cancel_url: str, action: bool = False):
+        return TemplateResponse(
+            request,
+            "admin/newsletter/edition/send_confirm.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Send now",
+                "audiences": [(e, delivery.audience(e).count()) for e in editions],
+                "opts": self.model._meta,
+                "cancel_url": cancel_url,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME if action else "",
+            },
+        )
+
     @admin.display(description="Progress")
     def progress(self, obj: Edition) -> str:
-        if obj.pk is None:
-            return "Not sent yet"
         p = delivery.edition_progress(obj)
         return (
             f"{p['percent']} % · {p['sent']} sent, {p['failed']} failed, "
@@ -88,26 +235,18 @@ class EditionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send now…")
     def send_now(self, request, queryset):
-        editions = [
-            e for e in queryset if e.status in (Edition.Status.DRAFT, Edition.Status.SCHEDULED)
-        ]
+        editions = [e for e in queryset if e.is_editable]
         if not editions:
             self.message_user(
                 request, "Only drafts and scheduled editions can be sent.", messages.ERROR
             )
             return None
         if "confirm" not in request.POST:
-            audiences = [(e, delivery.audience(e).count()) for e in editions]
-            return TemplateResponse(
+            return self.send_confirmation(
                 request,
-                "admin/newsletter/edition/send_confirm.html",
-                {
-                    **self.admin_site.each_context(request),
-                    "title": "Send editions now",
-                    "audiences": audiences,
-                    "opts": self.model._meta,
-                    "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-                },
+                editions,
+                cancel_url=reverse("admin:newsletter_edition_changelist"),
+                action=True,
             )
         for edition in editions:
             total = delivery.edition_send(edition=edition)

@@ -357,18 +357,30 @@ def edition_progress(edition: Edition) -> dict[str, int]:
     return {**counts, "total": total, "percent": round(100 * done / total) if total else 0}
 
 
+def render_preview(edition: Edition) -> RenderedEdition:
+    """The edition as a subscriber of every topic sees it, with its personal links inert:
+    for the admin preview and the editor's test message."""
+    rendered = render_edition(edition)
+
+    def inert(text: str, part: int) -> str:
+        text = text.replace(ARTICLES, "".join(block[part] for block in rendered.blocks))
+        return text.replace(PREFERENCES, "#").replace(UNSUBSCRIBE, "#")
+
+    return RenderedEdition(
+        subject=rendered.subject, text=inert(rendered.text, 1), html=inert(rendered.html, 2)
+    )
+
+
 def edition_send_test(*, edition: Edition, to: str) -> None:
     """A copy to one address (an editor's own), marked as a test, outside the ledger."""
-    rendered = render_edition(edition)
+    preview = render_preview(edition)
     message = EmailMultiAlternatives(
-        subject=f"[TEST] {rendered.subject}",
-        body=rendered.text.replace(PREFERENCES, "#").replace(UNSUBSCRIBE, "#"),
+        subject=f"[TEST] {preview.subject}",
+        body=preview.text,
         from_email=settings.NEWSLETTER_FROM_EMAIL,
         to=[to],
     )
-    message.attach_alternative(
-        rendered.html.replace(PREFERENCES, "#").replace(UNSUBSCRIBE, "#"), "text/html"
-    )
+    message.attach_alternative(preview.html, "text/html")
     email_queue(message)
 
 

@@ -98,6 +98,11 @@ class Edition(models.Model):
     def __str__(self) -> str:
         return self.subject
 
+    @property
+    def is_editable(self) -> bool:
+        """Drafts and scheduled editions can still change; the rest are a record."""
+        return self.status in (self.Status.DRAFT, self.Status.SCHEDULED)
+
 
 class Delivery(models.Model):
     """One message of one edition to one subscriber: the ledger the engine works from."""

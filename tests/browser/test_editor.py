@@ -1,4 +1,4 @@
-"""An editor signs in, writes an article with an FAQ entry in the admin and publishes it."""
+"""Editors in the admin: an article written and published; an edition composed and sent."""
 
 import re
 
@@ -6,7 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from articles.models import Article
-from tests.factories import PASSWORD, UserFactory
+from newsletter.models import Delivery, Edition, Subscriber
+from tests.factories import PASSWORD, ArticleFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,3 +51,51 @@ def test_editor_writes_publishes_and_sees_the_article_live(
     page.get_by_text("Who can join one?").click()
     expect(page.get_by_text("People whose tumour carries the driver")).to_be_visible()
     axe_check(page, context="the new article")
+
+
+def test_editor_composes_an_edition_sends_it_and_watches_it_finish(
+    page, live_server, axe_check, staff_groups, smtp_server, celery_worker, settings
+):
+    settings.SITE_URL = live_server.url
+    settings.NEWSLETTER_RATE_PER_SECOND = 10  # slow enough to watch: about four seconds
+    editor = UserFactory(email="editor@example.org", is_staff=True, display_name="Eda Editor")
+    editor.groups.add(staff_groups["Editors"])
+    ArticleFactory(title="Reading a basket trial")
+    Subscriber.objects.bulk_create(
+        Subscriber(email=f"reader{n}@example.org", status="active") for n in range(40)
+    )
+
+    page.goto(live_server.url + "/admin/newsletter/edition/add/")
+    page.get_by_label("Email:", exact=True).fill("editor@example.org")
+    page.get_by_label(re.compile(r"^Password:?$")).fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    expect(page.get_by_role("heading", name="Add edition")).to_be_visible()
+    axe_check(page, context="compose an edition")
+    page.get_by_label("Subject:").fill("Driver fusions, week 48")
+    page.get_by_label("Preheader:").fill("One approval and one trial to watch")
+    page.get_by_label("Intro:").fill("This week, **one approval** matters most.")
+    page.get_by_label("Reading a basket trial").check()
+    page.get_by_role("button", name="Save and continue editing").click()
+    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
+    preview = page.frame_locator("iframe[title='Preview of the HTML message']")
+    expect(preview.get_by_role("heading", name="Driver fusions, week 48")).to_be_visible()
+    expect(preview.get_by_text("Reading a basket trial")).to_be_visible()
+    axe_check(page, context="edition page before sending")
+
+    page.get_by_role("link", name="Send now…").click()
+    expect(page.get_by_text("Driver fusions, week 48: 40 subscribers")).to_be_visible()
+    axe_check(page, context="send confirmation")
+    page.get_by_role("button", name="Yes, send now").click()
+    expect(page.locator(".messagelist")).to_contain_text("is sending to 40 subscribers")
+    page.evaluate("window.stillTheSamePage = true")
+    progress = page.locator("#edition-progress")
+    expect(progress).to_contain_text("Sent 40", timeout=30_000)
+    expect(progress).to_contain_text("100 % done")
+    expect(progress.get_by_role("progressbar", name="Delivery progress")).to_have_attribute(
+        "value", "100"
+    )
+    # The panel refreshed itself: the page was never reloaded.
+    assert page.evaluate("window.stillTheSamePage") is True
+    axe_check(page, context="edition page after sending")
+    assert Delivery.objects.filter(status="sent").count() == 40
+    assert Edition.objects.get().status == Edition.Status.SENT

@@ -1,0 +1,133 @@
+"""The edition page in the admin: preview, live progress, deliveries, and its buttons."""
+
+import re
+
+import pytest
+
+from newsletter import delivery
+from newsletter.models import Delivery, Edition, Subscriber
+from tests.conftest import wait_for
+from tests.factories import ArticleFactory
+
+
+@pytest.fixture
+def mailing(db) -> Edition:
+    Subscriber.objects.bulk_create(
+        Subscriber(email=f"a{n}@example.org", status="active") for n in range(5)
+    )
+    edition = Edition.objects.create(
+        subject="Fusions, week 48", preheader="Three things", intro="A *short* note."
+    )
+    edition.featured.add(ArticleFactory(title="Reading a basket trial"))
+    return edition
+
+
+def change_url(edition: Edition, suffix: str = "change/") -> str:
+    return f"/admin/newsletter/edition/{edition.pk}/{suffix}"
+
+
+def test_the_preview_shows_the_message_without_personal_links(admin_client, mailing):
+    html = admin_client.get(change_url(mailing, "preview/html/"))
+    assert html.status_code == 200
+    body = html.content.decode()
+    assert "Fusions, week 48" in body
+    assert "Reading a basket trial" in body
+    assert re.search(r'<h1 style="[^"]*font-size', body)  # styles inlined, as mailed
+    assert "__DRIVERLINE" not in body
+    # Framed by the edition page only, and inert: no script, no form, sandboxed.
+    policy = html["Content-Security-Policy"]
+    assert "frame-ancestors 'self'" in policy
+    assert "sandbox" in policy
+    assert "script-src 'none'" in policy
+    assert "default-src 'none'" in policy
+    assert html["X-Frame-Options"] == "SAMEORIGIN"
+
+    text = admin_client.get(change_url(mailing, "preview/text/"))
+    assert text["Content-Type"].startswith("text/plain")
+    assert "Reading a basket trial" in text.content.decode()
+    assert admin_client.get(change_url(mailing, "preview/pdf/")).status_code == 404
+    assert admin_client.get("/admin/newsletter/edition/999999/preview/html/").status_code == 404
+
+
+def test_the_previews_and_progress_are_for_staff_only(client, mailing):
+    for suffix in ("preview/html/", "progress/"):
+        response = client.get(change_url(mailing, suffix))
+        assert response.status_code == 302
+        assert "login" in response["Location"]
+
+
+def test_sending_from_the_edition_page_confirms_the_audience_first(
+    admin_client, mailing, smtp_server, celery_worker
+):
+    page = admin_client.get(change_url(mailing)).content.decode()
+    assert "Nothing has been sent yet." in page
+    assert 'hx-get="' not in page  # a draft has nothing to poll
+    confirm = admin_client.get(change_url(mailing, "send/")).content.decode()
+    assert "5 subscribers" in confirm
+    assert Edition.objects.get(pk=mailing.pk).status == Edition.Status.DRAFT
+
+    response = admin_client.post(change_url(mailing, "send/"), {"confirm": "1"})
+    assert response.status_code == 302
+    assert response["Location"] == change_url(mailing)
+    page = admin_client.get(change_url(mailing)).content.decode()
+    assert "is sending to 5 subscribers" in page
+    wait_for(lambda: Edition.objects.get(pk=mailing.pk).status == Edition.Status.SENT)
+
+    # Pressing send again changes nothing and says why.
+    again = admin_client.post(change_url(mailing, "send/"), {"confirm": "1"}, follow=True)
+    assert "already been sent" in again.content.decode()
+    assert Delivery.objects.filter(edition=mailing).count() == 5
+    # Once sent, the edition is a record: its fields are read-only.
+    admin_client.post(change_url(mailing), {"subject": "Rewritten", "intro": "x"})
+    assert Edition.objects.get(pk=mailing.pk).subject == "Fusions, week 48"
+
+
+def test_the_progress_panel_polls_while_sending_and_lists_problems_first(admin_client, mailing):
+    delivery.deliveries_create(edition=mailing)
+    Edition.objects.filter(pk=mailing.pk).update(status=Edition.Status.SENDING)
+    rows = list(Delivery.objects.filter(edition=mailing).order_by("pk"))
+    Delivery.objects.filter(pk=rows[0].pk).update(status="sent")
+    Delivery.objects.filter(pk=rows[4].pk).update(
+        status="failed", attempts=1, last_error="550 5.1.1 No such user here"
+    )
+    panel = admin_client.get(change_url(mailing, "progress/")).content.decode()
+    assert f'hx-get="{change_url(mailing, "progress/")}"' in panel
+    assert 'hx-trigger="every 2s"' in panel
+    assert '<progress max="100" value="40"' in panel
+    assert re.search(r"Sent <strong>1</strong>.*Failed <strong>1</strong>.*Waiting <strong>3"
+                     r"</strong>.*Of <strong>5</strong>", panel, re.S)  # fmt: skip
+    recipients = re.findall(r"<td>(a\d@example.org)</td>", panel)
+    assert recipients[0] == "a4@example.org"  # the failure comes first, with its error
+    assert "550 5.1.1 No such user here" in panel
+
+    Delivery.objects.filter(edition=mailing).exclude(status="failed").update(status="sent")
+    Edition.objects.filter(pk=mailing.pk).update(status=Edition.Status.SENT)
+    done = admin_client.get(change_url(mailing, "progress/")).content.decode()
+    assert 'value="100"' in done
+    assert "hx-get" not in done  # finished: the page stops asking
+
+
+def test_cancelling_from_the_edition_page_stops_what_has_not_left(admin_client, mailing):
+    delivery.deliveries_create(edition=mailing)
+    Edition.objects.filter(pk=mailing.pk).update(status=Edition.Status.SENDING)
+    assert admin_client.get(change_url(mailing, "cancel/")).status_code == 405
+    admin_client.post(change_url(mailing, "cancel/"))
+    assert Edition.objects.get(pk=mailing.pk).status == Edition.Status.CANCELLED
+    assert not Delivery.objects.filter(edition=mailing, status="queued").exists()
+
+
+def test_the_edition_page_costs_the_same_queries_with_more_deliveries(admin_client, mailing):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    delivery.deliveries_create(edition=mailing)
+    admin_client.get(change_url(mailing))  # warm: the first request loads content types
+    with CaptureQueriesContext(connection) as few:
+        admin_client.get(change_url(mailing))
+    Subscriber.objects.bulk_create(
+        Subscriber(email=f"b{n}@example.org", status="active") for n in range(60)
+    )
+    delivery.deliveries_create(edition=mailing)
+    with CaptureQueriesContext(connection) as many:
+        admin_client.get(change_url(mailing))
+    assert len(few) == len(many)
