@@ -40,6 +40,23 @@ def received_per_recipient(smtp_server) -> Counter:
     )
 
 
+def assert_list_mail(message, settings) -> None:
+    """What every newsletter mail carries, whatever its kind, as the SMTP server got it."""
+    assert message["From"] == settings.NEWSLETTER_FROM_EMAIL
+    # Long headers are folded onto a continuation line; the fold is not part of the value.
+    unsubscribe = message["List-Unsubscribe"].strip()
+    assert unsubscribe.startswith("<http://testserver/newsletter/unsubscribe/")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "newsletter.testserver" in message["List-Id"]
+    assert message["Message-ID"].startswith("<edition-")
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert unsubscribe[1:-1] in text  # the same link, visible in the body
+    assert "/newsletter/preferences/" in text
+    assert "/newsletter/preferences/" in html
+    assert 'style="' in html
+
+
 @pytest.mark.django_db
 def test_deliveries_are_created_in_bulk_once_per_subscriber():
     subscribers(250)
@@ -85,13 +102,7 @@ def test_every_newsletter_mail_carries_list_headers_and_both_parts(smtp_server, 
     Edition.objects.filter(pk=mailing.pk).update(status="sending")
     assert delivery.send_batch(edition_id=mailing.pk) == 3
     message = smtp_server.wait_for_message("s1@example.org")
-    assert message["From"] == settings.NEWSLETTER_FROM_EMAIL
-    # Long headers are folded onto a continuation line; the fold is not part of the value.
-    assert (
-        message["List-Unsubscribe"].strip().startswith("<http://testserver/newsletter/unsubscribe/")
-    )
-    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert "newsletter.testserver" in message["List-Id"]
+    assert_list_mail(message, settings)
     subscriber = Subscriber.objects.get(email="s1@example.org")
     assert message["Message-ID"] == f"<edition-{mailing.pk}.{subscriber.pk}@testserver>"
     text = message.get_body(preferencelist=("plain",)).get_content()
@@ -257,7 +268,7 @@ def test_an_editor_sends_an_edition_from_the_admin_after_seeing_the_audience(
 
 @pytest.mark.django_db(transaction=True)
 def test_new_article_alerts_go_once_to_each_article_readers_of_its_topics(
-    smtp_server, celery_worker
+    smtp_server, celery_worker, settings
 ):
     topic, other = TopicFactory(), TopicFactory()
     fan = Subscriber.objects.create(email="fan@example.org", status="active", frequency="each")
@@ -277,11 +288,14 @@ def test_new_article_alerts_go_once_to_each_article_readers_of_its_topics(
     counts = received_per_recipient(smtp_server)
     assert counts == Counter({"fan@example.org": 1, "everything@example.org": 1})
     assert Edition.objects.get(pk=first[0]).article == article
+    alert = smtp_server.to("fan@example.org")[0]
+    assert_list_mail(alert, settings)
+    assert "NRG1 fusions explained" in alert["Subject"]
 
 
 @pytest.mark.django_db(transaction=True)
 def test_weekly_digest_lists_each_readers_topics_once_a_week_and_never_empty(
-    smtp_server, celery_worker
+    smtp_server, celery_worker, settings
 ):
     from datetime import UTC, date, datetime, timedelta
 
@@ -311,6 +325,7 @@ def test_weekly_digest_lists_each_readers_topics_once_a_week_and_never_empty(
     assert "Lung news" in all_text
     assert "Bile news" in all_text
     assert "Too old" not in all_text
+    assert_list_mail(smtp_server.to("lung@example.org")[0], settings)
     assert delivery.digest_create(today=date(2026, 11, 2)) is None  # a week with no articles
 
 
