@@ -101,11 +101,12 @@ class ScheduleForm(forms.Form):
         label="Publish at",
         help_text=f"In {settings.TIME_ZONE}. The articles go live at this time.",
     )
+    now_button = "Publish now"
 
     def clean_publish_at(self):
         value = self.cleaned_data["publish_at"]
         if value <= timezone.now():
-            raise forms.ValidationError("Choose a time in the future, or use “Publish now”.")
+            raise forms.ValidationError(f"Choose a time in the future, or use “{self.now_button}”.")
         return value
 
 
@@ -221,6 +222,7 @@ class ArticleAdmin(admin.ModelAdmin):
                 "opts": self.model._meta,
                 "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             },
+            status=400 if form.is_bound else 200,  # a refused time: say why, with a 4xx
         )
 
     @admin.action(description="Unpublish (back to draft)", permissions=["publish"])

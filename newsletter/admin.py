@@ -1,5 +1,6 @@
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -15,6 +16,18 @@ from django.views.decorators.http import require_GET, require_POST
 from articles.admin import ScheduleForm
 from newsletter import delivery
 from newsletter.models import Delivery, Edition, Subscriber
+
+
+class EditionScheduleForm(ScheduleForm):
+    now_button = "Send now…"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["publish_at"].label = "Send at"
+        self.fields[
+            "publish_at"
+        ].help_text = f"In {settings.TIME_ZONE}. The edition goes out at this time."
+
 
 # The edition page lists the deliveries that need attention first, then the latest sent.
 DELIVERIES_SHOWN = 25
@@ -74,6 +87,8 @@ class EditionAdmin(admin.ModelAdmin):
             path("<int:pk>/send/", view(self.send_view), name="newsletter_edition_send"),
             path("<int:pk>/test/", view(self.test_view), name="newsletter_edition_test"),
             path("<int:pk>/cancel/", view(self.cancel_view), name="newsletter_edition_cancel"),
+            path("<int:pk>/schedule/", view(self.schedule_view),
+                 name="newsletter_edition_schedule"),
             *super().get_urls(),
         ]  # fmt: skip
 
@@ -206,25 +221,44 @@ class EditionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Schedule…")
     def schedule(self, request, queryset):
-        form = ScheduleForm(request.POST if "apply" in request.POST else None)
+        form = EditionScheduleForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             for edition in queryset:
                 delivery.edition_schedule(edition=edition, at=form.cleaned_data["publish_at"])
             self.message_user(request, "Scheduled.", messages.SUCCESS)
             return None
+        return self.schedule_page(
+            request, queryset, form, reverse("admin:newsletter_edition_changelist"), action=True
+        )
+
+    def schedule_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        edition = self._edition(request, pk, change=True)
+        change_url = reverse("admin:newsletter_edition_change", args=[edition.pk])
+        if not edition.is_editable:
+            self.message_user(request, "This edition has already been sent.", messages.ERROR)
+            return HttpResponseRedirect(change_url)
+        form = EditionScheduleForm(request.POST if request.method == "POST" else None)
+        if form.is_bound and form.is_valid():
+            delivery.edition_schedule(edition=edition, at=form.cleaned_data["publish_at"])
+            self.message_user(request, "Scheduled.", messages.SUCCESS)
+            return HttpResponseRedirect(change_url)
+        return self.schedule_page(request, [edition], form, change_url)
+
+    def schedule_page(self, request, editions, form, back_url: str, *, action: bool = False):
         return TemplateResponse(
             request,
             "admin/schedule_action.html",
             {
                 **self.admin_site.each_context(request),
                 "title": "Schedule editions",
-                "items": queryset,
+                "items": editions,
                 "intro": "These editions will be sent at the time you choose:",
-                "changelist_url": reverse("admin:newsletter_edition_changelist"),
+                "changelist_url": back_url,
                 "form": form,
                 "opts": self.model._meta,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME if action else "",
             },
+            status=400 if form.is_bound else 200,
         )
 
     @admin.action(description="Cancel sending")

@@ -131,3 +131,28 @@ def test_the_edition_page_costs_the_same_queries_with_more_deliveries(admin_clie
     with CaptureQueriesContext(connection) as many:
         admin_client.get(change_url(mailing))
     assert len(few) == len(many)
+
+
+def test_scheduling_from_the_edition_page_refuses_past_times(admin_client, mailing):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    url = change_url(mailing, "schedule/")
+    assert "Send at" in admin_client.get(url).content.decode()
+    past = (timezone.localtime() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    refused = admin_client.post(url, {"publish_at": past})
+    assert refused.status_code == 400
+    assert "Choose a time in the future, or use “Send now…”" in refused.content.decode()
+    assert Edition.objects.get(pk=mailing.pk).status == Edition.Status.DRAFT
+    garbled = admin_client.post(url, {"publish_at": "next tuesday-ish"})
+    assert garbled.status_code == 400
+
+    when = timezone.localtime() + timedelta(days=1)
+    response = admin_client.post(url, {"publish_at": when.strftime("%Y-%m-%dT%H:%M")})
+    assert response["Location"] == change_url(mailing)
+    mailing.refresh_from_db()
+    assert mailing.status == Edition.Status.SCHEDULED
+    assert mailing.scheduled_at.replace(second=0, microsecond=0) == when.replace(
+        second=0, microsecond=0
+    )
