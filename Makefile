@@ -18,6 +18,7 @@ run: install
 	@$(MANAGE) collectstatic --noinput -v0
 	@$(MANAGE) seed_demo
 	@$(MANAGE) seed_discussion
+	@$(MANAGE) seed_newsletter
 	@echo ""
 	@echo "  Driverline is starting at http://localhost:$(PORT)/  (admin: http://localhost:$(PORT)/admin/)"
 	@echo "  Mail is written to var/mail/ (staff can read it at /admin/outbox/)."
