@@ -10,6 +10,8 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export UV_PYTHON_DOWNLOADS := never
 MANAGE := $(VENV)/bin/python manage.py
 PORT ?= 8000
+# Subscribers in the newsletter send of `make bench` (100000 for the large run).
+SUBSCRIBERS ?= 10000
 
 .PHONY: run test lint format check bench install browser clean
 
@@ -46,6 +48,7 @@ check: lint
 
 bench: install
 	$(VENV)/bin/python -m bench $(BENCH_ARGS)
+	$(VENV)/bin/python -m bench.mailsend --subscribers $(SUBSCRIBERS)
 
 install: $(STAMP)
 

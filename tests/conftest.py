@@ -108,6 +108,7 @@ class RecordingHandler:
         if self.deferred < self.defer_data:
             self.deferred += 1
             return "451 4.3.0 Try again later"
+        envelope.received_at = time.time()
         self.envelopes.append(envelope)
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 2.0.0 OK"
