@@ -133,7 +133,7 @@ def start_worker(env: dict[str, str], n: int) -> subprocess.Popen:
         "--pool", "solo", "-Q", QUEUE, "-n", f"bench{n}-{os.getpid()}@%h",
         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING",
     ]  # fmt: skip
-    return subprocess.Popen(command, cwd=ROOT, env=env)
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
 
 
 def peak_rss_mb(pid: int) -> float:
