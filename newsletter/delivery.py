@@ -2,7 +2,8 @@
 
 Every step is safe to run twice or on several workers at once: rows are created with the
 (edition, subscriber) constraint, claimed by a conditional UPDATE that only one worker can
-win, and recorded one by one as they are sent.
+win, and recorded as they are sent (in groups of up to RECORD_EVERY, flushed whatever
+happens).
 """
 
 from __future__ import annotations
@@ -135,10 +136,15 @@ def render_edition(edition: Edition) -> RenderedEdition:
     )
 
 
+def mail_host() -> str:
+    """The site's host name, in Message-IDs and the List-Id."""
+    return urlsplit(settings.SITE_URL).hostname or "localhost"
+
+
 def build_message(rendered: RenderedEdition, delivery: Delivery) -> EmailMultiAlternatives:
     subscriber = delivery.subscriber
     urls = links(subscriber)
-    host = urlsplit(settings.SITE_URL).hostname or "localhost"
+    host = mail_host()
 
     wanted = subscriber_topic_ids(subscriber)
     chosen = [b for b in rendered.blocks if not wanted or b[0] & wanted]
@@ -155,7 +161,8 @@ def build_message(rendered: RenderedEdition, delivery: Delivery) -> EmailMultiAl
         from_email=settings.NEWSLETTER_FROM_EMAIL,
         to=[subscriber.email],
         headers={
-            # Deterministic, so a resend after a crash is recognisable as the same message.
+            # Deterministic, so a resend after a crash is recognisable as the same message;
+            # _mark_sent stores the same value.
             "Message-ID": f"<edition-{delivery.edition_id}.{subscriber.pk}@{host}>",
             "List-Unsubscribe": f"<{urls['unsubscribe_url']}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
@@ -197,7 +204,6 @@ class SentRecorder:
 
 
 def _mark_sent(deliveries: list[Delivery]) -> None:
-    host = urlsplit(settings.SITE_URL).hostname or "localhost"
     Delivery.objects.filter(
         pk__in=[d.pk for d in deliveries], claim=deliveries[0].claim, status=Delivery.Status.SENDING
     ).update(
@@ -210,7 +216,7 @@ def _mark_sent(deliveries: list[Delivery]) -> None:
             Cast("edition_id", CharField()),
             Value("."),
             Cast("subscriber_id", CharField()),
-            Value(f"@{host}>"),
+            Value(f"@{mail_host()}>"),
         ),
         last_error="",
     )
