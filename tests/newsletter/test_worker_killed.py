@@ -1,4 +1,5 @@
-"""A worker process killed with SIGKILL mid-edition: a new worker finishes the job.
+"""Real worker processes: two sending one edition at once, and one killed with SIGKILL
+mid-edition, after which a new worker finishes the job.
 
 Real processes: `celery -A config worker` against the test database and a real broker (Redis
 when REDIS_URL is set, as in CI; otherwise kombu's filesystem transport). Every subscriber
@@ -54,18 +55,8 @@ def broker_client(tmp_path: Path) -> tuple[str, Celery]:
     return client.conf.broker_url, client
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_killed_worker_loses_no_subscriber(smtp_server, tmp_path):
-    broker_url, client = broker_client(tmp_path)
-    queue = f"kill-test-{os.getpid()}"
-    Subscriber.objects.bulk_create(
-        Subscriber(email=f"k{n}@example.org", status="active") for n in range(SUBSCRIBERS)
-    )
-    mailing = Edition.objects.create(subject="Killed mid-send")
-    delivery.deliveries_create(edition=mailing)
-    Edition.objects.filter(pk=mailing.pk).update(status="sending")
-
-    env = {
+def worker_env(tmp_path: Path, broker_url: str, queue: str) -> dict[str, str]:
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": database_url(),
@@ -77,18 +68,68 @@ def test_a_killed_worker_loses_no_subscriber(smtp_server, tmp_path):
         "SECRET_KEY": settings.SECRET_KEY,
     }
 
-    def start_worker() -> subprocess.Popen:
-        return subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
-             "--concurrency=1", "-Q", queue, "--loglevel=WARNING", "--without-heartbeat",
-             "--without-gossip", "--without-mingle"],
-            cwd=ROOT, env=env,
-        )  # fmt: skip
+
+def worker_process(env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
+         "--concurrency=1", "-Q", env["CELERY_QUEUE"], "--loglevel=WARNING",
+         "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_worker_processes_sending_one_edition_send_each_message_once(smtp_server, tmp_path):
+    broker_url, client = broker_client(tmp_path)
+    queue = f"pair-test-{os.getpid()}"
+    Subscriber.objects.bulk_create(
+        Subscriber(email=f"p{n}@example.org", status="active") for n in range(SUBSCRIBERS)
+    )
+    mailing = Edition.objects.create(subject="Two workers at once")
+    delivery.deliveries_create(edition=mailing)
+    Edition.objects.filter(pk=mailing.pk).update(status="sending")
+    env = worker_env(tmp_path, broker_url, queue)
+    workers = [worker_process(env), worker_process(env)]
+    try:
+        for _ in workers:
+            client.send_task("newsletter.tasks.send_edition", args=[mailing.pk], queue=queue)
+        wait_for(
+            lambda: Edition.objects.get(pk=mailing.pk).status == Edition.Status.SENT,
+            timeout=120,
+            message="the two workers did not finish the edition",
+        )
+    finally:
+        for worker in workers:
+            worker.kill()
+            worker.wait(timeout=10)
+    time.sleep(0.2)
+    ours = {f"p{n}@example.org" for n in range(SUBSCRIBERS)}
+    counts = Counter(
+        r for envelope in smtp_server.envelopes for r in envelope.rcpt_tos if r in ours
+    )
+    claims = set(Delivery.objects.filter(edition=mailing).values_list("claim", flat=True))
+    print(f"\ntwo workers: {len(counts)}/{SUBSCRIBERS} delivered in {len(claims)} batches")
+    assert len(counts) == SUBSCRIBERS
+    assert set(counts.values()) == {1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_worker_loses_no_subscriber(smtp_server, tmp_path):
+    broker_url, client = broker_client(tmp_path)
+    queue = f"kill-test-{os.getpid()}"
+    Subscriber.objects.bulk_create(
+        Subscriber(email=f"k{n}@example.org", status="active") for n in range(SUBSCRIBERS)
+    )
+    mailing = Edition.objects.create(subject="Killed mid-send")
+    delivery.deliveries_create(edition=mailing)
+    Edition.objects.filter(pk=mailing.pk).update(status="sending")
+
+    env = worker_env(tmp_path, broker_url, queue)
 
     def sent() -> int:
         return Delivery.objects.filter(edition=mailing, status="sent").count()
 
-    first = start_worker()
+    first = worker_process(env)
     try:
         client.send_task("newsletter.tasks.send_edition", args=[mailing.pk], queue=queue)
         wait_for(lambda: sent() >= 60, timeout=60, message="the first worker sent nothing")
@@ -97,7 +138,7 @@ def test_a_killed_worker_loses_no_subscriber(smtp_server, tmp_path):
         stranded = Delivery.objects.filter(edition=mailing, status="sending").count()
         assert sent() < SUBSCRIBERS, "the worker finished before it could be killed"
 
-        second = start_worker()
+        second = worker_process(env)
         try:
             # What the beat task does every few minutes: requeue stale claims, kick the edition.
             delivery.requeue_stale(older_than=timedelta(seconds=-1))
