@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import wraps
+
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib import messages
@@ -86,15 +88,30 @@ def _bad_link(request, error: services.TokenError):
     )
 
 
+def signed_link(salt: str, *, days_setting: str | None):
+    """A view reached by a signed link from our mail: reads the token, or answers 400 with a
+    page to ask for a new link. `days_setting` names the setting that bounds the link's age,
+    read on each request; None means the link never expires."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, token: str):
+            max_age = getattr(settings, days_setting) * DAY if days_setting else None
+            try:
+                subscriber, payload = services.read_token(token, salt, max_age=max_age)
+            except services.TokenError as error:
+                return _bad_link(request, error)
+            return view(request, token, subscriber, payload)
+
+        return wrapper
+
+    return decorate
+
+
 @require_http_methods(["GET", "POST"])
-def confirm(request, token: str):
+@signed_link(services.CONFIRM_SALT, days_setting="NEWSLETTER_CONFIRM_DAYS")
+def confirm(request, token: str, subscriber: Subscriber, payload: dict):
     """GET shows a button (so mail scanners confirm nothing); POST confirms."""
-    try:
-        subscriber, payload = services.read_token(
-            token, services.CONFIRM_SALT, max_age=settings.NEWSLETTER_CONFIRM_DAYS * DAY
-        )
-    except services.TokenError as error:
-        return _bad_link(request, error)
     if request.method == "GET":
         return render(request, "newsletter/confirm.html", {"subscriber": subscriber})
     services.subscription_confirm(subscriber=subscriber, payload=payload)
@@ -108,13 +125,8 @@ def confirm(request, token: str):
 
 
 @require_http_methods(["GET", "POST"])
-def preferences(request, token: str):
-    try:
-        subscriber, _ = services.read_token(
-            token, services.MANAGE_SALT, max_age=settings.NEWSLETTER_MANAGE_DAYS * DAY
-        )
-    except services.TokenError as error:
-        return _bad_link(request, error)
+@signed_link(services.MANAGE_SALT, days_setting="NEWSLETTER_MANAGE_DAYS")
+def preferences(request, token: str, subscriber: Subscriber, payload: dict):
     initial = {"frequency": subscriber.frequency, "topics": list(subscriber.topics.all())}
     form = PreferencesForm(request.POST or None, initial=initial)
     saved = False
@@ -139,13 +151,10 @@ def preferences(request, token: str):
 
 @csrf_exempt  # RFC 8058: mail providers POST here with no session and no token of ours
 @require_http_methods(["GET", "POST"])
-def unsubscribe(request, token: str):
+@signed_link(services.UNSUBSCRIBE_SALT, days_setting=None)
+def unsubscribe(request, token: str, subscriber: Subscriber, payload: dict):
     """GET: a page with a button, so link scanners unsubscribe nobody. POST: leave at once,
     answering 200 with no redirect; a second POST is harmless."""
-    try:
-        subscriber, _ = services.read_token(token, services.UNSUBSCRIBE_SALT, max_age=None)
-    except services.TokenError as error:
-        return _bad_link(request, error)
     if request.method == "GET":
         return render(request, "newsletter/unsubscribe.html", {"subscriber": subscriber})
     services.subscription_unsubscribe(subscriber=subscriber)
