@@ -7,14 +7,11 @@ from django.urls import reverse
 from django.utils.html import strip_tags
 
 from articles.models import Article, Topic
-
-
-def _absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
+from config.links import absolute_url
 
 
 def article_graph(*, article: Article, topics: list[Topic]) -> list[dict]:
-    url = _absolute(article.get_absolute_url())
+    url = absolute_url(article.get_absolute_url())
     organisation = {"@type": "Organization", "name": settings.SITE_NAME, "url": settings.SITE_URL}
     graph: list[dict] = [
         {
@@ -62,7 +59,7 @@ def article_graph(*, article: Article, topics: list[Topic]) -> list[dict]:
             "@context": "https://schema.org",
             "@type": "BreadcrumbList",
             "itemListElement": [
-                {"@type": "ListItem", "position": i, "name": name, "item": _absolute(path)}
+                {"@type": "ListItem", "position": i, "name": name, "item": absolute_url(path)}
                 for i, (name, path) in enumerate(crumbs, start=1)
             ],
         }

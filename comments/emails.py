@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.urls import reverse
 
 from accounts.emails import render_mail
-
-
-def _absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
+from config.links import absolute_url
 
 
 def build_mail(template: str, *, to: str, context: dict) -> EmailMultiAlternatives:
-    context = {"settings_url": _absolute(reverse("account_settings")), **context}
+    context = {"settings_url": absolute_url(reverse("account_settings")), **context}
     return render_mail(f"comments/email/{template}", to=to, context=context)
 
 
@@ -22,7 +18,7 @@ def comment_context(comment) -> dict:
     return {
         "comment": comment,
         "article": comment.article,
-        "comment_url": _absolute(comment.get_absolute_url()),
+        "comment_url": absolute_url(comment.get_absolute_url()),
         "author_name": comment.author.public_name if comment.author else "A reader",
     }
 

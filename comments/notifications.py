@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -11,6 +10,7 @@ from django.utils import timezone
 
 from comments import emails
 from comments.models import Comment, ModerationDigest, Notification
+from config.links import absolute_url
 
 DIGEST_LIST_SIZE = 20
 
@@ -86,8 +86,7 @@ def moderation_digest_send(*, period: str | None = None) -> int:
         ],
         "more": max(0, count - DIGEST_LIST_SIZE),
         "queue_url": (
-            f"{settings.SITE_URL}{reverse('admin:comments_comment_changelist')}"
-            "?status__exact=pending"
+            absolute_url(reverse("admin:comments_comment_changelist")) + "?status__exact=pending"
         ),
     }
     try:

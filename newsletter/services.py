@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.emails import email_queue, render_mail
 from articles.models import Topic
+from config.links import absolute_url
 from newsletter.models import Subscriber
 
 CONFIRM_SALT = "newsletter.confirm"
@@ -45,12 +46,13 @@ def read_token(token: str, salt: str, *, max_age: int | None) -> tuple[Subscribe
 
 def links(subscriber: Subscriber) -> dict[str, str]:
     """The per-subscriber links every newsletter mail carries."""
-    site = settings.SITE_URL
     return {
-        "preferences_url": site
-        + reverse("newsletter_preferences", args=[make_token(subscriber, MANAGE_SALT)]),
-        "unsubscribe_url": site
-        + reverse("newsletter_unsubscribe", args=[make_token(subscriber, UNSUBSCRIBE_SALT)]),
+        "preferences_url": absolute_url(
+            reverse("newsletter_preferences", args=[make_token(subscriber, MANAGE_SALT)])
+        ),
+        "unsubscribe_url": absolute_url(
+            reverse("newsletter_unsubscribe", args=[make_token(subscriber, UNSUBSCRIBE_SALT)])
+        ),
     }
 
 
@@ -81,7 +83,7 @@ def subscription_request(
         context = {
             "subscriber": subscriber,
             "topics": topics,
-            "confirm_url": settings.SITE_URL + reverse("newsletter_confirm", args=[token]),
+            "confirm_url": absolute_url(reverse("newsletter_confirm", args=[token])),
             "expiry_days": settings.NEWSLETTER_CONFIRM_DAYS,
         }
         email_queue(render_mail("newsletter/email/confirm", to=email, context=context))

@@ -3,11 +3,12 @@ from __future__ import annotations
 import json
 
 from django import template
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.template import TemplateDoesNotExist
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+
+from config.links import absolute_url
 
 register = template.Library()
 
@@ -41,4 +42,4 @@ def optional_include(context, template_name: str) -> str:
 @register.filter
 def absolute(path: str) -> str:
     """An absolute URL on the canonical site (never built from the request's Host header)."""
-    return f"{settings.SITE_URL}{path}" if path.startswith("/") else path
+    return absolute_url(path) if path.startswith("/") else path
