@@ -1,9 +1,12 @@
-"""`make bench`: throughput and latency of Driverline's pages under gunicorn.
+"""`make bench`: Driverline's pages under gunicorn, then a newsletter send by real workers.
 
-Runs against its own database and var/ folder (var/bench/), so it never touches the data
-of `make run`. Loopback only; every load loop is bounded in requests and in seconds.
+Runs against its own database, broker queue and var/ folder (bench/environment.py), so it
+never touches the data of `make run`. Loopback only; every loop is bounded in requests,
+messages or seconds. The newsletter part is described in bench/newsletter.py.
 
     python -m bench [--requests N] [--seconds S] [--concurrency C] [--workers W]
+                    [--subscribers N] [--newsletter-only | --skip-newsletter]
+    make bench BENCH_ARGS="--subscribers 100000"
 """
 
 from __future__ import annotations
@@ -23,33 +26,9 @@ import threading
 import time
 import urllib.parse
 from datetime import UTC, datetime
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "var" / "bench"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def bench_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("EMAIL_URL", "CELERY_BROKER_URL")}
-    env.update(
-        VAR_DIR=str(OUT / "var"),
-        DEBUG="false",
-        SITE_URL="http://127.0.0.1",
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        LOG_LEVEL="WARNING",
-        COMMENTS_RATE_PER_USER="1000000/60",
-        COMMENTS_RATE_PER_IP="1000000/60",
-    )
-    if "DATABASE_URL" not in os.environ:
-        env["DATABASE_URL"] = f"sqlite:///{OUT / 'var' / 'bench.sqlite3'}"
-    return env
+from bench import newsletter
+from bench.environment import OUT, ROOT, bench_env, describe, free_port
 
 
 def manage(env: dict[str, str], *args: str) -> str:
@@ -181,22 +160,9 @@ def post_concurrently(
     return marker, ok[0], failed, wall
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=2000, help="per page (bound)")
-    parser.add_argument("--seconds", type=float, default=20, help="per page (bound)")
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--posters", type=int, default=20, help="concurrent comment posters")
-    parser.add_argument("--posts-each", type=int, default=10, help="comments per poster")
-    args = parser.parse_args()
-
-    OUT.mkdir(parents=True, exist_ok=True)
-    env = bench_env()
-    print("Preparing the bench database and static files…", flush=True)
-    manage(env, "migrate", "--noinput", "-v0")
+def pages(env: dict[str, str], args: argparse.Namespace) -> tuple[dict, list[str], bool]:
+    """The page part: its JSON figures, its table lines, and whether it went cleanly."""
     manage(env, "collectstatic", "--noinput", "-v0")
-    manage(env, "seed_demo", "--quiet-logins")
     fixture = json.loads(
         manage(
             env, "shell", "-c", f"from bench.fixtures import build; build(posters={args.posters})"
@@ -273,17 +239,12 @@ def main() -> int:
         "lost": accepted - saved,
         "comments_per_second": round(saved / wall, 1),
     }
-    engine = "postgresql" if env["DATABASE_URL"].startswith("postgres") else "sqlite"
-    meta = {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        "database": engine,
-        "gunicorn_workers": args.workers,
-        "client_concurrency": args.concurrency,
-        "command": "make bench",
-    }
     header = f"{'page':<36}{'requests':>10}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}"
-    lines = [header, "-" * len(header)]
+    lines = [
+        f"gunicorn {args.workers} workers; {args.concurrency} clients",
+        header,
+        "-" * len(header),
+    ]
     for r in results:
         lines.append(
             f"{r['name']:<36}{r['requests']:>10}{r['errors']:>8}{r['rps']:>9}"
@@ -302,28 +263,68 @@ def main() -> int:
         f"{posting['comments_per_second']} comments/s, refused {posting['refused']}, "
         f"lost {posting['lost']}",
     ]
+    figures = {
+        "gunicorn_workers": args.workers,
+        "client_concurrency": args.concurrency,
+        "results": results,
+        "queries": fixture["queries_anonymous"],
+        "threaded_to_empty_ratio": ratio,
+        "posting": posting,
+    }
+    return figures, lines, not any(r["errors"] for r in results) and not posting["lost"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000, help="per page (bound)")
+    parser.add_argument("--seconds", type=float, default=20, help="per page (bound)")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--posters", type=int, default=20, help="concurrent comment posters")
+    parser.add_argument("--posts-each", type=int, default=10, help="comments per poster")
+    parser.add_argument(
+        "--subscribers", type=int, default=10_000, help="newsletter audience (100000: large run)"
+    )
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--newsletter-only", action="store_true", help="skip the page part")
+    only.add_argument("--skip-newsletter", action="store_true", help="skip the newsletter part")
+    args = parser.parse_args()
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    env = bench_env()
+    database, broker = describe(env)
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    print(f"Bench database: {database}; broker and cache: {broker}")
+    print("Preparing the bench database…", flush=True)
+    manage(env, "migrate", "--noinput", "-v0")
+    manage(env, "seed_demo", "--quiet-logins")
+
+    report: dict = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine,
+        "database": "postgresql" if env["DATABASE_URL"].startswith("postgres") else "sqlite",
+        "database_name": database,
+        "broker": broker,
+        "command": " ".join(["python -m bench", *sys.argv[1:]]),
+    }
+    lines = [f"{machine}; {database}; broker {broker}"]
+    ok = True
+    if not args.newsletter_only:
+        report["pages"], page_lines, ok = pages(env, args)
+        lines += ["", *page_lines]
+    if not args.skip_newsletter:
+        report["newsletter"] = newsletter.run(env, subscribers=args.subscribers)
+        lines += ["", *newsletter.table(report["newsletter"])]
+        ok = ok and report["newsletter"]["ok"]
+
     table = "\n".join(lines)
     print()
-    print(
-        f"{meta['machine']}; {engine}; gunicorn {args.workers} workers; {args.concurrency} clients"
-    )
     print(table)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    (OUT / f"{stamp}.json").write_text(
-        json.dumps(
-            {
-                **meta,
-                "results": results,
-                "queries": fixture["queries_anonymous"],
-                "threaded_to_empty_ratio": ratio,
-                "posting": posting,
-            },
-            indent=2,
-        )
-    )
+    (OUT / f"{stamp}.json").write_text(json.dumps(report, indent=2))
     (OUT / "latest.txt").write_text(table + "\n")
     print(f"\nWritten to var/bench/{stamp}.json and var/bench/latest.txt")
-    return 1 if any(r["errors"] for r in results) or posting["lost"] else 0
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Data for `make bench`, built inside the bench database (run through `manage.py shell`)."""
+"""Data for `make bench`, built inside the bench database: the page part runs these through
+`manage.py shell`, the newsletter part imports them after `django.setup()`."""
 
 from __future__ import annotations
 
@@ -14,10 +15,20 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
-from articles.models import Article
+from articles.models import Article, Topic
 from articles.services import article_publish
 from comments.models import Comment
+from config.celery import app
+from newsletter import delivery
+from newsletter.models import Delivery, Edition, Subscriber
 
+EDITION_SUBJECT = "Bench edition"
+INTRO = (
+    "This *week*: three things worth reading, and a question for you.\n\n"
+    "- a **first-line** approval on single-arm evidence\n"
+    "- a biomarker that [changes the order](https://example.org/) of treatments\n\n"
+    "Reply and tell us which trial you would like us to read next."
+)
 BODY = (
     "Single-arm evidence is *weaker* than a randomised trial, but for a fusion this rare the "
     "alternative may be no trial at all. See [the registry](https://clinicaltrials.gov/) for "
@@ -66,6 +77,7 @@ def _session(user: User) -> str:
 
 def build(comments: int = 200, posters: int = 20) -> None:
     """Two articles (no comments, `comments` threaded ones), readers and their sessions."""
+    app.control.purge()  # earlier runs' comment notifications: no worker takes the pages' queue
     readers = [_reader(n) for n in range(max(posters, 8))]
     empty = _article("bench-empty", readers[0])
     full = _article("bench-threaded", readers[0])
@@ -119,3 +131,57 @@ def render(text: str) -> str:
     from articles.markup import render_user_markdown
 
     return render_user_markdown(text)
+
+
+def newsletter_audience(count: int, chunk: int = 5000) -> None:
+    """`count` active subscribers (bench-<n>@example.org) in place of an earlier run's:
+    two in three follow one or two topics, the others every topic."""
+    Edition.objects.filter(subject__startswith=EDITION_SUBJECT).delete()
+    Subscriber.objects.filter(email__startswith="bench-").delete()
+    topics = list(Topic.objects.values_list("pk", flat=True))
+    follows = Subscriber.topics.through
+    now = timezone.now()
+    for start in range(0, count, chunk):
+        created = Subscriber.objects.bulk_create(
+            Subscriber(
+                email=f"bench-{n}@example.org",
+                status=Subscriber.Status.ACTIVE,
+                consent_at=now,
+                consent_source="bench",
+            )
+            for n in range(start, min(start + chunk, count))
+        )
+        rows = []
+        for n, subscriber in enumerate(created, start):
+            if n % 3 and topics:
+                rows.append(follows(subscriber_id=subscriber.pk, topic_id=topics[n % len(topics)]))
+            if n % 3 == 2 and len(topics) > 1:
+                rows.append(
+                    follows(subscriber_id=subscriber.pk, topic_id=topics[(n + 1) % len(topics)])
+                )
+        follows.objects.bulk_create(rows)
+    if connection.vendor == "postgresql":
+        # Autovacuum may be off or behind on a development server: every run starts clean.
+        with connection.cursor() as cursor:
+            for model in (Subscriber, follows, Edition, Delivery):
+                cursor.execute(f'VACUUM ANALYZE "{model._meta.db_table}"')
+
+
+def newsletter_edition(label: str) -> Edition:
+    """A draft edition: a Markdown intro and the three latest demo articles."""
+    edition = Edition.objects.create(
+        subject=f"{EDITION_SUBJECT} ({label})",
+        preheader="Three articles and a question",
+        intro=INTRO,
+    )
+    articles = Article.objects.published().exclude(slug__startswith="bench-")
+    edition.featured.set(articles.order_by("-published_at")[:3])
+    return edition
+
+
+def newsletter_message(edition: Edition) -> bytes:
+    """One real message of `edition` as it goes over SMTP, for the sink's ceiling."""
+    subscriber = Subscriber.objects.filter(email__startswith="bench-").order_by("pk").first()
+    row = Delivery(edition=edition, subscriber=subscriber)
+    message = delivery.build_message(delivery.render_edition(edition), row)
+    return message.message().as_bytes(linesep="\r\n")
