@@ -78,16 +78,29 @@ def worker_process(env: dict[str, str]) -> subprocess.Popen:
     )  # fmt: skip
 
 
+def sending_edition(prefix: str, subject: str) -> tuple[Edition, set[str]]:
+    """An edition already sending to SUBSCRIBERS readers, and their addresses."""
+    emails = {f"{prefix}{n}@example.org" for n in range(SUBSCRIBERS)}
+    Subscriber.objects.bulk_create(Subscriber(email=e, status="active") for e in emails)
+    mailing = Edition.objects.create(subject=subject)
+    delivery.deliveries_create(edition=mailing)
+    Edition.objects.filter(pk=mailing.pk).update(status="sending")
+    return mailing, emails
+
+
+def received(smtp_server, emails: set[str]) -> Counter:
+    """Messages per reader of this test (a late mail of another test may reach the port)."""
+    time.sleep(0.2)
+    return Counter(
+        r for envelope in smtp_server.envelopes for r in envelope.rcpt_tos if r in emails
+    )
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_worker_processes_sending_one_edition_send_each_message_once(smtp_server, tmp_path):
     broker_url, client = broker_client(tmp_path)
     queue = f"pair-test-{os.getpid()}"
-    Subscriber.objects.bulk_create(
-        Subscriber(email=f"p{n}@example.org", status="active") for n in range(SUBSCRIBERS)
-    )
-    mailing = Edition.objects.create(subject="Two workers at once")
-    delivery.deliveries_create(edition=mailing)
-    Edition.objects.filter(pk=mailing.pk).update(status="sending")
+    mailing, ours = sending_edition("p", "Two workers at once")
     env = worker_env(tmp_path, broker_url, queue)
     workers = [worker_process(env), worker_process(env)]
     try:
@@ -102,11 +115,7 @@ def test_two_worker_processes_sending_one_edition_send_each_message_once(smtp_se
         for worker in workers:
             worker.kill()
             worker.wait(timeout=10)
-    time.sleep(0.2)
-    ours = {f"p{n}@example.org" for n in range(SUBSCRIBERS)}
-    counts = Counter(
-        r for envelope in smtp_server.envelopes for r in envelope.rcpt_tos if r in ours
-    )
+    counts = received(smtp_server, ours)
     claims = set(Delivery.objects.filter(edition=mailing).values_list("claim", flat=True))
     print(f"\ntwo workers: {len(counts)}/{SUBSCRIBERS} delivered in {len(claims)} batches")
     assert len(counts) == SUBSCRIBERS
@@ -117,12 +126,7 @@ def test_two_worker_processes_sending_one_edition_send_each_message_once(smtp_se
 def test_a_killed_worker_loses_no_subscriber(smtp_server, tmp_path):
     broker_url, client = broker_client(tmp_path)
     queue = f"kill-test-{os.getpid()}"
-    Subscriber.objects.bulk_create(
-        Subscriber(email=f"k{n}@example.org", status="active") for n in range(SUBSCRIBERS)
-    )
-    mailing = Edition.objects.create(subject="Killed mid-send")
-    delivery.deliveries_create(edition=mailing)
-    Edition.objects.filter(pk=mailing.pk).update(status="sending")
+    mailing, ours = sending_edition("k", "Killed mid-send")
 
     env = worker_env(tmp_path, broker_url, queue)
 
@@ -158,11 +162,7 @@ def test_a_killed_worker_loses_no_subscriber(smtp_server, tmp_path):
     finally:
         if first.poll() is None:
             first.kill()
-    time.sleep(0.2)
-    ours = {f"k{n}@example.org" for n in range(SUBSCRIBERS)}  # not late mail of other tests
-    counts = Counter(
-        r for envelope in smtp_server.envelopes for r in envelope.rcpt_tos if r in ours
-    )
+    counts = received(smtp_server, ours)
     duplicates = sum(n - 1 for n in counts.values())
     print(f"\nkilled mid-edition: {len(counts)}/{SUBSCRIBERS} delivered, {duplicates} duplicate(s),"
           f" {stranded} claimed by the dead worker")  # fmt: skip
