@@ -1,43 +1,37 @@
 from __future__ import annotations
 
-import smtplib
+import logging
 
 from celery import shared_task
 from django.core.management import call_command
 
 from accounts.emails import email_from_payload
+from config.mail import Fault, MailDeferred, MailRefused, deliver
 
-
-class TemporaryMailError(Exception):
-    """The server or the connection failed in a way that a later attempt may not."""
+logger = logging.getLogger(__name__)
 
 
 @shared_task(
-    autoretry_for=(TemporaryMailError,),
+    autoretry_for=(MailDeferred,),
     retry_backoff=10,
     retry_backoff_max=600,
     retry_jitter=True,
     max_retries=8,
 )
 def send_email(payload: dict) -> None:
-    """Send one account message (verification, password reset, email change).
+    """Send one rendered message (account, subscription or comment mail).
 
-    Connection trouble and 4xx answers are retried with backoff; a 5xx refusal of the
-    address is permanent and not retried.
+    Classified as all mail is (config.mail.classify): connection trouble and 4xx answers are
+    retried with backoff; a refused address is final; a refusal of our sender or of the
+    message is logged as an error for whoever runs the site, since it is ours to fix.
     """
     try:
-        email_from_payload(payload).send(fail_silently=False)
-    except smtplib.SMTPRecipientsRefused as error:
-        codes = [code for code, _ in error.recipients.values()]
-        if any(code < 500 for code in codes):
-            raise TemporaryMailError(str(error)) from error
-        raise
-    except smtplib.SMTPResponseException as error:
-        if error.smtp_code >= 500:
-            raise
-        raise TemporaryMailError(str(error)) from error
-    except (smtplib.SMTPException, OSError) as error:
-        raise TemporaryMailError(str(error)) from error
+        deliver(email_from_payload(payload))
+    except MailRefused as error:
+        if error.fault is Fault.RECIPIENT_REFUSED:
+            logger.warning("Mail to one recipient refused for good: %s", error)
+        else:
+            logger.error("The mail server refused our message (check the sender): %s", error)
 
 
 @shared_task

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 
 from accounts.emails import render_mail
 from config.links import absolute_url
+from config.mail import deliver
 
 
 def build_mail(template: str, *, to: str, context: dict) -> EmailMultiAlternatives:
@@ -24,5 +25,5 @@ def comment_context(comment) -> dict:
 
 
 def send(message: EmailMultiAlternatives) -> None:
-    with get_connection() as connection:
-        connection.send_messages([message])
+    """Failures come out classified: MailDeferred is retried, MailRefused is not."""
+    deliver(message)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -11,6 +13,9 @@ from django.utils import timezone
 from comments import emails
 from comments.models import Comment, ModerationDigest, Notification
 from config.links import absolute_url
+from config.mail import Fault, MailRefused
+
+logger = logging.getLogger(__name__)
 
 DIGEST_LIST_SIZE = 20
 
@@ -55,6 +60,10 @@ def comment_notify(*, comment_id: int) -> int:
                 )
         except IntegrityError:
             continue  # already notified
+        except MailRefused as error:
+            # Permanent: a retry would be refused too. The ledger row went with the rollback.
+            logger.warning("Comment notice to user %s refused: %s", user.pk, error)
+            continue
         sent += 1
     return sent
 
@@ -93,7 +102,12 @@ def moderation_digest_send(*, period: str | None = None) -> int:
         with transaction.atomic():
             ModerationDigest.objects.create(period=period, waiting=count)
             for address in recipients:
-                emails.send(emails.build_mail("moderation_digest", to=address, context=context))
+                try:
+                    emails.send(emails.build_mail("moderation_digest", to=address, context=context))
+                except MailRefused as error:
+                    if error.fault is not Fault.RECIPIENT_REFUSED:
+                        raise  # our sender or message: every moderator would be refused
+                    logger.warning("Moderation digest refused for one moderator: %s", error)
     except IntegrityError:
         return 0  # this period's digest has gone out already
     return len(recipients)
