@@ -122,12 +122,14 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis, when given, carries the Celery broker and the cache (rate limits included).
+# CACHE_URL puts the cache on a Redis of its own.
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
+CACHE_URL = env.str("CACHE_URL", default=REDIS_URL)
+if CACHE_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": CACHE_URL,
             "KEY_PREFIX": "driverline",
         }
     }
@@ -193,7 +195,9 @@ if env.str("EMAIL_URL", default=""):
     globals().update(env.email_url("EMAIL_URL"))
 else:
     EMAIL_BACKEND = "config.mail.EmlFileBackend"
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# Seconds any one SMTP exchange may take; kept below NEWSLETTER_LEASE_SECONDS so a worker
+# blocked on a silent server never outlives its claim.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport in var/celery/.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
@@ -217,6 +221,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # Redis gives an unacknowledged task back only after this; recovery never waits for it
+    # (the delivery ledger's leases do), and no countdown of ours comes near it.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "publish-due-articles": {
@@ -239,9 +247,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "newsletter.tasks.send_weekly_digest",
         "schedule": crontab(day_of_week="mon", hour=7, minute=0),
     },
-    "requeue-stale-deliveries": {
-        "task": "newsletter.tasks.requeue_stale_deliveries",
-        "schedule": timedelta(minutes=5),
+    "sweep-deliveries": {
+        "task": "newsletter.tasks.sweep_deliveries",
+        "schedule": timedelta(seconds=env.int("NEWSLETTER_SWEEP_SECONDS", default=10)),
     },
     "clear-expired-sessions": {
         "task": "accounts.tasks.clear_expired_sessions",
@@ -340,9 +348,14 @@ NEWSLETTER_MANAGE_DAYS = env.int("NEWSLETTER_MANAGE_DAYS", default=365)
 NEWSLETTER_BATCH_SIZE = env.int("NEWSLETTER_BATCH_SIZE", default=100)
 NEWSLETTER_PARALLEL_TASKS = env.int("NEWSLETTER_PARALLEL_TASKS", default=2)
 NEWSLETTER_TASK_SECONDS = env.int("NEWSLETTER_TASK_SECONDS", default=50)
-NEWSLETTER_MAX_ATTEMPTS = env.int("NEWSLETTER_MAX_ATTEMPTS", default=5)
+# Temporary failures (4xx, a dropped connection) are retried as mail servers do: a delay that
+# doubles from the base up to the cap, with jitter, for up to NEWSLETTER_RETRY_MAX_HOURS.
 NEWSLETTER_RETRY_BASE_SECONDS = env.int("NEWSLETTER_RETRY_BASE_SECONDS", default=60)
-NEWSLETTER_STALE_SECONDS = env.int("NEWSLETTER_STALE_SECONDS", default=600)
+NEWSLETTER_RETRY_MAX_SECONDS = env.int("NEWSLETTER_RETRY_MAX_SECONDS", default=3600)
+NEWSLETTER_RETRY_MAX_HOURS = env.int("NEWSLETTER_RETRY_MAX_HOURS", default=48)
+# A worker's claim on a batch lasts this long unless renewed (it renews every few seconds);
+# the sweep (every NEWSLETTER_SWEEP_SECONDS) gives a dead worker's rows to the others.
+NEWSLETTER_LEASE_SECONDS = env.int("NEWSLETTER_LEASE_SECONDS", default=30)
 # Messages per second across all workers (your mail provider's limit); 0 means no limit.
 NEWSLETTER_RATE_PER_SECOND = env.int("NEWSLETTER_RATE_PER_SECOND", default=0)
 NEWSLETTER_SIGNUP_RATE_PER_IP = env.str("NEWSLETTER_SIGNUP_RATE_PER_IP", default="10/3600")

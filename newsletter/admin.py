@@ -55,9 +55,13 @@ class EditionAdmin(admin.ModelAdmin):
     list_filter = ("kind", "status")
     search_fields = ("subject", "intro")
     composed = ("subject", "preheader", "intro", "featured", "audience_topics")
-    fields = (*composed, "kind", "status", "scheduled_at", "started_at", "finished_at")
-    readonly_fields = ("kind", "status", "scheduled_at", "started_at", "finished_at")
-    actions = ("send_now", "schedule", "cancel", "send_test")
+    fields = (
+        *composed, "kind", "status", "stopped_reason", "scheduled_at", "started_at", "finished_at",
+    )  # fmt: skip
+    readonly_fields = (
+        "kind", "status", "stopped_reason", "scheduled_at", "started_at", "finished_at",
+    )  # fmt: skip
+    actions = ("send_now", "schedule", "cancel", "send_test", "resume", "retry_failed")
     change_form_template = "admin/newsletter/edition/change_form.html"
     formfield_overrides = {
         models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple},
@@ -87,6 +91,9 @@ class EditionAdmin(admin.ModelAdmin):
             path("<int:pk>/send/", view(self.send_view), name="newsletter_edition_send"),
             path("<int:pk>/test/", view(self.test_view), name="newsletter_edition_test"),
             path("<int:pk>/cancel/", view(self.cancel_view), name="newsletter_edition_cancel"),
+            path("<int:pk>/resume/", view(self.resume_view), name="newsletter_edition_resume"),
+            path("<int:pk>/retry-failed/", view(self.retry_failed_view),
+                 name="newsletter_edition_retry_failed"),
             path("<int:pk>/schedule/", view(self.schedule_view),
                  name="newsletter_edition_schedule"),
             *super().get_urls(),
@@ -107,6 +114,8 @@ class EditionAdmin(admin.ModelAdmin):
             .annotate(
                 trouble=Case(
                     When(status=Delivery.Status.FAILED, then=Value(0)),
+                    When(status=Delivery.Status.BOUNCED, then=Value(0)),
+                    When(resent=True, then=Value(1)),
                     When(attempts__gt=0, status=Delivery.Status.QUEUED, then=Value(1)),
                     default=Value(2),
                     output_field=IntegerField(),
@@ -121,6 +130,8 @@ class EditionAdmin(admin.ModelAdmin):
             "deliveries_url": reverse("admin:newsletter_delivery_changelist")
             + f"?edition__id__exact={edition.pk}",
             "polling": edition.status in (Edition.Status.SENDING, Edition.Status.SCHEDULED),
+            "retryable": edition.status in (Edition.Status.FAILURES, Edition.Status.SENT)
+            and edition.deliveries_failed > 0,
             "progress_url": reverse("admin:newsletter_edition_progress", args=[edition.pk]),
         }
 
@@ -191,6 +202,46 @@ class EditionAdmin(admin.ModelAdmin):
         self.message_user(request, f"“{edition}” cancelled; {stopped} messages will not go.")
         return HttpResponseRedirect(reverse("admin:newsletter_edition_change", args=[edition.pk]))
 
+    @method_decorator(require_POST)
+    def resume_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        edition = self._edition(request, pk, change=True)
+        self._resume(request, edition)
+        return HttpResponseRedirect(reverse("admin:newsletter_edition_change", args=[edition.pk]))
+
+    @method_decorator(require_POST)
+    def retry_failed_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        edition = self._edition(request, pk, change=True)
+        self._retry_failed(request, edition)
+        return HttpResponseRedirect(reverse("admin:newsletter_edition_change", args=[edition.pk]))
+
+    def _resume(self, request: HttpRequest, edition: Edition) -> None:
+        if delivery.edition_resume(edition=edition):
+            self.message_user(request, f"“{edition}” is sending again.", messages.SUCCESS)
+        else:
+            self.message_user(
+                request, f"“{edition}” was not stopped, so there is nothing to resume.",
+                messages.WARNING,
+            )  # fmt: skip
+
+    def _retry_failed(self, request: HttpRequest, edition: Edition) -> None:
+        retried = delivery.edition_retry_failed(edition=edition)
+        self.message_user(
+            request,
+            f"“{edition}”: {retried} failed deliveries will be tried again "
+            "(bounced and unsubscribed addresses are left alone).",
+            messages.SUCCESS if retried else messages.WARNING,
+        )
+
+    @admin.action(description="Resume sending")
+    def resume(self, request, queryset) -> None:
+        for edition in queryset:
+            self._resume(request, edition)
+
+    @admin.action(description="Retry failed deliveries")
+    def retry_failed(self, request, queryset) -> None:
+        for edition in queryset:
+            self._retry_failed(request, edition)
+
     def send_confirmation(self, request, editions, *, cancel_url: str, action: bool = False):
         return TemplateResponse(
             request,
@@ -209,8 +260,8 @@ class EditionAdmin(admin.ModelAdmin):
     def progress(self, obj: Edition) -> str:
         p = delivery.edition_progress(obj)
         return (
-            f"{p['percent']} % · {p['sent']} sent, {p['failed']} failed, "
-            f"{p['queued'] + p['sending']} waiting, of {p['total']}"
+            f"{p['percent']} % · {p['sent']} sent, {p['failed']} failed, {p['bounced']} bounced, "
+            f"{p['waiting']} waiting, of {p['total']}"
         )
 
     @admin.action(description="Send a test to myself")

@@ -8,28 +8,39 @@ happens).
 
 from __future__ import annotations
 
+import logging
+import random
 import smtplib
 import time as clock
 import uuid
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import CharField, Count, F, Q, Subquery, Value
 from django.db.models.functions import Cast, Concat
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
-from accounts.emails import email_queue, inline_css, inline_css_fragment
+from accounts.emails import email_queue, inline_css, inline_css_fragment, render_mail
 from articles.markup import render_snippet_markdown
 from articles.models import Article, Topic
+from config.links import absolute_url
+from config.mail import Fault, classify, describe
 from newsletter.models import Delivery, Edition, Subscriber
 from newsletter.services import links
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Stand-ins filled per subscriber, so the templates are rendered once per edition.
 PREFERENCES = "__DRIVERLINE_PREFERENCES_URL__"
@@ -65,8 +76,12 @@ def deliveries_create(*, edition: Edition, chunk: int = 5000) -> int:
     return Delivery.objects.filter(edition=edition).count()
 
 
+def lease_end() -> datetime:
+    return timezone.now() + timedelta(seconds=settings.NEWSLETTER_LEASE_SECONDS)
+
+
 def claim_batch(*, edition_id: int, size: int) -> list[Delivery]:
-    """Take up to `size` queued rows for this worker alone.
+    """Take up to `size` queued rows for this worker alone, on a lease it must renew.
 
     The repeated status condition in the UPDATE is what stops two workers taking one row;
     on PostgreSQL, SKIP LOCKED also lets them take different rows instead of waiting.
@@ -82,7 +97,7 @@ def claim_batch(*, edition_id: int, size: int) -> list[Delivery]:
         else:
             ids = Subquery(due.values("pk")[:size])
         Delivery.objects.filter(pk__in=ids, status=Delivery.Status.QUEUED).update(
-            status=Delivery.Status.SENDING, claim=token, claimed_at=now
+            status=Delivery.Status.SENDING, claim=token, claimed_at=now, lease_until=lease_end()
         )
     return list(
         Delivery.objects.filter(claim=token)
@@ -178,29 +193,84 @@ def subscriber_topic_ids(subscriber: Subscriber) -> frozenset[int]:
     return frozenset(topic.pk for topic in subscriber.topics.all())
 
 
-# Sent messages are recorded in small groups, one UPDATE for each: per-message commits were a
-# quarter of a worker's time (make bench). A crash can leave at most this many sent messages
-# unrecorded; they are still claimed, so the stale-claim sweep resends them, and the
-# deterministic Message-ID lets receivers recognise the copy.
+# Sent messages are recorded in groups, one UPDATE for each: per-message commits were a quarter
+# of a worker's time (make bench). Before a group goes to the SMTP server its rows are marked
+# as handed over, also in one UPDATE, so that after a crash the sweep knows which rows may have
+# left (at most one group) and marks them as possibly sent twice when it requeues them.
 RECORD_EVERY = 20
-RECORD_SECONDS = 1.0
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
+class StopSending(Exception):
+    """The edition stopped sending (cancelled, or waiting for an editor) while we worked."""
+
+
+class Paused(Exception):
+    """The send rate cannot be held (the shared cache is away) for longer than the batch may
+    wait: the rows go back to the queue, to be taken when it returns."""
+
+
+def _db(operation: Callable[[], T]) -> T:
+    """Run one autocommit query, reconnecting when the database dropped our connection (a
+    restart, a failover, an idle-connection reaper): the cleanup after a send must not fail
+    on the connection that just died, or sent rows would be sent again."""
+    for wait in (0.5, 1.0, 2.0):
+        try:
+            return operation()
+        except DATABASE_ERRORS:
+            if connection.in_atomic_block:
+                raise  # a transaction that lost its connection is gone; its owner retries
+            logger.warning("Database connection lost while sending; reconnecting.")
+            connection.close()
+            clock.sleep(wait)
+    return operation()
+
+
+class Lease:
+    """A worker's claim on one batch: renewed every few seconds while it works, and the
+    moment to notice that the edition was cancelled or stopped for attention."""
+
+    def __init__(self, *, edition_id: int, claim: str, until: float | None) -> None:
+        self.edition_id, self.claim, self.until = edition_id, claim, until
+        self.renewed = clock.monotonic()
+
+    def keep_alive(self) -> None:
+        if clock.monotonic() - self.renewed < settings.NEWSLETTER_LEASE_SECONDS / 6:
+            return
+        _db(
+            lambda: Delivery.objects.filter(
+                claim=self.claim, status=Delivery.Status.SENDING
+            ).update(lease_until=lease_end())
+        )
+        self.renewed = clock.monotonic()
+        if not _db(
+            lambda: Edition.objects.filter(
+                pk=self.edition_id, status=Edition.Status.SENDING
+            ).exists()
+        ):
+            raise StopSending
+
+    def overdue(self) -> bool:
+        return self.until is not None and clock.monotonic() > self.until
 
 
 class SentRecorder:
     def __init__(self) -> None:
         self.pending: list[Delivery] = []
-        self.since = clock.monotonic()
 
     def add(self, delivery: Delivery) -> None:
         self.pending.append(delivery)
-        if len(self.pending) >= RECORD_EVERY or clock.monotonic() - self.since > RECORD_SECONDS:
-            self.flush()
 
     def flush(self) -> None:
         if self.pending:
-            _mark_sent(self.pending)
+            _db(lambda: _mark_sent(self.pending))
         self.pending = []
-        self.since = clock.monotonic()
+
+
+def _mark_handed(deliveries: list[Delivery]) -> None:
+    Delivery.objects.filter(
+        pk__in=[d.pk for d in deliveries], claim=deliveries[0].claim, status=Delivery.Status.SENDING
+    ).update(handed_at=timezone.now())
 
 
 def _mark_sent(deliveries: list[Delivery]) -> None:
@@ -219,156 +289,296 @@ def _mark_sent(deliveries: list[Delivery]) -> None:
             Value(f"@{mail_host()}>"),
         ),
         last_error="",
+        handed_at=None,
+        lease_until=None,
     )
 
 
-def _mark_retry(delivery: Delivery, error: Exception) -> None:
+def retry_delay(attempts: int) -> timedelta:
+    """Capped exponential backoff with jitter: workers that failed together don't all come
+    back in the same second."""
+    ceiling = min(
+        settings.NEWSLETTER_RETRY_MAX_SECONDS,
+        settings.NEWSLETTER_RETRY_BASE_SECONDS * 2 ** (attempts - 1),
+    )
+    return timedelta(seconds=ceiling * random.uniform(0.5, 1.0))  # noqa: S311  (not secret)
+
+
+def _mark_retry(delivery: Delivery, reason: str) -> None:
+    """A temporary failure: try again later, as mail servers do, for up to
+    NEWSLETTER_RETRY_MAX_HOURS after the first one; then the row has failed."""
+    now = timezone.now()
     attempts = delivery.attempts + 1
-    final = attempts >= settings.NEWSLETTER_MAX_ATTEMPTS
-    delay = settings.NEWSLETTER_RETRY_BASE_SECONDS * 2 ** (attempts - 1)
-    Delivery.objects.filter(pk=delivery.pk, claim=delivery.claim).update(
-        status=Delivery.Status.FAILED if final else Delivery.Status.QUEUED,
+    until = delivery.retry_until or now + timedelta(hours=settings.NEWSLETTER_RETRY_MAX_HOURS)
+    next_attempt = now + retry_delay(attempts)
+    Delivery.objects.filter(
+        pk=delivery.pk, claim=delivery.claim, status=Delivery.Status.SENDING
+    ).update(
+        status=Delivery.Status.FAILED if next_attempt > until else Delivery.Status.QUEUED,
         attempts=attempts,
-        last_error=str(error)[:300],
+        last_error=reason[:300],
         claim="",
-        next_attempt_at=timezone.now() + timedelta(seconds=delay),
+        handed_at=None,
+        lease_until=None,
+        retry_until=until,
+        next_attempt_at=next_attempt,
     )
 
 
-def _mark_bounced(delivery: Delivery, error: Exception) -> None:
+def _mark_bounced(delivery: Delivery, reason: str) -> None:
     with transaction.atomic():
-        Delivery.objects.filter(pk=delivery.pk, claim=delivery.claim).update(
-            status=Delivery.Status.FAILED,
+        Delivery.objects.filter(
+            pk=delivery.pk, claim=delivery.claim, status=Delivery.Status.SENDING
+        ).update(
+            status=Delivery.Status.BOUNCED,
             attempts=delivery.attempts + 1,
-            last_error=str(error)[:300],
+            last_error=reason[:300],
+            handed_at=None,
+            lease_until=None,
         )
         Subscriber.objects.filter(pk=delivery.subscriber_id).update(
             status=Subscriber.Status.BOUNCED
         )
 
 
-def wait_for_send_slot() -> None:
+def _stop_for_attention(edition_id: int, reason: str) -> None:
+    """The server refused our sender, the message or the session: every reader would be
+    refused the same way, so sending stops at once, nobody's status changes, and the editors
+    hear of it with the server's answer. Resuming (edition_resume) carries on from here."""
+    logger.error("Edition %s stopped: the mail server answered %s", edition_id, reason)
+    with transaction.atomic():
+        stopped = Edition.objects.filter(pk=edition_id, status=Edition.Status.SENDING).update(
+            status=Edition.Status.ATTENTION, stopped_reason=reason[:300]
+        )
+        if stopped:
+            edition = Edition.objects.get(pk=edition_id)
+            for message in attention_mails(edition):
+                email_queue(message)
+
+
+def attention_mails(edition: Edition) -> list[EmailMultiAlternatives]:
+    """One mail to each editor (and superuser) that the edition stopped, and why."""
+    User = get_user_model()
+    can_send = Q(groups__permissions__codename="change_edition") | Q(
+        user_permissions__codename="change_edition"
+    )
+    editors = User.objects.filter(is_active=True).filter(can_send | Q(is_superuser=True))
+    context = {
+        "edition": edition,
+        "edition_url": absolute_url(reverse("admin:newsletter_edition_change", args=[edition.pk])),
+    }
+    return [
+        render_mail("newsletter/email/attention", to=address, context=context)
+        for address in editors.distinct().values_list("email", flat=True)
+    ]
+
+
+def wait_for_send_slot(lease: Lease) -> None:
     """Hold the caller until the configured send rate allows one more message.
 
     NEWSLETTER_RATE_PER_SECOND is shared by every worker on every machine: each second has
     one counter in the shared cache (atomic on Redis), and a worker that draws a number
-    above the rate sleeps until the next second. 0 means no limit.
+    above the rate sleeps until the next second. 0 means no limit. If the cache is away, the
+    rate cannot be held, so sending pauses (the lease kept alive) until it returns.
     """
     rate = settings.NEWSLETTER_RATE_PER_SECOND
     if not rate:
         return
+    warned = False
     while True:
+        lease.keep_alive()
         now = clock.time()
         key = f"newsletter:rate:{int(now)}"
-        cache.add(key, 0, timeout=10)
         try:
+            cache.add(key, 0, timeout=10)
             if cache.incr(key) <= rate:
                 return
+            pause = int(now) + 1 - now
         except ValueError:
             continue  # the counter expired between add and incr: draw again
-        clock.sleep(int(now) + 1 - now)
+        except Exception as error:  # the cache backend's own errors (Redis down, a full disk)
+            if not warned:
+                logger.warning("Send rate unavailable (%s); sending paused.", error)
+                warned = True
+            if lease.overdue():
+                raise Paused from error
+            pause = 1.0
+        clock.sleep(pause)
 
 
 def batch_size() -> int:
     """Claims cover at most about ten seconds of sending at the configured rate, so a
-    claim never looks stale and a cancelled edition stops soon."""
+    cancelled edition stops soon."""
     size = settings.NEWSLETTER_BATCH_SIZE
     rate = settings.NEWSLETTER_RATE_PER_SECOND
     return max(1, min(size, rate * 10)) if rate else size
 
 
-def send_batch(*, edition_id: int, size: int | None = None) -> int:
+def send_batch(*, edition_id: int, size: int | None = None, until: float | None = None) -> int:
     """Claim a batch, send it over one SMTP connection, record each result; returns how many
-    rows were claimed (0 when nothing is due, or the edition was cancelled)."""
+    rows were claimed (0 when nothing is due, or the edition is not sending). `until` is the
+    caller's time budget (time.monotonic()), for the pauses."""
     edition = Edition.objects.get(pk=edition_id)
-    if edition.status == Edition.Status.CANCELLED:
+    if edition.status != Edition.Status.SENDING:
         return 0
     batch = claim_batch(edition_id=edition_id, size=size or batch_size())
     if not batch:
         return 0
     rendered = render_edition(edition)
+    lease = Lease(edition_id=edition_id, claim=batch[0].claim, until=until)
     remaining = list(batch)
+    in_hand: Delivery | None = None  # handed to the server, fate unknown
     recorder = SentRecorder()
-    with get_connection(fail_silently=False) as smtp, _releasing(remaining, recorder):
+    smtp = get_connection(fail_silently=False)
+    hold: datetime | None = None  # when the rest of the batch may be tried again
+    try:
+        handed = 0
+        smtp.open()
         while remaining:
-            delivery = remaining.pop(0)
+            if not handed:
+                recorder.flush()
+                group = remaining[:RECORD_EVERY]
+                _db(lambda group=group: _mark_handed(group))
+                handed = len(group)
+            delivery = remaining[0]
             message = build_message(rendered, delivery)
-            wait_for_send_slot()
+            wait_for_send_slot(lease)
+            lease.keep_alive()
+            in_hand = remaining.pop(0)
+            handed -= 1
             try:
                 smtp.send_messages([message])
-            except smtplib.SMTPRecipientsRefused as error:
-                code = next(iter(error.recipients.values()))[0]
-                (_mark_bounced if code >= 500 else _mark_retry)(delivery, error)
-            except smtplib.SMTPResponseException as error:
-                if error.smtp_code >= 500:
-                    _mark_bounced(delivery, error)
-                else:
-                    _mark_retry(delivery, error)
-                    _release(remaining)
-                    break
             except (smtplib.SMTPException, OSError) as error:
-                _mark_retry(delivery, error)
-                _release(remaining)  # the connection is gone: the rest go back in the queue
-                break
+                in_hand = None
+                if not _record_failure(edition_id, delivery, error):
+                    if classify(error) is Fault.DEFERRED:
+                        # The server or the connection, not this reader: the rest wait too.
+                        hold = timezone.now() + retry_delay(1)
+                    break
             else:
+                in_hand = None
                 recorder.add(delivery)
-    _finish_if_done(edition_id)
+    except (smtplib.SMTPException, OSError) as error:
+        # Opening the connection failed (send_messages catches its own): nothing was handed
+        # over, and the whole batch shares the fault.
+        reason = describe(error)
+        if classify(error) is Fault.REFUSED:  # e.g. our credentials: 535 on AUTH
+            _db(lambda: _stop_for_attention(edition_id, reason))
+        else:
+            for delivery in remaining:
+                _db(lambda delivery=delivery: _mark_retry(delivery, reason))
+    except (StopSending, Paused):
+        pass
+    finally:
+        # Sent rows first, on a fresh connection if need be: they must never be sent again.
+        # Then what was claimed and not tried goes back; the row in hand (an unexpected
+        # error mid-send) stays claimed, and its lease decides.
+        recorder.flush()
+        _db(lambda: _release([d for d in remaining if d is not in_hand], not_before=hold))
+        with suppress(smtplib.SMTPException, OSError):
+            smtp.close()
+    _db(lambda: _finish_if_done(edition_id))
     return len(batch)
 
 
-@contextmanager
-def _releasing(remaining: list[Delivery], recorder: SentRecorder):
-    """Whatever happens, what was sent is recorded; on an unexpected error, unsent rows go
-    back to the queue at once. The row in hand stays claimed: whether it left is unknown,
-    and the stale-claim sweep decides later."""
-    try:
-        yield
-    except BaseException:
-        _release(remaining)
-        raise
-    finally:
-        recorder.flush()
+def _record_failure(edition_id: int, delivery: Delivery, error: Exception) -> bool:
+    """Record one failed send by what the server said (config.mail.classify); True when the
+    batch may carry on over the same connection."""
+    fault, reason = classify(error), describe(error)
+    if fault is Fault.RECIPIENT_REFUSED:
+        _db(lambda: _mark_bounced(delivery, reason))
+        return True
+    if fault is Fault.RECIPIENT_DEFERRED:
+        _db(lambda: _mark_retry(delivery, reason))
+        return True
+    if fault is Fault.DEFERRED:
+        _db(lambda: _mark_retry(delivery, reason))
+        return False
+    _db(lambda: _release([delivery], reason=reason))
+    _db(lambda: _stop_for_attention(edition_id, reason))
+    return False
 
 
-def _release(deliveries: list[Delivery]) -> None:
+def _release(
+    deliveries: list[Delivery], *, reason: str | None = None, not_before: datetime | None = None
+) -> None:
+    """Claimed rows that were not tried go back to the queue, due now or `not_before`; under
+    a cancelled edition they are recorded as cancelled instead."""
+    if not deliveries:
+        return
+    ids = [d.pk for d in deliveries]
+    changes = {"status": Delivery.Status.QUEUED, "claim": "", "handed_at": None}
+    if reason is not None:
+        changes["last_error"] = reason[:300]
+    if not_before is not None:
+        changes["next_attempt_at"] = not_before
+    Delivery.objects.filter(pk__in=ids, status=Delivery.Status.SENDING).update(
+        **changes, lease_until=None
+    )
     Delivery.objects.filter(
-        pk__in=[d.pk for d in deliveries], status=Delivery.Status.SENDING
-    ).update(status=Delivery.Status.QUEUED, claim="")
+        pk__in=ids, status=Delivery.Status.QUEUED, edition__status=Edition.Status.CANCELLED
+    ).update(status=Delivery.Status.CANCELLED)
 
 
 def _finish_if_done(edition_id: int) -> None:
-    pending = Delivery.objects.filter(
-        edition_id=edition_id, status__in=(Delivery.Status.QUEUED, Delivery.Status.SENDING)
-    )
-    if not pending.exists():
-        Edition.objects.filter(pk=edition_id, status=Edition.Status.SENDING).update(
-            status=Edition.Status.SENT, finished_at=timezone.now()
-        )
-
-
-def requeue_stale(*, older_than: timedelta | None = None) -> int:
-    """Put back rows a dead worker had claimed and never recorded."""
-    cutoff = timezone.now() - (older_than or timedelta(seconds=settings.NEWSLETTER_STALE_SECONDS))
-    return Delivery.objects.filter(status=Delivery.Status.SENDING, claimed_at__lt=cutoff).update(
-        status=Delivery.Status.QUEUED, claim=""
+    rows = Delivery.objects.filter(edition_id=edition_id)
+    if rows.filter(status__in=(Delivery.Status.QUEUED, Delivery.Status.SENDING)).exists():
+        return
+    failed = rows.filter(status=Delivery.Status.FAILED).exists()
+    Edition.objects.filter(pk=edition_id, status=Edition.Status.SENDING).update(
+        status=Edition.Status.FAILURES if failed else Edition.Status.SENT,
+        finished_at=timezone.now(),
     )
 
 
-def stalled_editions() -> list[int]:
-    """Editions still sending with rows due and no claim for a while: their tasks were lost
-    (a broker that forgot them, a worker that died). Healthy editions are left alone, so the
-    sweep never adds tasks to an edition that is moving."""
+def requeue_expired() -> int:
+    """Rows whose worker stopped renewing its lease (killed, lost, frozen) go back in the
+    queue. Those already handed to the SMTP server may have left: they are marked as
+    possibly sent twice, so a resend is counted rather than hidden."""
     now = timezone.now()
-    quiet_since = now - timedelta(seconds=settings.NEWSLETTER_STALE_SECONDS)
-    stalled = []
+    expired = Delivery.objects.filter(status=Delivery.Status.SENDING, lease_until__lt=now)
+    back = {"status": Delivery.Status.QUEUED, "claim": "", "lease_until": None}
+    requeued = expired.filter(handed_at__isnull=False).update(**back, handed_at=None, resent=True)
+    requeued += expired.update(**back)
+    Delivery.objects.filter(
+        status=Delivery.Status.QUEUED, edition__status=Edition.Status.CANCELLED
+    ).update(status=Delivery.Status.CANCELLED)
+    return requeued
+
+
+# The sweep hands an edition to the workers at most this often; a worker on it renews its
+# lease, so a moving edition is never handed over again.
+DISPATCH_EVERY = timedelta(seconds=60)
+
+
+def editions_to_dispatch() -> list[int]:
+    """Sending editions with rows due and no worker on them (no live lease): their tasks
+    were lost, or their retries have come due. Each is taken once per DISPATCH_EVERY, by a
+    conditional update, so two sweeps never hand it over twice."""
+    now = timezone.now()
+    taken = []
     for edition_id in Edition.objects.filter(status=Edition.Status.SENDING).values_list(
         "pk", flat=True
     ):
         rows = Delivery.objects.filter(edition_id=edition_id)
         due = rows.filter(status=Delivery.Status.QUEUED, next_attempt_at__lte=now)
-        if due.exists() and not rows.filter(claimed_at__gte=quiet_since).exists():
-            stalled.append(edition_id)
-    return stalled
+        worked_on = rows.filter(status=Delivery.Status.SENDING, lease_until__gte=now)
+        if not due.exists() or worked_on.exists():
+            continue
+        if (
+            Edition.objects.filter(pk=edition_id)
+            .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - DISPATCH_EVERY))
+            .update(dispatched_at=now)
+        ):
+            taken.append(edition_id)
+    return taken
+
+
+def _dispatch_on_commit(edition_id: int) -> None:
+    from newsletter.tasks import send_edition
+
+    for _ in range(settings.NEWSLETTER_PARALLEL_TASKS):
+        transaction.on_commit(lambda: send_edition.delay(edition_id))
 
 
 def edition_send(*, edition: Edition) -> int:
@@ -378,11 +588,36 @@ def edition_send(*, edition: Edition) -> int:
     ).update(status=Edition.Status.SENDING, started_at=timezone.now())
     total = deliveries_create(edition=edition)
     if updated:
-        from newsletter.tasks import send_edition
-
-        for _ in range(settings.NEWSLETTER_PARALLEL_TASKS):
-            transaction.on_commit(lambda: send_edition.delay(edition.pk))
+        _dispatch_on_commit(edition.pk)
     return total
+
+
+def edition_resume(*, edition: Edition) -> bool:
+    """Carry on an edition that stopped for attention, once its cause is fixed."""
+    with transaction.atomic():
+        resumed = Edition.objects.filter(pk=edition.pk, status=Edition.Status.ATTENTION).update(
+            status=Edition.Status.SENDING, stopped_reason=""
+        )
+        if resumed:
+            _dispatch_on_commit(edition.pk)
+    return bool(resumed)
+
+
+def edition_retry_failed(*, edition: Edition) -> int:
+    """Give failed deliveries a fresh retry budget, to subscribers who are still active:
+    bounced, unsubscribed and suppressed addresses are never touched. Returns how many."""
+    with transaction.atomic():
+        retried = Delivery.objects.filter(
+            edition=edition,
+            status=Delivery.Status.FAILED,
+            subscriber__status=Subscriber.Status.ACTIVE,
+        ).update(status=Delivery.Status.QUEUED, retry_until=None, next_attempt_at=timezone.now())
+        if retried:
+            Edition.objects.filter(
+                pk=edition.pk, status__in=(Edition.Status.FAILURES, Edition.Status.SENT)
+            ).update(status=Edition.Status.SENDING, finished_at=None)
+            _dispatch_on_commit(edition.pk)
+    return retried
 
 
 def with_progress(editions):
@@ -391,16 +626,32 @@ def with_progress(editions):
         **{
             f"deliveries_{status}": Count("deliveries", filter=Q(deliveries__status=status))
             for status in Delivery.Status.values
-        }
+        },
+        deliveries_resent=Count("deliveries", filter=Q(deliveries__resent=True)),
     )
 
 
+FINAL = (
+    Delivery.Status.SENT,
+    Delivery.Status.FAILED,
+    Delivery.Status.BOUNCED,
+    Delivery.Status.CANCELLED,
+)
+
+
 def edition_progress(edition: Edition) -> dict[str, int]:
-    """Progress from an edition annotated by `with_progress`."""
+    """Progress from an edition annotated by `with_progress`; `resent` counts the rows that
+    were requeued after a crash once handed to the server (possibly sent twice)."""
     counts = {status: getattr(edition, f"deliveries_{status}") for status in Delivery.Status.values}
     total = sum(counts.values())
-    done = counts[Delivery.Status.SENT] + counts[Delivery.Status.FAILED]
-    return {**counts, "total": total, "percent": round(100 * done / total) if total else 0}
+    done = sum(counts[status] for status in FINAL)
+    return {
+        **counts,
+        "waiting": counts[Delivery.Status.QUEUED] + counts[Delivery.Status.SENDING],
+        "resent": edition.deliveries_resent,
+        "total": total,
+        "percent": round(100 * done / total) if total else 0,
+    }
 
 
 def render_preview(edition: Edition) -> RenderedEdition:
@@ -504,10 +755,15 @@ def edition_cancel(*, edition: Edition) -> int:
     with transaction.atomic():
         Edition.objects.filter(
             pk=edition.pk,
-            status__in=(Edition.Status.DRAFT, Edition.Status.SCHEDULED, Edition.Status.SENDING),
+            status__in=(
+                Edition.Status.DRAFT,
+                Edition.Status.SCHEDULED,
+                Edition.Status.SENDING,
+                Edition.Status.ATTENTION,
+            ),
         ).update(status=Edition.Status.CANCELLED, finished_at=timezone.now())
         return Delivery.objects.filter(edition=edition, status=Delivery.Status.QUEUED).update(
-            status=Delivery.Status.FAILED, last_error="cancelled"
+            status=Delivery.Status.CANCELLED
         )
 
 

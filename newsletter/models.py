@@ -62,7 +62,11 @@ class Edition(models.Model):
         DRAFT = "draft", "Draft"
         SCHEDULED = "scheduled", "Scheduled"
         SENDING = "sending", "Sending"
+        # The mail server refused our sender, the message or the session: sending stopped
+        # with every reader left as they were, until an editor resumes it.
+        ATTENTION = "attention", "Needs attention"
         SENT = "sent", "Sent"
+        FAILURES = "failures", "Sent, with failures"
         CANCELLED = "cancelled", "Cancelled"
 
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.EDITION)
@@ -84,6 +88,10 @@ class Edition(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Why sending stopped (the mail server's answer), while it needs attention.
+    stopped_reason = models.CharField(max_length=300, blank=True)
+    # When the sweep last handed this edition to the workers (it does so at most once a minute).
+    dispatched_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -111,7 +119,9 @@ class Delivery(models.Model):
         QUEUED = "queued", "Waiting"
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
+        FAILED = "failed", "Failed"  # temporary failures for longer than the retry budget
+        BOUNCED = "bounced", "Bounced"  # the server refused the address for good
+        CANCELLED = "cancelled", "Cancelled"
 
     edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="deliveries")
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="+")
@@ -120,6 +130,17 @@ class Delivery(models.Model):
     last_error = models.CharField(max_length=300, blank=True)
     claim = models.CharField(max_length=32, blank=True, db_index=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # A claim lives while its worker renews it; the sweep takes back rows whose lease ran out.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    # Set just before the message goes to the SMTP server, cleared when its fate is known: a
+    # row that still has it when its lease runs out may have left, and is marked `resent`.
+    handed_at = models.DateTimeField(null=True, blank=True)
+    resent = models.BooleanField(
+        default=False,
+        help_text="Requeued after a crash once handed to the server: possibly sent twice.",
+    )
+    # Temporary failures are retried until then (NEWSLETTER_RETRY_MAX_HOURS after the first).
+    retry_until = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     message_id = models.CharField(max_length=200, blank=True)
@@ -129,7 +150,15 @@ class Delivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["edition", "subscriber"], name="delivery_once")
         ]
-        indexes = [models.Index(fields=["edition", "status"], name="delivery_queue_idx")]
+        indexes = [
+            models.Index(fields=["edition", "status"], name="delivery_queue_idx"),
+            # The sweep's one question, answered from a small index: whose lease ran out?
+            models.Index(
+                fields=["lease_until"],
+                condition=models.Q(status="sending"),
+                name="delivery_lease_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.edition_id} to {self.subscriber_id}: {self.status}"

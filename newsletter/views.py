@@ -193,7 +193,10 @@ def account_subscription(request):
     return redirect("account_settings")
 
 
-PUBLIC_EDITIONS = {"kind": Edition.Kind.EDITION, "status__in": ("sending", "sent")}
+PUBLIC_EDITIONS = {
+    "kind": Edition.Kind.EDITION,
+    "status__in": (Edition.Status.SENDING, Edition.Status.SENT, Edition.Status.FAILURES),
+}
 
 
 def archive(request):

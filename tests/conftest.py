@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -88,15 +89,30 @@ def wait_for(condition: Callable[[], object], *, timeout: float = 20, message: s
 # --- A real SMTP server -------------------------------------------------------------------
 class RecordingHandler:
     """An aiosmtpd handler that keeps every message it accepts, and can misbehave on purpose:
-    `refuse` answers 550 for those recipients, `defer_data` answers 451 to that many DATA
-    commands before accepting again."""
+    `refuse` answers 550 for those recipients, `refuse_senders` 550 for those senders,
+    `refuse_data` gives that answer to every DATA (a message refused as spam, say; only
+    from `refuse_data_from` when set),
+    `defer_data` answers 451 to that many DATA commands and `defer_until` to every DATA
+    before that time.time(), and `delay` makes each DATA take that long."""
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.envelopes: list = []
         self.refuse: set[str] = set()
+        self.refuse_senders: set[str] = set()
+        self.refuse_data = ""
+        self.refuse_data_from = ""  # only from this sender; every sender when empty
         self.defer_data = 0
+        self.defer_until = 0.0
         self.deferred = 0
+        self.delay = 0.0
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if address.lower() in self.refuse_senders:
+            return "550 5.7.1 Sender address not verified"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in self.refuse:
@@ -105,7 +121,11 @@ class RecordingHandler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        if self.deferred < self.defer_data:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.refuse_data and self.refuse_data_from in ("", envelope.mail_from.lower()):
+            return self.refuse_data
+        if self.deferred < self.defer_data or time.time() < self.defer_until:
             self.deferred += 1
             return "451 4.3.0 Try again later"
         envelope.received_at = time.time()
