@@ -72,37 +72,28 @@ def check_inbox(request):
     )
 
 
-def _bad_link(request, reason: str):
-    texts = {
-        "expired": "This link has expired. Links in confirmation emails work for "
-        f"{settings.NEWSLETTER_CONFIRM_DAYS} days; ask for a new one below.",
-        "outdated": "This link comes from an older email and no longer works. Ask for a new "
-        "one below.",
-        "invalid": "This link is not valid. It may have been copied incompletely. Ask for a new "
-        "one below.",
-    }
-    return _message(
-        request,
-        "This link doesn't work",
-        texts[reason],
-        status=400,
-        form=SignupForm(initial={"source": "page"}),
-    )
+def _bad_link(request, *, kind: services.LinkKind, reason: str, days: int | None):
+    """400, in words that fit the kind of link and why it failed. Signing up again mails a
+    fresh link: a confirmation, or, to the subscribed, new preferences and unsubscribe links."""
+    context = {"kind": kind, "reason": reason, "days": days}
+    return render(request, "newsletter/bad_link.html", context, status=400)
 
 
 def signed_link(kind: services.LinkKind, *, days_setting: str | None):
     """A view reached by a signed link from our mail: reads the token, or answers 400 with a
-    page to ask for a new link. `days_setting` names the setting that
-    bounds the link's age, read on each request; None means the link never expires."""
+    page that says why and how to get a new link. `days_setting` names the setting that bounds
+    the link's age, read on each request; None means the link never expires."""
 
     def decorate(view):
         @wraps(view)
         def wrapper(request, token: str):
-            max_age = getattr(settings, days_setting) * DAY if days_setting else None
+            days = getattr(settings, days_setting) if days_setting else None
             try:
-                subscriber, payload = services.read_token(token=token, kind=kind, max_age=max_age)
+                subscriber, payload = services.read_token(
+                    token=token, kind=kind, max_age=days * DAY if days else None
+                )
             except services.TokenError as error:
-                return _bad_link(request, error.reason)
+                return _bad_link(request, kind=kind, reason=error.reason, days=days)
             return view(request, token, subscriber, payload)
 
         return wrapper

@@ -1,5 +1,5 @@
 """Links in newsletter mail: they name nobody, keep their expiry, survive the change of form
-where it matters."""
+where it matters, and a link that fails says why in words that fit its kind."""
 
 import base64
 import binascii
@@ -191,6 +191,49 @@ def test_a_new_token_id_revokes_every_link_already_sent(client):
         assert client.get(path(url)).status_code == 400
     for url in services.links(subscriber).values():
         assert client.get(path(url)).status_code == 200
+
+
+@pytest.mark.django_db
+def test_each_kind_of_expired_link_says_how_long_that_kind_works(client, settings):
+    subscriber = Subscriber.objects.create(email="slow@example.org", status="pending")
+    token = services.confirm_token(
+        subscriber=subscriber, source="page", topic_slugs=[], frequency="weekly"
+    )
+    preferences = path(services.links(subscriber)["preferences_url"])
+    now = timezone.now()
+
+    with time_machine.travel(now + timedelta(days=settings.NEWSLETTER_CONFIRM_DAYS, hours=1)):
+        page = main_of(client.get(f"/newsletter/confirm/{token}/"))
+    assert "Links in confirmation emails work for 3 days" in page
+    assert "Send me a new confirmation link" in page
+    with time_machine.travel(now + timedelta(days=settings.NEWSLETTER_MANAGE_DAYS, hours=1)):
+        response = client.get(preferences)
+    page = main_of(response)
+    assert response.status_code == 400
+    assert "confirmation" not in page
+    assert "Links to your newsletter preferences work for 365 days" in page
+    assert "Every newsletter email carries a fresh one" in page
+    assert "Send me a new link" in page
+    assert 'action="/newsletter/"' in page
+
+
+@pytest.mark.parametrize(
+    ("kind", "words", "offers_signup"),
+    [
+        ("confirm", "This confirmation link is not valid", True),
+        ("preferences", "This preferences link is not valid", True),
+        ("unsubscribe", "This unsubscribe link is not valid", False),
+    ],
+)
+@pytest.mark.django_db
+def test_each_kind_of_invalid_link_explains_itself(client, kind, words, offers_signup):
+    response = client.get(f"/newsletter/{kind}/not-a-link-of-ours/")
+    assert response.status_code == 400
+    page = main_of(response)
+    assert words in page
+    assert ('action="/newsletter/"' in page) is offers_signup
+    if kind == "unsubscribe":
+        assert "The unsubscribe link in any newsletter email works" in page
 
 
 @pytest.mark.django_db(transaction=True)
