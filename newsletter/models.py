@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
 from articles.models import Article, Topic
+
+
+def new_token_id() -> str:
+    return secrets.token_urlsafe(16)
 
 
 class Subscriber(models.Model):
@@ -19,6 +25,8 @@ class Subscriber(models.Model):
         WEEKLY = "weekly", "Weekly digest"
 
     email = models.EmailField()
+    # What the links in our mail name the subscriber by: random, so a URL says nothing of them.
+    token_id = models.CharField(max_length=32, unique=True, default=new_token_id, editable=False)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.WEEKLY)
     topics = models.ManyToManyField(

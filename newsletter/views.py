@@ -72,35 +72,28 @@ def check_inbox(request):
     )
 
 
-def _bad_link(request, error: services.TokenError):
-    text = (
-        "This link has expired. Links in confirmation emails work for "
-        f"{settings.NEWSLETTER_CONFIRM_DAYS} days; ask for a new one below."
-        if error.expired
-        else "This link is not valid. It may have been copied incompletely. Ask for a new one below."
-    )
-    return _message(
-        request,
-        "This link doesn't work",
-        text,
-        status=400,
-        form=SignupForm(initial={"source": "page"}),
-    )
+def _bad_link(request, *, kind: services.LinkKind, reason: str, days: int | None):
+    """400, in words that fit the kind of link and why it failed. Signing up again mails a
+    fresh link: a confirmation, or, to the subscribed, new preferences and unsubscribe links."""
+    context = {"kind": kind, "reason": reason, "days": days}
+    return render(request, "newsletter/bad_link.html", context, status=400)
 
 
-def signed_link(salt: str, *, days_setting: str | None):
+def signed_link(kind: services.LinkKind, *, days_setting: str | None):
     """A view reached by a signed link from our mail: reads the token, or answers 400 with a
-    page to ask for a new link. `days_setting` names the setting that bounds the link's age,
-    read on each request; None means the link never expires."""
+    page that says why and how to get a new link. `days_setting` names the setting that bounds
+    the link's age, read on each request; None means the link never expires."""
 
     def decorate(view):
         @wraps(view)
         def wrapper(request, token: str):
-            max_age = getattr(settings, days_setting) * DAY if days_setting else None
+            days = getattr(settings, days_setting) if days_setting else None
             try:
-                subscriber, payload = services.read_token(token, salt, max_age=max_age)
+                subscriber, payload = services.read_token(
+                    token=token, kind=kind, max_age=days * DAY if days else None
+                )
             except services.TokenError as error:
-                return _bad_link(request, error)
+                return _bad_link(request, kind=kind, reason=error.reason, days=days)
             return view(request, token, subscriber, payload)
 
         return wrapper
@@ -109,7 +102,7 @@ def signed_link(salt: str, *, days_setting: str | None):
 
 
 @require_http_methods(["GET", "POST"])
-@signed_link(services.CONFIRM_SALT, days_setting="NEWSLETTER_CONFIRM_DAYS")
+@signed_link(services.LinkKind.CONFIRM, days_setting="NEWSLETTER_CONFIRM_DAYS")
 def confirm(request, token: str, subscriber: Subscriber, payload: dict):
     """GET shows a button (so mail scanners confirm nothing); POST confirms."""
     if request.method == "GET":
@@ -125,7 +118,7 @@ def confirm(request, token: str, subscriber: Subscriber, payload: dict):
 
 
 @require_http_methods(["GET", "POST"])
-@signed_link(services.MANAGE_SALT, days_setting="NEWSLETTER_MANAGE_DAYS")
+@signed_link(services.LinkKind.PREFERENCES, days_setting="NEWSLETTER_MANAGE_DAYS")
 def preferences(request, token: str, subscriber: Subscriber, payload: dict):
     initial = {"frequency": subscriber.frequency, "topics": list(subscriber.topics.all())}
     form = PreferencesForm(request.POST or None, initial=initial)
@@ -151,7 +144,7 @@ def preferences(request, token: str, subscriber: Subscriber, payload: dict):
 
 @csrf_exempt  # RFC 8058: mail providers POST here with no session and no token of ours
 @require_http_methods(["GET", "POST"])
-@signed_link(services.UNSUBSCRIBE_SALT, days_setting=None)
+@signed_link(services.LinkKind.UNSUBSCRIBE, days_setting=None)
 def unsubscribe(request, token: str, subscriber: Subscriber, payload: dict):
     """GET: a page with a button, so link scanners unsubscribe nobody. POST: leave at once,
     answering 200 with no redirect; a second POST is harmless."""
