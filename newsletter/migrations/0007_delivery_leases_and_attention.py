@@ -15,7 +15,7 @@ def name_final_states(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('newsletter', '0005_one_digest_per_week'),
+        ('newsletter', '0006_subscriber_token_id'),
     ]
 
     operations = [
