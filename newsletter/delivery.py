@@ -26,7 +26,7 @@ from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import CharField, Count, F, Q, Subquery, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -511,7 +511,11 @@ def _release(
     if reason is not None:
         changes["last_error"] = reason[:300]
     if not_before is not None:
+        # Held by a fault they share with the row that failed: their retry budget starts too,
+        # so a lasting outage ends every row in time, not one row after another.
+        budget = timezone.now() + timedelta(hours=settings.NEWSLETTER_RETRY_MAX_HOURS)
         changes["next_attempt_at"] = not_before
+        changes["retry_until"] = Coalesce("retry_until", Value(budget))
     Delivery.objects.filter(pk__in=ids, status=Delivery.Status.SENDING).update(
         **changes, lease_until=None
     )

@@ -424,3 +424,92 @@ def test_the_edition_list_costs_the_same_queries_for_many_editions(admin_client)
         page = admin_client.get("/admin/newsletter/edition/").content.decode()
     assert len(one) == len(six)
     assert "0 % · 0 sent, 0 failed, 0 bounced, 3 waiting, of 3" in page
+
+
+@pytest.mark.parametrize("refusal", ["sender", "message"])
+@pytest.mark.django_db
+def test_a_refused_sender_or_message_bounces_nobody_and_stops_the_edition(
+    refusal, smtp_server, admin_user
+):
+    subscribers(6)
+    mailing = sending(edition())
+    if refusal == "sender":
+        smtp_server.refuse_senders = {"newsletter@localhost"}
+    else:
+        smtp_server.refuse_data = "554 5.3.4 Message too big for system"
+    delivery.send_batch(edition_id=mailing.pk)
+    mailing.refresh_from_db()
+    assert mailing.status == Edition.Status.ATTENTION
+    assert mailing.stopped_reason.startswith(("550 5.7.1", "554 5.3.4"))
+    assert set(Subscriber.objects.values_list("status", flat=True)) == {"active"}
+    assert set(Delivery.objects.values_list("status", "attempts")) == {("queued", 0)}
+    assert delivery.send_batch(edition_id=mailing.pk) == 0  # stopped: nothing more is claimed
+    assert delivery.edition_resume(edition=mailing)
+    smtp_server.refuse_senders, smtp_server.refuse_data = set(), ""
+    delivery.send_batch(edition_id=mailing.pk)
+    assert len(received_per_recipient(smtp_server)) == 6
+    assert Edition.objects.get(pk=mailing.pk).status == Edition.Status.SENT
+
+
+@pytest.mark.django_db
+def test_account_mail_refused_for_our_sender_is_not_retried_and_bounces_nobody(smtp_server):
+    from django.core.mail import EmailMessage
+
+    from config.mail import Fault, MailDeferred, MailRefused, deliver
+
+    smtp_server.refuse_senders = {"accounts@localhost"}
+    with pytest.raises(MailRefused) as refused:
+        deliver(EmailMessage("Hi", "Body", "accounts@localhost", ["reader@example.org"]))
+    assert refused.value.fault is Fault.REFUSED
+    smtp_server.refuse_senders, smtp_server.refuse = set(), {"gone@example.org"}
+    with pytest.raises(MailRefused) as bounced:
+        deliver(EmailMessage("Hi", "Body", "accounts@localhost", ["gone@example.org"]))
+    assert bounced.value.fault is Fault.RECIPIENT_REFUSED
+    smtp_server.refuse, smtp_server.defer_data = set(), 1
+    with pytest.raises(MailDeferred):
+        deliver(EmailMessage("Hi", "Body", "accounts@localhost", ["reader@example.org"]))
+
+
+def test_retry_delays_double_from_the_base_with_jitter_up_to_the_cap(settings):
+    settings.NEWSLETTER_RETRY_BASE_SECONDS = 60
+    settings.NEWSLETTER_RETRY_MAX_SECONDS = 3600
+    for attempts, ceiling in [(1, 60), (2, 120), (3, 240), (7, 3600), (30, 3600)]:
+        delays = {delivery.retry_delay(attempts).total_seconds() for _ in range(50)}
+        assert all(ceiling / 2 <= d <= ceiling for d in delays), (attempts, delays)
+        assert len(delays) > 1  # jittered: workers that failed together don't return together
+
+
+@pytest.mark.django_db
+def test_failures_past_the_retry_budget_end_the_edition_with_failures_and_can_be_retried(
+    smtp_server, admin_client, settings
+):
+    settings.NEWSLETTER_RETRY_BASE_SECONDS = 0
+    subscribers(4)
+    gone = Subscriber.objects.create(email="gone@example.org", status="active")
+    mailing = sending(edition())
+    smtp_server.defer_data = 1000  # a long outage
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        for _ in range(10):
+            delivery.send_batch(edition_id=mailing.pk)
+    assert Delivery.objects.filter(status="queued").count() == 5  # still retrying
+    later = start + timedelta(hours=settings.NEWSLETTER_RETRY_MAX_HOURS, minutes=1)
+    with time_machine.travel(later, tick=False):
+        for _ in range(10):
+            delivery.send_batch(edition_id=mailing.pk)
+    mailing.refresh_from_db()
+    assert mailing.status == Edition.Status.FAILURES
+    assert Delivery.objects.filter(status="failed").count() == 5
+    page = admin_client.get(f"/admin/newsletter/edition/{mailing.pk}/change/").content.decode()
+    assert "Sent, with failures" in page
+    assert "Retry failed deliveries" in page
+
+    # The outage is over; one reader left meanwhile and must not be touched.
+    Subscriber.objects.filter(pk=gone.pk).update(status="unsubscribed")
+    smtp_server.defer_data = 0
+    admin_client.post(f"/admin/newsletter/edition/{mailing.pk}/retry-failed/")
+    assert Edition.objects.get(pk=mailing.pk).status == Edition.Status.SENDING
+    assert Delivery.objects.get(subscriber=gone).status == "failed"
+    delivery.send_batch(edition_id=mailing.pk)
+    assert set(received_per_recipient(smtp_server)) == {f"s{n}@example.org" for n in range(4)}
+    assert Edition.objects.get(pk=mailing.pk).status == Edition.Status.FAILURES  # gone's row
