@@ -123,6 +123,16 @@ def test_admin_login_goes_through_the_rate_limited_site_login(client):
     assert client.get("/admin/").status_code == 302
 
 
+def test_a_signed_in_reader_opening_the_admin_gets_a_clear_403_not_a_login_loop(client):
+    client.force_login(UserFactory())
+    response = client.get("/admin/", follow=True)
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert 'class="site-header"' in page  # the site's layout
+    assert "editors and moderators" in page
+    assert 'href="/">Go to the home page' in page
+
+
 def test_staff_groups_hold_only_what_their_work_needs(staff_groups):
     editors = set(staff_groups["Editors"].permissions.values_list("codename", flat=True))
     moderators = set(staff_groups["Moderators"].permissions.values_list("codename", flat=True))
