@@ -87,12 +87,15 @@ def test_repeated_failed_logins_lock_the_account_for_a_while(client):
     UserFactory(email="target@example.org")
     for _ in range(5):
         client.post("/accounts/login/", {"login": "target@example.org", "password": "wrong"})
-    # Even the right password is refused now, with a clear message.
+    # Even the right password is refused now, as a rate limit, in the site's layout.
     response = client.post(
         "/accounts/login/", {"login": "target@example.org", "password": PASSWORD}
     )
-    assert response.status_code == 200
-    assert "Too many failed login attempts" in response.content.decode()
+    assert response.status_code == 429
+    assert response["Retry-After"] == "300"  # allauth's longest window: 5/5m per address
+    page = response.content.decode()
+    assert "Too many attempts" in page
+    assert 'class="site-header"' in page
     assert "_auth_user_id" not in client.session
 
 
@@ -104,6 +107,9 @@ def test_floods_of_signups_get_429(client, settings):
     ]
     assert statuses[:3] == [200, 200, 200]  # the form answers (missing passwords)
     assert statuses[-1] == 429
+    refused = client.post("/accounts/signup/", {"email": "flood@example.org"})
+    assert int(refused["Retry-After"]) > 0
+    assert 'class="site-header"' in refused.content.decode()
 
 
 def test_password_reset_answers_the_same_for_unknown_addresses(client):
