@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from urllib.parse import urlsplit, urlunsplit
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.core.ratelimit import respond_429
@@ -9,11 +12,29 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from accounts.emails import email_queue
+from config.links import absolute_url
+
+
+def _on_site(url: str) -> str:
+    """The same page on SITE_URL, whatever host allauth built the link with."""
+    parts = urlsplit(url)
+    return absolute_url(urlunsplit(("", "", parts.path, parts.query, parts.fragment)))
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
-        context = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
+        # allauth builds links (and the site's name) from the request's Host header.
+        context = {
+            key: _on_site(value) if key.endswith("_url") and value else value
+            for key, value in context.items()
+        }
+        site = SimpleNamespace(name=settings.SITE_NAME, domain=urlsplit(settings.SITE_URL).netloc)
+        context = {
+            "site_name": settings.SITE_NAME,
+            "site_url": settings.SITE_URL,
+            **context,
+            "current_site": site,
+        }
         email_queue(self.render_mail(template_prefix, email, context))
 
     def pre_authenticate(self, request, **credentials) -> None:

@@ -4,6 +4,7 @@ import pytest
 from allauth.account.models import EmailAddress
 
 from accounts.models import User
+from tests.conftest import wait_for
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -170,3 +171,25 @@ def test_account_pages_share_the_site_layout(client):
         page = client.get(url).content.decode()
         assert 'class="site-header"' in page, url
         assert 'aria-label="Account settings"' in page, url
+
+
+@pytest.mark.django_db(transaction=True)
+def test_account_mail_links_point_at_site_url_whatever_the_host_header(
+    client, settings, smtp_server, celery_worker
+):
+    settings.SITE_URL = "https://driverline.example"
+    UserFactory(email="known@example.org")
+    forged = {"HTTP_HOST": "attacker.example"}  # allowed here (ALLOWED_HOSTS is "*" in tests)
+    signup = {"password1": PASSWORD, "password2": PASSWORD}
+    client.post("/accounts/signup/", {"email": "new@example.org", **signup}, **forged)
+    client.__class__().post("/accounts/signup/", {"email": "known@example.org", **signup}, **forged)
+    client.post("/accounts/password/reset/", {"email": "known@example.org"}, **forged)
+    client.post("/accounts/password/reset/", {"email": "nobody@example.org"}, **forged)
+    wait_for(lambda: len(smtp_server.messages) == 4, message="four account messages")
+    for message in smtp_server.messages:
+        text = message.as_string()
+        links = re.findall(r"https?://\S+", text)
+        assert links, text
+        assert all(link.startswith("https://driverline.example/") for link in links), text
+        assert "attacker.example" not in text
+        assert "Hello from Driverline!" in text
