@@ -9,6 +9,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.core.ratelimit import respond_429
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 
 from accounts.emails import email_queue
@@ -45,3 +46,10 @@ class AccountAdapter(DefaultAccountAdapter):
             if error.code == "too_many_login_attempts":
                 raise ImmediateHttpResponse(respond_429(request)) from error
             raise
+
+    def respond_email_verification_sent(self, request, user):
+        if user is None:
+            # No account was made (a known address, or the honeypot): hash the password anyway,
+            # so the answer costs what a real sign-up costs and timing cannot tell them apart.
+            make_password(request.POST.get("password1", ""))
+        return super().respond_email_verification_sent(request, user)

@@ -2,6 +2,7 @@ import re
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.contrib.auth.hashers import MD5PasswordHasher
 
 from accounts.models import User
 from tests.conftest import wait_for
@@ -61,6 +62,30 @@ def test_signup_with_a_known_address_reveals_nothing(client, smtp_server, celery
     notice = smtp_server.wait_for_message("taken@example.org")
     assert "already" in notice.get_body(preferencelist=("plain",)).get_content().lower()
     assert User.objects.filter(email="taken@example.org").count() == 1
+
+
+class CountingHasher(MD5PasswordHasher):
+    """The test hasher, counting how many passwords it hashes: the slow part of a sign-up."""
+
+    hashed = 0
+
+    def encode(self, password, salt):
+        CountingHasher.hashed += 1
+        return super().encode(password, salt)
+
+
+def test_signup_with_a_known_address_does_the_hashing_work_of_a_new_one(client, settings):
+    settings.PASSWORD_HASHERS = ["tests.accounts.test_accounts.CountingHasher"]
+    UserFactory(email="taken@example.org")
+    hashed = {}
+    for email in ("taken@example.org", "fresh@example.org"):
+        CountingHasher.hashed = 0
+        response = client.__class__().post(
+            "/accounts/signup/", {"email": email, "password1": PASSWORD, "password2": PASSWORD}
+        )
+        assert response.status_code == 302
+        hashed[email] = CountingHasher.hashed
+    assert hashed["taken@example.org"] == hashed["fresh@example.org"] > 0
 
 
 def test_unverified_reader_cannot_sign_in_until_verified(client):
