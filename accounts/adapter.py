@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.emails import email_queue
 from config.links import absolute_url
+from config.mail import ACCOUNT_SECURITY_HEADER
 
 
 def _on_site(url: str) -> str:
@@ -36,7 +37,10 @@ class AccountAdapter(DefaultAccountAdapter):
             **context,
             "current_site": site,
         }
-        email_queue(self.render_mail(template_prefix, email, context))
+        # Everything allauth sends is about an account's access: links that verify, reset or
+        # change it, and notices of such changes.
+        headers = {ACCOUNT_SECURITY_HEADER: "yes"}
+        email_queue(self.render_mail(template_prefix, email, context, headers=headers))
 
     def pre_authenticate(self, request, **credentials) -> None:
         try:
