@@ -174,6 +174,8 @@ def test_staff_groups_hold_only_what_their_work_needs(staff_groups):
     assert "view_article" in moderators
     assert "change_article" not in moderators
     assert "publish_article" not in moderators
+    assert "view_user" in moderators  # the ban form's user search
+    assert not {"add_user", "change_user", "delete_user"} & moderators
 
 
 @pytest.mark.django_db(transaction=True)
