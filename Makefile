@@ -24,7 +24,8 @@ run: install
 	@$(MANAGE) seed_newsletter
 	@echo ""
 	@echo "  Driverline is starting at http://localhost:$(PORT)/  (admin: http://localhost:$(PORT)/admin/)"
-	@echo "  Mail is written to var/mail/ (staff can read it at /admin/outbox/)."
+	@echo "  Mail is written to var/mail/ unless EMAIL_URL is set; superusers (manage.py createsuperuser)"
+	@echo "  read all but account mail at /admin/outbox/, which exists only while mail goes to files."
 	@echo "  Press Ctrl-C to stop web, worker and beat."
 	@echo ""
 	@$(VENV)/bin/honcho start --no-prefix -f Procfile -p $(PORT) 2>&1 || true

@@ -2,13 +2,58 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from urllib.parse import urlsplit, urlunsplit
+
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.core.ratelimit import respond_429
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
 
 from accounts.emails import email_queue
+from config.links import absolute_url
+from config.mail import ACCOUNT_SECURITY_HEADER
+
+
+def _on_site(url: str) -> str:
+    """The same page on SITE_URL, whatever host allauth built the link with."""
+    parts = urlsplit(url)
+    return absolute_url(urlunsplit(("", "", parts.path, parts.query, parts.fragment)))
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
-        context = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
-        email_queue(self.render_mail(template_prefix, email, context))
+        # allauth builds links (and the site's name) from the request's Host header.
+        context = {
+            key: _on_site(value) if key.endswith("_url") and value else value
+            for key, value in context.items()
+        }
+        site = SimpleNamespace(name=settings.SITE_NAME, domain=urlsplit(settings.SITE_URL).netloc)
+        context = {
+            "site_name": settings.SITE_NAME,
+            "site_url": settings.SITE_URL,
+            **context,
+            "current_site": site,
+        }
+        # Everything allauth sends is about an account's access: links that verify, reset or
+        # change it, and notices of such changes.
+        headers = {ACCOUNT_SECURITY_HEADER: "yes"}
+        email_queue(self.render_mail(template_prefix, email, context, headers=headers))
+
+    def pre_authenticate(self, request, **credentials) -> None:
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError as error:
+            # allauth shows the failed-login limit as a form error (200); answer it as a limit.
+            if error.code == "too_many_login_attempts":
+                raise ImmediateHttpResponse(respond_429(request)) from error
+            raise
+
+    def respond_email_verification_sent(self, request, user):
+        if user is None:
+            # No account was made (a known address, or the honeypot): hash the password anyway,
+            # so the answer costs what a real sign-up costs and timing cannot tell them apart.
+            make_password(request.POST.get("password1", ""))
+        return super().respond_email_verification_sent(request, user)

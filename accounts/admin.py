@@ -34,6 +34,10 @@ class UserAdmin(BaseUserAdmin):
         ),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
+    # What a viewer without change rights (a moderator looking up a reader to ban) is shown.
+    view_only_fieldsets = (
+        (None, {"fields": ("email", "display_name", "is_active", "date_joined")}),
+    )
     add_fieldsets = (
         (
             None,
@@ -43,3 +47,8 @@ class UserAdmin(BaseUserAdmin):
             },
         ),
     )
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and not self.has_change_permission(request, obj):
+            return self.view_only_fieldsets
+        return super().get_fieldsets(request, obj)

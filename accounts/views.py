@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,6 +15,12 @@ from accounts.personal_data import account_delete, personal_data_export
 
 def admin_login_redirect(request):
     """The admin's login form has no rate limit; send staff through allauth's instead."""
+    if request.user.is_authenticated:
+        # A signed-in reader without staff rights: the site login would send them back here.
+        raise PermissionDenied(
+            "The administration is for the site’s editors and moderators; your account is a "
+            "reader’s account."
+        )
     target = request.GET.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = reverse("admin:index")

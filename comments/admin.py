@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from comments.models import Comment, CommentBan, ModerationDecision
+from comments.models import Comment, CommentBan, CommentFlag, ModerationDecision
 from comments.services import comment_moderate
 
 
@@ -104,6 +106,29 @@ class ModerationDecisionAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(CommentFlag)
+class CommentFlagAdmin(admin.ModelAdmin):
+    """Readers' reports, to read; moderators act on the reported comment itself."""
+
+    list_display = ("created_at", "reason", "reported_comment", "user")
+    list_filter = ("reason", "created_at")
+    list_select_related = ("comment", "user")
+    search_fields = ("comment__body", "user__email", "user__display_name")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at",)
+
+    @admin.display(description="Comment")
+    def reported_comment(self, obj: CommentFlag):
+        url = reverse("admin:comments_comment_change", args=[obj.comment_id])
+        return format_html('<a href="{}">{}</a>', url, Truncator(obj.comment.body).chars(80))
+
+    def has_add_permission(self, request) -> bool:
+        return False  # reports come from readers, through the site
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
 
 

@@ -16,7 +16,7 @@ from articles.markup import render_user_markdown
 from articles.models import Article
 from comments.cache import discussion_changed
 from comments.models import Comment, CommentBan, CommentFlag, HelpfulMark, ModerationDecision
-from config.ratelimit import allow
+from config.ratelimit import allow, window_seconds
 
 LINK_RE = re.compile(r"https?://|\bwww\.", re.IGNORECASE)
 
@@ -34,7 +34,9 @@ class PostingForbidden(CommentError):
 
 
 class RateLimited(CommentError):
-    pass
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -90,9 +92,15 @@ def _notify_on_commit(comment_id: int) -> None:
 
 def comment_rate_check(*, user_id: int, ip_digest: str) -> None:
     if not allow(f"comments:user:{user_id}", settings.COMMENTS_RATE_PER_USER):
-        raise RateLimited("You are posting very quickly. Please wait a few minutes and try again.")
+        raise RateLimited(
+            "You are posting very quickly. Please wait a few minutes and try again.",
+            retry_after=window_seconds(settings.COMMENTS_RATE_PER_USER),
+        )
     if not allow(f"comments:ip:{ip_digest}", settings.COMMENTS_RATE_PER_IP):
-        raise RateLimited("Many comments have come from your network. Please try again later.")
+        raise RateLimited(
+            "Many comments have come from your network. Please try again later.",
+            retry_after=window_seconds(settings.COMMENTS_RATE_PER_IP),
+        )
 
 
 def _attach_point(parent: Comment | None) -> Comment | None:

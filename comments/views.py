@@ -77,7 +77,9 @@ class CommentCreateView(ArticleDetailView):
                     ip_digest=digest,
                 )
         except services.RateLimited as error:
-            return self.render_form(form, error=str(error), status=429)
+            response = self.render_form(form, error=str(error), status=429)
+            response["Retry-After"] = str(error.retry_after)
+            return response
         except services.CommentError as error:
             return self.render_form(form, error=str(error), status=400)
         if comment.status == Comment.Status.APPROVED:

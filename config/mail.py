@@ -14,6 +14,11 @@ from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
+FILE_BACKEND = "config.mail.EmlFileBackend"
+# Marks mail that carries an account's keys (verification, password reset, email change); the
+# outbox never shows it.
+ACCOUNT_SECURITY_HEADER = "X-Driverline-Account-Security"
+
 
 class EmlFileBackend(BaseEmailBackend):
     """Writes each message as its own RFC 5322 file, readable by any mail client."""

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -289,6 +290,14 @@ if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
     # Only behind a proxy that always sets this header itself.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Browser features the site never uses; a script that slipped in could not use them either.
+PERMISSIONS_POLICY_DENIED = [
+    "accelerometer", "ambient-light-sensor", "autoplay", "bluetooth", "browsing-topics",
+    "camera", "display-capture", "encrypted-media", "geolocation", "gyroscope", "hid",
+    "idle-detection", "interest-cohort", "magnetometer", "microphone", "midi", "payment",
+    "publickey-credentials-get", "screen-wake-lock", "serial", "usb", "xr-spatial-tracking",
+]  # fmt: skip
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -360,10 +369,16 @@ NEWSLETTER_LEASE_SECONDS = env.int("NEWSLETTER_LEASE_SECONDS", default=30)
 NEWSLETTER_RATE_PER_SECOND = env.int("NEWSLETTER_RATE_PER_SECOND", default=0)
 NEWSLETTER_SIGNUP_RATE_PER_IP = env.str("NEWSLETTER_SIGNUP_RATE_PER_IP", default="10/3600")
 
+# The SuspiciousOperation kinds that Django answers with a 400 and would log as errors.
+_CLIENT_ERRORS = ["DisallowedHost", "RequestDataTooBig", "TooManyFieldsSent", "TooManyFilesSent"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"client_error": {"()": "config.logfilters.ClientErrorFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        **{f"django.security.{name}": {"filters": ["client_error"]} for name in _CLIENT_ERRORS},
+    },
 }

@@ -13,6 +13,8 @@ admin.site.site_title = settings.SITE_NAME
 admin.site.index_title = "Publishing and moderation"
 admin.site.site_url = "/"
 
+handler429 = "config.ratelimit.rate_limited"  # allauth's hook for its rate limits' answer
+
 urlpatterns = [
     # Staff sign in through allauth's rate-limited login, never the admin's own form.
     path("admin/login/", admin_login_redirect, name="admin_login_redirect"),

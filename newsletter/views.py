@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from articles.markup import render_snippet_markdown
-from config.ratelimit import allow, ip_digest
+from config.ratelimit import allow, ip_digest, window_seconds
 from newsletter import services
 from newsletter.forms import PreferencesForm, SignupForm
 from newsletter.models import Edition, Subscriber
@@ -39,12 +39,14 @@ def subscribe(request):
         if not allow(
             f"newsletter:ip:{_client_key(request)}", settings.NEWSLETTER_SIGNUP_RATE_PER_IP
         ):
-            return render(
+            response = render(
                 request,
                 "newsletter/subscribe.html",
                 {"form": form, "error": "Too many sign-ups from your network. Please try later."},
                 status=429,
             )
+            response["Retry-After"] = str(window_seconds(settings.NEWSLETTER_SIGNUP_RATE_PER_IP))
+            return response
         if not form.is_valid():
             return render(request, "newsletter/subscribe.html", {"form": form}, status=400)
         if not form.cleaned_data["website"]:

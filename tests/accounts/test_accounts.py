@@ -2,8 +2,10 @@ import re
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.contrib.auth.hashers import MD5PasswordHasher
 
 from accounts.models import User
+from tests.conftest import wait_for
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +64,30 @@ def test_signup_with_a_known_address_reveals_nothing(client, smtp_server, celery
     assert User.objects.filter(email="taken@example.org").count() == 1
 
 
+class CountingHasher(MD5PasswordHasher):
+    """The test hasher, counting how many passwords it hashes: the slow part of a sign-up."""
+
+    hashed = 0
+
+    def encode(self, password, salt):
+        CountingHasher.hashed += 1
+        return super().encode(password, salt)
+
+
+def test_signup_with_a_known_address_does_the_hashing_work_of_a_new_one(client, settings):
+    settings.PASSWORD_HASHERS = ["tests.accounts.test_accounts.CountingHasher"]
+    UserFactory(email="taken@example.org")
+    hashed = {}
+    for email in ("taken@example.org", "fresh@example.org"):
+        CountingHasher.hashed = 0
+        response = client.__class__().post(
+            "/accounts/signup/", {"email": email, "password1": PASSWORD, "password2": PASSWORD}
+        )
+        assert response.status_code == 302
+        hashed[email] = CountingHasher.hashed
+    assert hashed["taken@example.org"] == hashed["fresh@example.org"] > 0
+
+
 def test_unverified_reader_cannot_sign_in_until_verified(client):
     UserFactory(email="unverified@example.org", verified=False)
     response = client.post(
@@ -87,12 +113,15 @@ def test_repeated_failed_logins_lock_the_account_for_a_while(client):
     UserFactory(email="target@example.org")
     for _ in range(5):
         client.post("/accounts/login/", {"login": "target@example.org", "password": "wrong"})
-    # Even the right password is refused now, with a clear message.
+    # Even the right password is refused now, as a rate limit, in the site's layout.
     response = client.post(
         "/accounts/login/", {"login": "target@example.org", "password": PASSWORD}
     )
-    assert response.status_code == 200
-    assert "Too many failed login attempts" in response.content.decode()
+    assert response.status_code == 429
+    assert response["Retry-After"] == "300"  # allauth's longest window: 5/5m per address
+    page = response.content.decode()
+    assert "Too many attempts" in page
+    assert 'class="site-header"' in page
     assert "_auth_user_id" not in client.session
 
 
@@ -104,6 +133,9 @@ def test_floods_of_signups_get_429(client, settings):
     ]
     assert statuses[:3] == [200, 200, 200]  # the form answers (missing passwords)
     assert statuses[-1] == 429
+    refused = client.post("/accounts/signup/", {"email": "flood@example.org"})
+    assert int(refused["Retry-After"]) > 0
+    assert 'class="site-header"' in refused.content.decode()
 
 
 def test_password_reset_answers_the_same_for_unknown_addresses(client):
@@ -123,6 +155,16 @@ def test_admin_login_goes_through_the_rate_limited_site_login(client):
     assert client.get("/admin/").status_code == 302
 
 
+def test_a_signed_in_reader_opening_the_admin_gets_a_clear_403_not_a_login_loop(client):
+    client.force_login(UserFactory())
+    response = client.get("/admin/", follow=True)
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert 'class="site-header"' in page  # the site's layout
+    assert "editors and moderators" in page
+    assert 'href="/">Go to the home page' in page
+
+
 def test_staff_groups_hold_only_what_their_work_needs(staff_groups):
     editors = set(staff_groups["Editors"].permissions.values_list("codename", flat=True))
     moderators = set(staff_groups["Moderators"].permissions.values_list("codename", flat=True))
@@ -132,6 +174,8 @@ def test_staff_groups_hold_only_what_their_work_needs(staff_groups):
     assert "view_article" in moderators
     assert "change_article" not in moderators
     assert "publish_article" not in moderators
+    assert "view_user" in moderators  # the ban form's user search
+    assert not {"add_user", "change_user", "delete_user"} & moderators
 
 
 @pytest.mark.django_db(transaction=True)
@@ -154,3 +198,25 @@ def test_account_pages_share_the_site_layout(client):
         page = client.get(url).content.decode()
         assert 'class="site-header"' in page, url
         assert 'aria-label="Account settings"' in page, url
+
+
+@pytest.mark.django_db(transaction=True)
+def test_account_mail_links_point_at_site_url_whatever_the_host_header(
+    client, settings, smtp_server, celery_worker
+):
+    settings.SITE_URL = "https://driverline.example"
+    UserFactory(email="known@example.org")
+    forged = {"HTTP_HOST": "attacker.example"}  # allowed here (ALLOWED_HOSTS is "*" in tests)
+    signup = {"password1": PASSWORD, "password2": PASSWORD}
+    client.post("/accounts/signup/", {"email": "new@example.org", **signup}, **forged)
+    client.__class__().post("/accounts/signup/", {"email": "known@example.org", **signup}, **forged)
+    client.post("/accounts/password/reset/", {"email": "known@example.org"}, **forged)
+    client.post("/accounts/password/reset/", {"email": "nobody@example.org"}, **forged)
+    wait_for(lambda: len(smtp_server.messages) == 4, message="four account messages")
+    for message in smtp_server.messages:
+        text = message.as_string()
+        links = re.findall(r"https?://\S+", text)
+        assert links, text
+        assert all(link.startswith("https://driverline.example/") for link in links), text
+        assert "attacker.example" not in text
+        assert "Hello from Driverline!" in text

@@ -153,6 +153,8 @@ def test_posting_is_rate_limited_per_reader_with_a_friendly_429(client, article,
     statuses = [post(client, article, body=f"Remark {n}").status_code for n in range(4)]
     assert statuses == [302, 302, 302, 429]
     last = post(client, article, body="Still typing this")
+    assert last["Retry-After"] == "600"
+    assert 'class="site-header"' in last.content.decode()
     assert "posting very quickly" in last.content.decode()
     assert "Still typing this" in last.content.decode()
     assert Comment.objects.count() == 3
@@ -163,8 +165,10 @@ def test_posting_is_rate_limited_per_network(client, article, settings):
     codes = []
     for n in range(3):
         client.force_login(UserFactory(role="other"))
-        codes.append(post(client, article, body=f"From the same network {n}").status_code)
+        last = post(client, article, body=f"From the same network {n}")
+        codes.append(last.status_code)
     assert codes == [302, 302, 429]
+    assert last["Retry-After"] == "600"
 
 
 def test_comment_form_requires_csrf(article, reader):

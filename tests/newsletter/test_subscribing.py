@@ -109,8 +109,10 @@ def test_signup_bad_input_honeypot_and_rate_limit(client, settings):
     assert subscribe(client, "bot@example.org", website="http://spam.example").status_code == 302
     assert not Subscriber.objects.filter(email="bot@example.org").exists()
     settings.NEWSLETTER_SIGNUP_RATE_PER_IP = "2/3600"
-    statuses = [subscribe(client, f"r{n}@example.org").status_code for n in range(3)]
-    assert statuses[-1] == 429
+    responses = [subscribe(client, f"r{n}@example.org") for n in range(3)]
+    assert responses[-1].status_code == 429
+    assert responses[-1]["Retry-After"] == "3600"
+    assert 'class="site-header"' in responses[-1].content.decode()
 
 
 @pytest.mark.django_db
