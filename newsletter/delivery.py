@@ -25,7 +25,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import CharField, Count, F, Q, Subquery, Value
+from django.db.models import CharField, Count, F, Min, Q, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -99,10 +99,13 @@ def claim_batch(*, edition_id: int, size: int) -> list[Delivery]:
         Delivery.objects.filter(pk__in=ids, status=Delivery.Status.QUEUED).update(
             status=Delivery.Status.SENDING, claim=token, claimed_at=now, lease_until=lease_end()
         )
-    return list(
-        Delivery.objects.filter(claim=token)
-        .select_related("subscriber")
-        .prefetch_related("subscriber__topics")
+    # Committed: from here a lost connection must not strand the claim until its lease ends.
+    return _db(
+        lambda: list(
+            Delivery.objects.filter(claim=token)
+            .select_related("subscriber")
+            .prefetch_related("subscriber__topics")
+        )
     )
 
 
@@ -424,7 +427,6 @@ def send_batch(*, edition_id: int, size: int | None = None, until: float | None 
     batch = claim_batch(edition_id=edition_id, size=size or batch_size())
     if not batch:
         return 0
-    rendered = render_edition(edition)
     lease = Lease(edition_id=edition_id, claim=batch[0].claim, until=until)
     remaining = list(batch)
     in_hand: Delivery | None = None  # handed to the server, fate unknown
@@ -432,6 +434,7 @@ def send_batch(*, edition_id: int, size: int | None = None, until: float | None 
     smtp = get_connection(fail_silently=False)
     hold: datetime | None = None  # when the rest of the batch may be tried again
     try:
+        rendered = render_edition(edition)  # inside: whatever fails, the claimed rows go back
         handed = 0
         smtp.open()
         while remaining:
@@ -548,6 +551,17 @@ def requeue_expired() -> int:
         status=Delivery.Status.QUEUED, edition__status=Edition.Status.CANCELLED
     ).update(status=Delivery.Status.CANCELLED)
     return requeued
+
+
+def seconds_until_due(*, edition_id: int) -> float | None:
+    """When this edition's next waiting row comes due (0 if one is due now); None when
+    nothing waits or the edition is not sending (a stopped edition waits for its editor)."""
+    first = Delivery.objects.filter(
+        edition_id=edition_id,
+        status=Delivery.Status.QUEUED,
+        edition__status=Edition.Status.SENDING,
+    ).aggregate(first=Min("next_attempt_at"))["first"]
+    return None if first is None else max(0.0, (first - timezone.now()).total_seconds())
 
 
 # The sweep hands an edition to the workers at most this often; a worker on it renews its

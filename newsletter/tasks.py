@@ -6,11 +6,8 @@ import time
 from celery import shared_task
 from django.conf import settings
 from django.db import connection
-from django.db.models import Min
-from django.utils import timezone
 
 from newsletter import delivery
-from newsletter.models import Delivery
 
 logger = logging.getLogger(__name__)
 
@@ -39,12 +36,9 @@ def send_edition(edition_id: int) -> int:
         if not claimed:
             break
         sent += claimed
-    waiting = Delivery.objects.filter(edition_id=edition_id, status=Delivery.Status.QUEUED)
-    first_due = waiting.aggregate(first=Min("next_attempt_at"))["first"]
-    if first_due is not None:
-        countdown = max(0.0, (first_due - timezone.now()).total_seconds())
-        if countdown <= LONGEST_COUNTDOWN:
-            send_edition.apply_async((edition_id,), countdown=countdown)
+    countdown = delivery.seconds_until_due(edition_id=edition_id)
+    if countdown is not None and countdown <= LONGEST_COUNTDOWN:
+        send_edition.apply_async((edition_id,), countdown=countdown)
     return sent
 
 

@@ -513,3 +513,17 @@ def test_failures_past_the_retry_budget_end_the_edition_with_failures_and_can_be
     delivery.send_batch(edition_id=mailing.pk)
     assert set(received_per_recipient(smtp_server)) == {f"s{n}@example.org" for n in range(4)}
     assert Edition.objects.get(pk=mailing.pk).status == Edition.Status.FAILURES  # gone's row
+
+
+@pytest.mark.django_db
+def test_a_send_task_comes_back_only_for_a_sending_edition_with_rows_waiting():
+    subscribers(2)
+    mailing = sending(edition())
+    assert delivery.seconds_until_due(edition_id=mailing.pk) == 0
+    Delivery.objects.update(next_attempt_at=timezone.now() + timedelta(seconds=90))
+    assert 80 < delivery.seconds_until_due(edition_id=mailing.pk) <= 90
+    Edition.objects.filter(pk=mailing.pk).update(status="attention")
+    assert delivery.seconds_until_due(edition_id=mailing.pk) is None  # waits for its editor
+    Edition.objects.filter(pk=mailing.pk).update(status="sending")
+    Delivery.objects.update(status="sent")
+    assert delivery.seconds_until_due(edition_id=mailing.pk) is None

@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -92,7 +93,8 @@ def test_a_terminated_database_connection_mid_send_strands_nothing_and_sends_not
         wait_for(
             lambda: status(mailing) == Edition.Status.SENT,
             timeout=30,
-            message="the worker did not carry on after losing its connection",
+            message="the worker did not carry on after losing its connection: "
+            + str(Counter(Delivery.objects.values_list("status", flat=True))),
         )
     counts = received(smtp_server, ours)
     assert len(counts) == 400
