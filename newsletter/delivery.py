@@ -427,14 +427,22 @@ def send_batch(*, edition_id: int, size: int | None = None, until: float | None 
     batch = claim_batch(edition_id=edition_id, size=size or batch_size())
     if not batch:
         return 0
+    # From here on, whatever fails (the database included), the finally below gives back
+    # what was claimed and not sent, and records what was.
     lease = Lease(edition_id=edition_id, claim=batch[0].claim, until=until)
     remaining = list(batch)
     in_hand: Delivery | None = None  # handed to the server, fate unknown
+    hold: datetime | None = None  # when the rest of the batch may be tried again
     recorder = SentRecorder()
     smtp = get_connection(fail_silently=False)
-    hold: datetime | None = None  # when the rest of the batch may be tried again
     try:
-        rendered = render_edition(edition)  # inside: whatever fails, the claimed rows go back
+        if edition.kind == Edition.Kind.ALERT and not _article_public(edition):
+            _cancel_alert(edition)
+            return len(batch)
+        remaining = _skip_lapsed(edition, remaining)
+        if not remaining:
+            return len(batch)
+        rendered = render_edition(edition)
         handed = 0
         smtp.open()
         while remaining:
@@ -480,8 +488,50 @@ def send_batch(*, edition_id: int, size: int | None = None, until: float | None 
         _db(lambda: _release([d for d in remaining if d is not in_hand], not_before=hold))
         with suppress(smtplib.SMTPException, OSError):
             smtp.close()
-    _db(lambda: _finish_if_done(edition_id))
+        _db(lambda: _finish_if_done(edition_id))
     return len(batch)
+
+
+def _skip_lapsed(edition: Edition, batch: list[Delivery]) -> list[Delivery]:
+    """The audience is asked again at claim time: whoever unsubscribed, bounced on another
+    edition or changed their topics or frequency since sending started is skipped, and the
+    ledger says so."""
+    wanted = set(
+        audience(edition)
+        .filter(pk__in=[d.subscriber_id for d in batch])
+        .values_list("pk", flat=True)
+    )
+    lapsed = [d.pk for d in batch if d.subscriber_id not in wanted]
+    if lapsed:
+        _db(
+            lambda: Delivery.objects.filter(
+                pk__in=lapsed, claim=batch[0].claim, status=Delivery.Status.SENDING
+            ).update(
+                status=Delivery.Status.SKIPPED,
+                claim="",
+                lease_until=None,
+                last_error="no longer in the audience",
+            )
+        )
+    return [d for d in batch if d.subscriber_id in wanted]
+
+
+def _article_public(edition: Edition) -> bool:
+    return Article.objects.published().filter(pk=edition.article_id).exists()
+
+
+def _cancel_alert(edition: Edition) -> None:
+    """An alert is only for an article that is public when its batches are claimed: one
+    unpublished since (an embargo broken, a factual error) stops its alert for good."""
+    logger.warning("Alert %s cancelled: its article is no longer public.", edition.pk)
+    Edition.objects.filter(pk=edition.pk, status=Edition.Status.SENDING).update(
+        status=Edition.Status.CANCELLED,
+        stopped_reason="The article was unpublished before the alert had gone to everyone.",
+        finished_at=timezone.now(),
+    )
+    Delivery.objects.filter(edition=edition, status=Delivery.Status.QUEUED).update(
+        status=Delivery.Status.CANCELLED
+    )
 
 
 def _record_failure(edition_id: int, delivery: Delivery, error: Exception) -> bool:
@@ -613,8 +663,10 @@ def edition_send(*, edition: Edition) -> int:
 def edition_resume(*, edition: Edition) -> bool:
     """Carry on an edition that stopped for attention, once its cause is fixed."""
     with transaction.atomic():
+        # dispatched_at cleared: if the tasks queued here are lost, the next sweep hands the
+        # edition over at once rather than a minute after its last hand-over.
         resumed = Edition.objects.filter(pk=edition.pk, status=Edition.Status.ATTENTION).update(
-            status=Edition.Status.SENDING, stopped_reason=""
+            status=Edition.Status.SENDING, stopped_reason="", dispatched_at=None
         )
         if resumed:
             _dispatch_on_commit(edition.pk)
@@ -633,7 +685,7 @@ def edition_retry_failed(*, edition: Edition) -> int:
         if retried:
             Edition.objects.filter(
                 pk=edition.pk, status__in=(Edition.Status.FAILURES, Edition.Status.SENT)
-            ).update(status=Edition.Status.SENDING, finished_at=None)
+            ).update(status=Edition.Status.SENDING, finished_at=None, dispatched_at=None)
             _dispatch_on_commit(edition.pk)
     return retried
 
@@ -654,6 +706,7 @@ FINAL = (
     Delivery.Status.FAILED,
     Delivery.Status.BOUNCED,
     Delivery.Status.CANCELLED,
+    Delivery.Status.SKIPPED,
 )
 
 

@@ -130,6 +130,8 @@ class Delivery(models.Model):
         FAILED = "failed", "Failed"  # temporary failures for longer than the retry budget
         BOUNCED = "bounced", "Bounced"  # the server refused the address for good
         CANCELLED = "cancelled", "Cancelled"
+        # The reader left, bounced elsewhere or changed their choices after the edition started.
+        SKIPPED = "skipped", "Skipped"
 
     edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="deliveries")
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="+")

@@ -156,15 +156,26 @@ def subscription_request(
 
 
 def subscription_confirm(*, subscriber: Subscriber, payload: dict) -> Subscriber:
-    """Double opt-in, second step: activate and record the consent given. Idempotent."""
+    """Double opt-in, second step: activate exactly what the confirmed link carries (its
+    topics and frequency, not whatever a later sign-up request left on the row) and record
+    that same choice as the consent given. Idempotent."""
+    topics = list(Topic.objects.filter(slug__in=payload.get("t", [])).order_by("slug"))
+    frequency = payload.get("f")
+    if frequency not in Subscriber.Frequency.values:
+        frequency = subscriber.frequency
     with transaction.atomic():
-        Subscriber.objects.filter(pk=subscriber.pk, status=Subscriber.Status.PENDING).update(
+        activated = Subscriber.objects.filter(
+            pk=subscriber.pk, status=Subscriber.Status.PENDING
+        ).update(
             status=Subscriber.Status.ACTIVE,
+            frequency=frequency,
             consent_at=timezone.now(),
             consent_source=str(payload.get("src", ""))[:40],
-            consent_topics=list(payload.get("t", [])),
+            consent_topics=[topic.slug for topic in topics],
             unsubscribed_at=None,
         )
+        if activated:
+            subscriber.topics.set(topics)
     subscriber.refresh_from_db()
     return subscriber
 

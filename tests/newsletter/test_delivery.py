@@ -7,13 +7,14 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import connection, transaction
+from django.test import Client
 from django.utils import timezone
 
 from newsletter import delivery
 from newsletter.models import Delivery, Edition, Subscriber
 from tests.conftest import wait_for
-from tests.factories import ArticleFactory, TopicFactory
+from tests.factories import ArticleFactory, TopicFactory, UserFactory
 
 
 def subscribers(count: int, **fields) -> list[Subscriber]:
@@ -527,3 +528,58 @@ def test_a_send_task_comes_back_only_for_a_sending_edition_with_rows_waiting():
     Edition.objects.filter(pk=mailing.pk).update(status="sending")
     Delivery.objects.update(status="sent")
     assert delivery.seconds_until_due(edition_id=mailing.pk) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readers_who_leave_or_change_their_choices_mid_send_are_skipped(
+    smtp_server, celery_worker, client, settings
+):
+    lung, bile = TopicFactory(name="Lung"), TopicFactory(name="Bile duct")
+    stay, leave, bounced, moved = (
+        Subscriber.objects.create(email=f"{name}@example.org", status="active")
+        for name in ("stay", "leave", "bounced", "moved")
+    )
+    for reader in (stay, leave, bounced, moved):
+        reader.topics.add(lung)
+    mailing = edition()
+    mailing.audience_topics.add(lung)
+    sending(mailing)  # started: one row each
+    from newsletter.services import LinkKind, link_token
+
+    token = link_token(subscriber=leave, kind=LinkKind.UNSUBSCRIBE)
+    assert client.post(f"/newsletter/unsubscribe/{token}/").status_code == 200  # one click
+    Subscriber.objects.filter(pk=bounced.pk).update(status="bounced")  # on another edition
+    moved.topics.set([bile])  # now follows only another topic
+    from newsletter.tasks import send_edition
+
+    send_edition.delay(mailing.pk)
+    wait_for(lambda: Edition.objects.get(pk=mailing.pk).status == "sent", timeout=30)
+    assert set(received_per_recipient(smtp_server)) == {"stay@example.org"}
+    skipped = Delivery.objects.filter(edition=mailing, status="skipped")
+    assert set(skipped.values_list("subscriber__email", flat=True)) == {
+        "leave@example.org",
+        "bounced@example.org",
+        "moved@example.org",
+    }
+    page = Client()
+    page.force_login(UserFactory(is_staff=True, is_superuser=True))
+    progress = page.get(f"/admin/newsletter/edition/{mailing.pk}/progress/").content.decode()
+    assert "Skipped <strong>3</strong>" in progress
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_alert_stops_when_its_article_is_unpublished_before_it_went_out(
+    smtp_server, celery_worker, settings
+):
+    from articles.services import article_unpublish
+
+    Subscriber.objects.create(email="each@example.org", status="active", frequency="each")
+    article = ArticleFactory(title="Embargoed news")
+    with transaction.atomic():  # its tasks are queued when this commits
+        [alert_id] = delivery.alerts_create()
+        article_unpublish(article=article)
+    wait_for(lambda: Edition.objects.get(pk=alert_id).status == "cancelled", timeout=30)
+    assert not received_per_recipient(smtp_server)
+    assert set(Delivery.objects.filter(edition_id=alert_id).values_list("status", flat=True)) == {
+        "cancelled"
+    }

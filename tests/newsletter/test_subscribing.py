@@ -5,6 +5,7 @@ from django.test import Client
 
 from newsletter import services
 from newsletter.models import Subscriber
+from tests.conftest import wait_for
 from tests.factories import ArticleFactory, TopicFactory
 
 
@@ -170,3 +171,23 @@ def test_staff_see_subscribers_and_consent_in_the_admin(admin_client):
     page = admin_client.get("/admin/newsletter/subscriber/?status__exact=active").content.decode()
     assert "listed@example.org" in page
     assert admin_client.get("/admin/newsletter/subscriber/add/").status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_confirming_activates_exactly_what_the_confirmed_link_carries(
+    client, smtp_server, celery_worker
+):
+    lung, bile = TopicFactory(name="Lung"), TopicFactory(name="Bile duct")
+    subscribe(client, topics=[lung.pk], frequency="each", source="article")
+    first = confirm_link(smtp_server.wait_for_message("reader@example.org"))
+    # Anyone can ask again for a pending address, with other choices; the row now holds them.
+    subscribe(Client(), topics=[bile.pk], frequency="weekly", source="footer")
+    wait_for(lambda: len(smtp_server.to("reader@example.org")) == 2)
+    assert client.post(first).status_code == 200
+    subscriber = Subscriber.objects.get()
+    assert subscriber.status == Subscriber.Status.ACTIVE
+    # What is active is what the confirmed link asked for, and that is what consent records.
+    assert list(subscriber.topics.all()) == [lung]
+    assert subscriber.frequency == "each"
+    assert subscriber.consent_topics == [lung.slug]
+    assert subscriber.consent_source == "article"
