@@ -232,12 +232,12 @@ class EditionAdmin(admin.ModelAdmin):
             messages.SUCCESS if retried else messages.WARNING,
         )
 
-    @admin.action(description="Resume sending")
+    @admin.action(description="Resume sending", permissions=["change"])
     def resume(self, request, queryset) -> None:
         for edition in queryset:
             self._resume(request, edition)
 
-    @admin.action(description="Retry failed deliveries")
+    @admin.action(description="Retry failed deliveries", permissions=["change"])
     def retry_failed(self, request, queryset) -> None:
         for edition in queryset:
             self._retry_failed(request, edition)
@@ -264,13 +264,13 @@ class EditionAdmin(admin.ModelAdmin):
             f"{p['waiting']} waiting, of {p['total']}"
         )
 
-    @admin.action(description="Send a test to myself")
+    @admin.action(description="Send a test to myself", permissions=["change"])
     def send_test(self, request, queryset) -> None:
         for edition in queryset:
             delivery.edition_send_test(edition=edition, to=request.user.email)
         self.message_user(request, f"Test sent to {request.user.email}.", messages.SUCCESS)
 
-    @admin.action(description="Schedule…")
+    @admin.action(description="Schedule…", permissions=["change"])
     def schedule(self, request, queryset):
         form = EditionScheduleForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
@@ -312,13 +312,13 @@ class EditionAdmin(admin.ModelAdmin):
             status=400 if form.is_bound else 200,
         )
 
-    @admin.action(description="Cancel sending")
+    @admin.action(description="Cancel sending", permissions=["change"])
     def cancel(self, request, queryset) -> None:
         for edition in queryset:
             stopped = delivery.edition_cancel(edition=edition)
             self.message_user(request, f"“{edition}” cancelled; {stopped} messages will not go.")
 
-    @admin.action(description="Send now…")
+    @admin.action(description="Send now…", permissions=["change"])
     def send_now(self, request, queryset):
         editions = [e for e in queryset if e.is_editable]
         if not editions:

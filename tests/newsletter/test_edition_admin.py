@@ -156,3 +156,32 @@ def test_scheduling_from_the_edition_page_refuses_past_times(admin_client, maili
     assert mailing.scheduled_at.replace(second=0, microsecond=0) == when.replace(
         second=0, microsecond=0
     )
+
+
+@pytest.mark.django_db
+def test_staff_who_may_only_view_editions_can_send_schedule_cancel_or_test_nothing(
+    client, mailing, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_edition"))
+    client.force_login(viewer)
+    listing = client.get("/admin/newsletter/edition/")
+    assert listing.status_code == 200
+    with django_capture_on_commit_callbacks() as queued:
+        for action in ("send_now", "schedule", "cancel", "send_test", "resume", "retry_failed"):
+            assert f'value="{action}"' not in listing.content.decode()
+            answer = client.post(
+                "/admin/newsletter/edition/",
+                {"action": action, "_selected_action": [mailing.pk], "confirm": "1", "apply": "1"},
+            )
+            assert answer.status_code in (200, 302)  # "no action selected", nothing done
+        for suffix in ("send/", "schedule/", "cancel/", "test/", "resume/", "retry-failed/"):
+            assert client.post(change_url(mailing, suffix), {"confirm": "1"}).status_code == 403
+    mailing.refresh_from_db()
+    assert mailing.status == Edition.Status.DRAFT
+    assert not Delivery.objects.exists()
+    assert not queued  # no task and no mail, not even a test copy
