@@ -118,7 +118,7 @@ def sweeping(client: Celery, queue: str, every: float | None = None):
             while not stop.wait(every):
                 delivery.requeue_expired()
                 for edition_id in delivery.editions_to_dispatch():
-                    client.send_task("newsletter.tasks.send_edition", [edition_id], queue=queue)
+                    send(client, queue, edition_id)
         finally:
             connection.close()
 
@@ -141,9 +141,16 @@ def sending_edition(prefix: str, subject: str, count: int) -> tuple[Edition, set
     return mailing, emails
 
 
+def send(client: Celery, queue: str, edition_id: int) -> None:
+    """One send task to the drill's queue, declared first: on RabbitMQ a message published
+    before the worker has bound its queue would otherwise be dropped."""
+    declare = [client.amqp.queues[queue]]
+    client.send_task("newsletter.tasks.send_edition", [edition_id], queue=queue, declare=declare)
+
+
 def start(client: Celery, queue: str, mailing: Edition, tasks: int = 1) -> None:
     for _ in range(tasks):
-        client.send_task("newsletter.tasks.send_edition", args=[mailing.pk], queue=queue)
+        send(client, queue, mailing.pk)
 
 
 def received(smtp_server, emails: set[str]) -> Counter:
