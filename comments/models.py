@@ -50,6 +50,10 @@ class Comment(models.Model):
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replies"
     )
+    # The comment the reader clicked "Reply" on: the parent, unless that was at the depth cap.
+    in_reply_to = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     # Materialised path: ORDER BY path is display order; a thread is one range of paths.
     thread_id = models.BigIntegerField(null=True, db_index=True, editable=False)
     path = models.CharField(max_length=255, editable=False, default="")

@@ -23,7 +23,8 @@ DIGEST_LIST_SIZE = 20
 def _recipients(comment: Comment) -> list[tuple[str, object]]:
     """(kind, user) pairs for a published comment; nobody twice, never its own author."""
     pairs: list[tuple[str, object]] = []
-    parent_author = comment.parent.author if comment.parent_id else None
+    # The reader replied to the comment they clicked on, wherever the depth cap filed it.
+    parent_author = comment.in_reply_to.author if comment.in_reply_to_id else None
     if parent_author and parent_author.pk != comment.author_id and parent_author.notify_replies:
         pairs.append((Notification.Kind.REPLY, parent_author))
     article_author = comment.article.author
@@ -44,7 +45,7 @@ def comment_notify(*, comment_id: int) -> int:
     transaction, and the ledger's unique constraint lets only one of them through.
     """
     comment = (
-        Comment.objects.select_related("article__author", "author", "parent__author")
+        Comment.objects.select_related("article__author", "author", "in_reply_to__author")
         .filter(pk=comment_id, status=Comment.Status.APPROVED)
         .first()
     )

@@ -10,7 +10,7 @@ def export_comments(user) -> dict:
                 "id": comment.pk,
                 "article": comment.article.title,
                 "url": comment.get_absolute_url(),
-                "reply_to": comment.parent_id,
+                "reply_to": comment.in_reply_to_id,
                 "status": comment.status,
                 "created_at": comment.created_at.isoformat(),
                 "edited_at": comment.edited_at.isoformat() if comment.edited_at else None,

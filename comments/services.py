@@ -104,10 +104,12 @@ def comment_rate_check(*, user_id: int, ip_digest: str) -> None:
 
 
 def _attach_point(parent: Comment | None) -> Comment | None:
-    """A reply to a comment at the depth cap attaches beside it, at the cap."""
-    if parent is not None and parent.depth >= settings.COMMENTS_MAX_DEPTH - 1:
-        return parent.parent
-    return parent
+    """A reply to a comment at the depth cap attaches beside it, under its nearest published
+    ancestor (a thread of its own when none is), never under a hidden comment."""
+    if parent is None or parent.depth < settings.COMMENTS_MAX_DEPTH - 1:
+        return parent
+    ancestors = [int(segment) for segment in parent.path.rstrip("/").split("/")[:-1]]
+    return Comment.objects.published().filter(pk__in=ancestors).order_by("-depth").first()
 
 
 def comment_post(
@@ -121,13 +123,14 @@ def comment_post(
     ):
         raise CommentError("That comment can no longer be replied to.")
     decision = moderation_decide(author=author, body=body)
-    parent = _attach_point(parent)
     with transaction.atomic():
+        attach_to = _attach_point(parent)
         comment = Comment.objects.create(
             article=article,
             author=author,
-            parent=parent,
-            depth=parent.depth + 1 if parent else 0,
+            parent=attach_to,
+            in_reply_to=parent,
+            depth=attach_to.depth + 1 if attach_to else 0,
             body=body,
             body_html=render_user_markdown(body),
             status=decision.status,

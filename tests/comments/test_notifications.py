@@ -102,3 +102,28 @@ def test_settings_page_saves_profile_and_opt_outs(client):
     user.refresh_from_db()
     assert (user.display_name, user.role, user.notify_replies) == ("Ana", "researcher", False)
     assert client.post("/accounts/settings/", {"role": "wizard"}).status_code == 400
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_at_the_cap_never_lands_under_spam_and_tells_the_reader_replied_to(
+    client, smtp_server, celery_worker, settings
+):
+    settings.COMMENTS_MAX_DEPTH, settings.COMMENTS_TRUSTED_AFTER = 3, 0
+    root = CommentFactory(author=UserFactory(email="root@example.org"))
+    spam = CommentFactory(parent=root, author=UserFactory(email="spammer@example.org"))
+    at_cap = CommentFactory(parent=spam, author=UserFactory(email="clicked@example.org"))
+    comment_moderate(comments=[spam], moderator=UserFactory(), action="spam")
+    client.force_login(UserFactory(display_name="Omar", role="clinician"))
+
+    client.post(
+        f"/articles/{root.article.slug}/comments/",
+        {"body": "Answering you", "parent": at_cap.pk},
+    )
+
+    reply = Comment.objects.get(body="Answering you")
+    assert (reply.parent, reply.in_reply_to, reply.depth) == (root, at_cap, 1)
+    notice = smtp_server.wait_for_message("clicked@example.org")
+    assert "Omar replied to your comment" in notice["Subject"]
+    smtp_server.wait_for_message(root.article.author.email)  # the article's author, as ever
+    assert not smtp_server.to("spammer@example.org")
+    assert not smtp_server.to("root@example.org")
