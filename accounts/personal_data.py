@@ -1,8 +1,9 @@
 """A reader's own data: export it all, or delete the account.
 
-Apps that store personal data register an exporter here (from their AppConfig.ready), so
-accounts collects their part without knowing them. Deleting an account relies on the
-foreign keys: content others replied to keeps its place with the author set to null.
+Apps that store personal data register an exporter and, where the foreign keys alone would
+leave something wrong behind, a deleter here (from their AppConfig.ready), so accounts
+collects and removes their part without knowing them. Content others replied to keeps its
+place with the author set to null.
 """
 
 from __future__ import annotations
@@ -16,13 +17,22 @@ from django.utils import timezone
 from accounts.models import User
 
 Exporter = Callable[[User], dict]
+# Runs in the deletion's transaction, before the account row goes.
+Deleter = Callable[[User], None]
 _exporters: list[Exporter] = []
+_deleters: list[Deleter] = []
 
 
 def register_exporter(exporter: Exporter) -> Exporter:
     if exporter not in _exporters:
         _exporters.append(exporter)
     return exporter
+
+
+def register_deleter(deleter: Deleter) -> Deleter:
+    if deleter not in _deleters:
+        _deleters.append(deleter)
+    return deleter
 
 
 def personal_data_export(*, user: User) -> dict:
@@ -52,4 +62,6 @@ def personal_data_export(*, user: User) -> dict:
 def account_delete(*, user: User) -> None:
     """Delete the account. Comments stay, anonymised, so threads keep their shape."""
     with transaction.atomic():
+        for deleter in _deleters:
+            deleter(user)
         user.delete()

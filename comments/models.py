@@ -70,6 +70,7 @@ class Comment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     edited_at = models.DateTimeField(null=True, blank=True)
     helpful_count = models.PositiveIntegerField(default=0)
+    # Reports no moderator has answered yet: always recounted from CommentFlag rows.
     flag_count = models.PositiveIntegerField(default=0)
     ip_hash = models.CharField(max_length=64, blank=True)
 
@@ -198,6 +199,8 @@ class CommentFlag(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     reason = models.CharField(max_length=20, choices=Reason.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when a moderator approves the comment: an answered report no longer counts.
+    answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -1,5 +1,6 @@
-from accounts.personal_data import register_exporter
+from accounts.personal_data import register_deleter, register_exporter
 from comments.models import Comment, CommentFlag, HelpfulMark
+from comments.services import reactions_withdraw
 
 
 @register_exporter
@@ -26,3 +27,8 @@ def export_comments(user) -> dict:
             for flag in CommentFlag.objects.filter(user=user)
         ],
     }
+
+
+@register_deleter
+def delete_reactions(user) -> None:
+    reactions_withdraw(user=user)

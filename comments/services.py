@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from articles.markup import render_user_markdown
@@ -183,6 +184,11 @@ def comment_moderate(
             for c in comments
         )
         if action == ModerationDecision.Action.APPROVE:
+            # The approval answers every report made so far; only later ones can hide it again.
+            CommentFlag.objects.filter(
+                comment__in=[c.pk for c in comments], answered_at__isnull=True
+            ).update(answered_at=timezone.now())
+            flag_counts_refresh(comment_ids=[c.pk for c in comments])
             for comment in comments:
                 _notify_on_commit(comment.pk)
         if action == ModerationDecision.Action.BAN:
@@ -196,6 +202,19 @@ def comment_moderate(
                 discussion_changed(article_id)
             waiting.update(status=Comment.Status.REJECTED)
     return len(comments)
+
+
+def flag_counts_refresh(*, comment_ids: Iterable[int]) -> None:
+    """Set each comment's flag_count to its unanswered reports, counted from the rows."""
+    unanswered = (
+        CommentFlag.objects.filter(comment=OuterRef("pk"), answered_at__isnull=True)
+        .values("comment")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    Comment.objects.filter(pk__in=list(comment_ids)).update(
+        flag_count=Coalesce(Subquery(unanswered), 0)
+    )
 
 
 def comment_mark_helpful(*, comment: Comment, user) -> bool:
@@ -236,7 +255,7 @@ def comment_flag(*, comment: Comment, user, reason: str) -> bool:
                 CommentFlag.objects.create(comment=comment, user=user, reason=reason)
         except IntegrityError:
             return False
-        Comment.objects.filter(pk=comment.pk).update(flag_count=F("flag_count") + 1)
+        flag_counts_refresh(comment_ids=[comment.pk])
         comment.refresh_from_db(fields=["flag_count", "status"])
         if (
             comment.status == Comment.Status.APPROVED
@@ -251,6 +270,23 @@ def comment_flag(*, comment: Comment, user, reason: str) -> bool:
                 comment=comment, action=ModerationDecision.Action.HOLD, reason=reason_text
             )
     return True
+
+
+def reactions_withdraw(*, user) -> None:
+    """Take back a reader's helpful marks and reports, counts included (their account is
+    going), so that signing up again with the same address can never count twice."""
+    with transaction.atomic():
+        marked = list(HelpfulMark.objects.filter(user=user).values_list("comment_id", flat=True))
+        HelpfulMark.objects.filter(user=user).delete()
+        Comment.objects.filter(pk__in=marked).update(
+            helpful_count=Greatest(F("helpful_count") - 1, 0)
+        )
+        reported = list(CommentFlag.objects.filter(user=user).values_list("comment_id", flat=True))
+        CommentFlag.objects.filter(user=user).delete()
+        flag_counts_refresh(comment_ids=reported)
+        touched = Comment.objects.filter(pk__in=marked + reported)
+        for article_id in set(touched.values_list("article_id", flat=True)):
+            discussion_changed(article_id)
 
 
 def comment_edit(*, comment: Comment, user, body: str) -> Comment:

@@ -1,4 +1,5 @@
-"""Integrity: the comment a reply answers is kept apart from where the depth cap files it."""
+"""Integrity: the comment a reply answers is kept apart from where the depth cap files it;
+a moderator's approval answers the reports made so far."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -27,4 +28,9 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(replies_answer_their_parent, migrations.RunPython.noop),
+        migrations.AddField(
+            model_name="commentflag",
+            name="answered_at",
+            field=models.DateTimeField(blank=True, null=True),
+        ),
     ]
