@@ -241,7 +241,8 @@ class Notification(models.Model):
 
 
 class ModerationDigest(models.Model):
-    """One row per digest period, so a schedule that fires twice sends one digest."""
+    """One row per digest period, so a schedule that fires twice sends one digest; each
+    moderator's copy is its own receipt."""
 
     period = models.CharField(max_length=20, unique=True)
     waiting = models.PositiveIntegerField()
@@ -249,3 +250,30 @@ class ModerationDigest(models.Model):
 
     def __str__(self) -> str:
         return f"Digest {self.period}"
+
+
+class ModerationDigestReceipt(models.Model):
+    """One moderator's copy of one digest: sent, or refused for good. A deferred copy has no
+    row, so the retry tries that moderator again and nobody else."""
+
+    class Outcome(models.TextChoices):
+        SENT = "sent", "Sent"
+        REFUSED = "refused", "Refused by the mail server"
+
+    digest = models.ForeignKey(ModerationDigest, on_delete=models.CASCADE, related_name="receipts")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.SENT)
+    detail = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["digest", "recipient"], name="digest_once_per_moderator"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.digest} to {self.recipient_id}: {self.outcome}"

@@ -1,7 +1,9 @@
 """Integrity: the comment a reply answers is kept apart from where the depth cap files it;
-a moderator's approval answers the reports made so far."""
+a moderator's approval answers the reports made so far; each moderator's digest is its own
+send with its own receipt."""
 
 import django.db.models.deletion
+from django.conf import settings
 from django.db import migrations, models
 
 
@@ -13,6 +15,7 @@ def replies_answer_their_parent(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("comments", "0003_moderator_user_lookup"),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
@@ -32,5 +35,49 @@ class Migration(migrations.Migration):
             model_name="commentflag",
             name="answered_at",
             field=models.DateTimeField(blank=True, null=True),
+        ),
+        migrations.CreateModel(
+            name="ModerationDigestReceipt",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[("sent", "Sent"), ("refused", "Refused by the mail server")],
+                        default="sent",
+                        max_length=10,
+                    ),
+                ),
+                ("detail", models.CharField(blank=True, max_length=300)),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "digest",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="receipts",
+                        to="comments.moderationdigest",
+                    ),
+                ),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("digest", "recipient"), name="digest_once_per_moderator"
+                    )
+                ],
+            },
         ),
     ]

@@ -1,8 +1,10 @@
 import pytest
 
 from comments import notifications
-from comments.models import Comment, ModerationDigest, Notification
+from comments.models import Comment, ModerationDigest, ModerationDigestReceipt, Notification
 from comments.services import comment_moderate, comment_post
+from comments.tasks import send_moderation_digest
+from tests.conftest import wait_for
 from tests.factories import ArticleFactory, CommentFactory, UserFactory
 
 
@@ -127,3 +129,30 @@ def test_a_reply_at_the_cap_never_lands_under_spam_and_tells_the_reader_replied_
     smtp_server.wait_for_message(root.article.author.email)  # the article's author, as ever
     assert not smtp_server.to("spammer@example.org")
     assert not smtp_server.to("root@example.org")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dead_or_deferred_moderator_address_never_blocks_or_repeats_the_others_digest(
+    smtp_server, celery_worker, staff_groups, settings
+):
+    settings.COMMENTS_DIGEST_RETRY_SECONDS = 0
+    addresses = ["mod@example.org", "late@example.org", "dead@example.org"]
+    for address in addresses:  # tried in this order
+        UserFactory(email=address, is_staff=True).groups.add(staff_groups["Moderators"])
+    CommentFactory(status=Comment.Status.PENDING)
+    smtp_server.defer_rcpt["late@example.org"] = 1  # 451 once: reached on the retry
+    smtp_server.refuse.add("dead@example.org")  # 550, every time
+
+    send_moderation_digest.delay()
+
+    smtp_server.wait_for_message("late@example.org", timeout=30)
+    assert [len(smtp_server.to(address)) for address in addresses] == [1, 1, 0]
+    wait_for(lambda: ModerationDigestReceipt.objects.count() == 3, message="a copy unrecorded")
+    receipts = dict(ModerationDigestReceipt.objects.values_list("recipient__email", "outcome"))
+    assert receipts == {
+        "mod@example.org": "sent",
+        "late@example.org": "sent",
+        "dead@example.org": "refused",
+    }
+    assert notifications.moderation_digest_send() == 0  # beat fires again the same day
+    assert len(smtp_server.messages) == 2
