@@ -4,16 +4,17 @@ from newsletter.models import Subscriber
 
 @register_exporter
 def export_subscription(user) -> dict:
-    subscriber = Subscriber.objects.filter(email=user.email.lower()).first()
-    if subscriber is None:
-        return {"newsletter": None}
+    """Every subscription of the reader's, including one at an address they have since left."""
     return {
-        "newsletter": {
-            "email": subscriber.email,
-            "status": subscriber.status,
-            "frequency": subscriber.frequency,
-            "topics": list(subscriber.topics.values_list("name", flat=True)),
-            "consent_at": subscriber.consent_at.isoformat() if subscriber.consent_at else None,
-            "consent_source": subscriber.consent_source,
-        }
+        "newsletter": [
+            {
+                "email": subscriber.email,
+                "status": subscriber.status,
+                "frequency": subscriber.frequency,
+                "topics": [topic.name for topic in subscriber.topics.all()],
+                "consent_at": subscriber.consent_at.isoformat() if subscriber.consent_at else None,
+                "consent_source": subscriber.consent_source,
+            }
+            for subscriber in Subscriber.objects.of_user(user).prefetch_related("topics")
+        ]
     }
