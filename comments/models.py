@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from articles.models import Article
 
@@ -153,12 +154,26 @@ class ModerationDecision(models.Model):
         return f"{self.get_action_display()} ({self.created_at:%Y-%m-%d %H:%M})"
 
 
+def address_digest(email: str) -> str:
+    """A one-way, keyed hash of an address (HMAC-SHA256 keyed from SECRET_KEY): it recognises
+    the address again without keeping it."""
+    return salted_hmac("comments.ban", email.strip().lower(), algorithm="sha256").hexdigest()
+
+
 class CommentBan(models.Model):
-    """A reader who may no longer post. Their existing comments are handled separately."""
+    """A reader who may no longer post. Their existing comments are handled separately.
+
+    The ban outlives the account: the address is kept as a digest, so signing up again with
+    it does not lift the ban.
+    """
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comment_ban"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="comment_ban",
     )
+    email_digest = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     reason = models.CharField(max_length=300, blank=True)
     banned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -166,7 +181,12 @@ class CommentBan(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
-        return f"Ban of {self.user}"
+        return f"Ban of {self.user or 'a deleted account'}"
+
+    def save(self, *args, **kwargs):
+        if self.user_id and not self.email_digest:
+            self.email_digest = address_digest(self.user.email)
+        super().save(*args, **kwargs)
 
 
 class HelpfulMark(models.Model):

@@ -1,6 +1,6 @@
 from accounts.personal_data import register_deleter, register_exporter
 from comments.models import Comment, CommentFlag, HelpfulMark
-from comments.services import reactions_withdraw
+from comments.services import comment_ban_keep, reactions_withdraw
 
 
 @register_exporter
@@ -30,5 +30,6 @@ def export_comments(user) -> dict:
 
 
 @register_deleter
-def delete_reactions(user) -> None:
+def delete_reactions(user, choices) -> None:
     reactions_withdraw(user=user)
+    comment_ban_keep(user=user)

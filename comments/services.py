@@ -9,14 +9,21 @@ from dataclasses import dataclass
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from articles.markup import render_user_markdown
 from articles.models import Article
 from comments.cache import discussion_changed
-from comments.models import Comment, CommentBan, CommentFlag, HelpfulMark, ModerationDecision
+from comments.models import (
+    Comment,
+    CommentBan,
+    CommentFlag,
+    HelpfulMark,
+    ModerationDecision,
+    address_digest,
+)
 from config.ratelimit import allow, window_seconds
 
 LINK_RE = re.compile(r"https?://|\bwww\.", re.IGNORECASE)
@@ -47,20 +54,28 @@ class PolicyDecision:
     asks_for_advice: bool = False
 
 
+def _banned(user, addresses: list[str]) -> bool:
+    """Banned as this account, or at any of its addresses (a ban outlives a deleted account)."""
+    digests = {address_digest(address) for address in [user.email, *addresses]}
+    return CommentBan.objects.filter(Q(user=user) | Q(email_digest__in=digests)).exists()
+
+
 def can_post(user) -> tuple[bool, str]:
     """Whether `user` may post, and if not, the reason to show them."""
     if not user.is_authenticated:
         return False, "sign_in"
-    if CommentBan.objects.filter(user=user).exists():
+    addresses = dict(EmailAddress.objects.filter(user=user).values_list("email", "verified"))
+    if _banned(user, list(addresses)):
         return False, "banned"
-    if not EmailAddress.objects.filter(user=user, verified=True).exists():
+    if not any(addresses.values()):
         return False, "verify"
     return True, ""
 
 
 def moderation_decide(*, author, body: str) -> PolicyDecision:
     """The one moderation policy: publish at once, or hold for a moderator, and why."""
-    if CommentBan.objects.filter(user=author).exists():
+    addresses = EmailAddress.objects.filter(user=author).values_list("email", flat=True)
+    if _banned(author, list(addresses)):
         raise PostingForbidden("Your account can no longer post comments.")
     reasons: list[str] = []
     text = body.lower()
@@ -270,6 +285,25 @@ def comment_flag(*, comment: Comment, user, reason: str) -> bool:
                 comment=comment, action=ModerationDecision.Action.HOLD, reason=reason_text
             )
     return True
+
+
+def comment_ban_keep(*, user) -> None:
+    """The account is going: its ban stays, by the digest of every address it had, so the
+    reader cannot sign up again with one of them and post."""
+    ban = CommentBan.objects.filter(user=user).first()
+    if ban is None:
+        return
+    addresses = {
+        user.email,
+        *EmailAddress.objects.filter(user=user).values_list("email", flat=True),
+    }
+    with transaction.atomic():
+        for digest in {address_digest(address) for address in addresses} - {ban.email_digest}:
+            CommentBan.objects.get_or_create(
+                user=None,
+                email_digest=digest,
+                defaults={"reason": ban.reason, "banned_by": ban.banned_by},
+            )
 
 
 def reactions_withdraw(*, user) -> None:

@@ -1,5 +1,13 @@
-from accounts.personal_data import register_exporter
+from accounts.personal_data import (
+    DeletionChoice,
+    register_deleter,
+    register_deletion_choice,
+    register_exporter,
+)
 from newsletter.models import Subscriber
+from newsletter.services import subscription_unsubscribe
+
+END_SUBSCRIPTION = "newsletter_end"
 
 
 @register_exporter
@@ -18,3 +26,29 @@ def export_subscription(user) -> dict:
             for subscriber in Subscriber.objects.of_user(user).prefetch_related("topics")
         ]
     }
+
+
+def _active(user):
+    return Subscriber.objects.of_user(user).filter(status=Subscriber.Status.ACTIVE)
+
+
+@register_deletion_choice
+def offer_subscription_end(user) -> DeletionChoice | None:
+    addresses = ", ".join(_active(user).values_list("email", flat=True))
+    if not addresses:
+        return None
+    return DeletionChoice(
+        name=END_SUBSCRIPTION,
+        label="Also end my newsletter subscription",
+        help_text=(
+            f"The newsletter goes to {addresses}. Ticked, it stops with your account. Unticked, "
+            "it keeps coming, no longer tied to an account, and every issue has a link to leave."
+        ),
+    )
+
+
+@register_deleter
+def end_subscription(user, choices) -> None:
+    if choices.get(END_SUBSCRIPTION, True):  # ending it is the default
+        for subscriber in _active(user):
+            subscription_unsubscribe(subscriber=subscriber)
