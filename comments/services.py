@@ -265,6 +265,8 @@ def comment_flag(*, comment: Comment, user, reason: str) -> bool:
     if comment.author_id == user.pk:
         raise CommentError("You can't report your own comment.")
     with transaction.atomic():
+        # One report at a time per comment, so each recount sees every earlier report.
+        Comment.objects.select_for_update().only("pk").get(pk=comment.pk)
         try:
             with transaction.atomic():
                 CommentFlag.objects.create(comment=comment, user=user, reason=reason)
@@ -316,6 +318,7 @@ def reactions_withdraw(*, user) -> None:
             helpful_count=Greatest(F("helpful_count") - 1, 0)
         )
         reported = list(CommentFlag.objects.filter(user=user).values_list("comment_id", flat=True))
+        list(Comment.objects.select_for_update().filter(pk__in=reported).values_list("pk"))
         CommentFlag.objects.filter(user=user).delete()
         flag_counts_refresh(comment_ids=reported)
         touched = Comment.objects.filter(pk__in=marked + reported)
