@@ -42,9 +42,20 @@ class AccountDeleteForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        self.choices = list(choices)
+        for choice in self.choices:
+            self.fields[choice.name] = forms.BooleanField(
+                label=choice.label,
+                help_text=choice.help_text,
+                initial=choice.initial,
+                required=False,
+            )
+
+    def answers(self) -> dict[str, bool]:
+        return {choice.name: self.cleaned_data[choice.name] for choice in self.choices}
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from accounts.forms import AccountDeleteForm, ProfileForm
-from accounts.personal_data import account_delete, personal_data_export
+from accounts.personal_data import account_delete, deletion_choices, personal_data_export
 
 
 def admin_login_redirect(request):
@@ -51,10 +51,11 @@ def account_export(request):
 @login_required
 def account_delete_view(request):
     """Delete the account after the password is typed again."""
-    form = AccountDeleteForm(request.POST or None, user=request.user)
+    choices = deletion_choices(user=request.user)
+    form = AccountDeleteForm(request.POST or None, user=request.user, choices=choices)
     if request.method == "POST":
         if form.is_valid():
-            account_delete(user=request.user)
+            account_delete(user=request.user, choices=form.answers())
             logout(request)
             messages.success(request, "Your account is deleted. Your comments remain, anonymised.")
             return redirect("home")

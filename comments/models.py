@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from articles.models import Article
 
@@ -50,6 +51,10 @@ class Comment(models.Model):
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replies"
     )
+    # The comment the reader clicked "Reply" on: the parent, unless that was at the depth cap.
+    in_reply_to = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     # Materialised path: ORDER BY path is display order; a thread is one range of paths.
     thread_id = models.BigIntegerField(null=True, db_index=True, editable=False)
     path = models.CharField(max_length=255, editable=False, default="")
@@ -66,6 +71,7 @@ class Comment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     edited_at = models.DateTimeField(null=True, blank=True)
     helpful_count = models.PositiveIntegerField(default=0)
+    # Reports no moderator has answered yet: always recounted from CommentFlag rows.
     flag_count = models.PositiveIntegerField(default=0)
     ip_hash = models.CharField(max_length=64, blank=True)
 
@@ -148,12 +154,26 @@ class ModerationDecision(models.Model):
         return f"{self.get_action_display()} ({self.created_at:%Y-%m-%d %H:%M})"
 
 
+def address_digest(email: str) -> str:
+    """A one-way, keyed hash of an address (HMAC-SHA256 keyed from SECRET_KEY): it recognises
+    the address again without keeping it."""
+    return salted_hmac("comments.ban", email.strip().lower(), algorithm="sha256").hexdigest()
+
+
 class CommentBan(models.Model):
-    """A reader who may no longer post. Their existing comments are handled separately."""
+    """A reader who may no longer post. Their existing comments are handled separately.
+
+    The ban outlives the account: the address is kept as a digest, so signing up again with
+    it does not lift the ban.
+    """
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comment_ban"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="comment_ban",
     )
+    email_digest = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     reason = models.CharField(max_length=300, blank=True)
     banned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -161,7 +181,12 @@ class CommentBan(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
-        return f"Ban of {self.user}"
+        return f"Ban of {self.user or 'a deleted account'}"
+
+    def save(self, *args, **kwargs):
+        if self.user_id and not self.email_digest:
+            self.email_digest = address_digest(self.user.email)
+        super().save(*args, **kwargs)
 
 
 class HelpfulMark(models.Model):
@@ -194,6 +219,8 @@ class CommentFlag(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     reason = models.CharField(max_length=20, choices=Reason.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when a moderator approves the comment: an answered report no longer counts.
+    answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -234,7 +261,8 @@ class Notification(models.Model):
 
 
 class ModerationDigest(models.Model):
-    """One row per digest period, so a schedule that fires twice sends one digest."""
+    """One row per digest period, so a schedule that fires twice sends one digest; each
+    moderator's copy is its own receipt."""
 
     period = models.CharField(max_length=20, unique=True)
     waiting = models.PositiveIntegerField()
@@ -242,3 +270,30 @@ class ModerationDigest(models.Model):
 
     def __str__(self) -> str:
         return f"Digest {self.period}"
+
+
+class ModerationDigestReceipt(models.Model):
+    """One moderator's copy of one digest: sent, or refused for good. A deferred copy has no
+    row, so the retry tries that moderator again and nobody else."""
+
+    class Outcome(models.TextChoices):
+        SENT = "sent", "Sent"
+        REFUSED = "refused", "Refused by the mail server"
+
+    digest = models.ForeignKey(ModerationDigest, on_delete=models.CASCADE, related_name="receipts")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.SENT)
+    detail = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["digest", "recipient"], name="digest_once_per_moderator"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.digest} to {self.recipient_id}: {self.outcome}"

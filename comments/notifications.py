@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from comments import emails
-from comments.models import Comment, ModerationDigest, Notification
+from comments.models import Comment, ModerationDigest, ModerationDigestReceipt, Notification
 from config.links import absolute_url
-from config.mail import Fault, MailRefused
+from config.mail import Fault, MailDeferred, MailRefused
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +23,8 @@ DIGEST_LIST_SIZE = 20
 def _recipients(comment: Comment) -> list[tuple[str, object]]:
     """(kind, user) pairs for a published comment; nobody twice, never its own author."""
     pairs: list[tuple[str, object]] = []
-    parent_author = comment.parent.author if comment.parent_id else None
+    # The reader replied to the comment they clicked on, wherever the depth cap filed it.
+    parent_author = comment.in_reply_to.author if comment.in_reply_to_id else None
     if parent_author and parent_author.pk != comment.author_id and parent_author.notify_replies:
         pairs.append((Notification.Kind.REPLY, parent_author))
     article_author = comment.article.author
@@ -44,7 +45,7 @@ def comment_notify(*, comment_id: int) -> int:
     transaction, and the ledger's unique constraint lets only one of them through.
     """
     comment = (
-        Comment.objects.select_related("article__author", "author", "parent__author")
+        Comment.objects.select_related("article__author", "author", "in_reply_to__author")
         .filter(pk=comment_id, status=Comment.Status.APPROVED)
         .first()
     )
@@ -81,13 +82,19 @@ def moderators():
 
 
 def moderation_digest_send(*, period: str | None = None) -> int:
-    """Tell moderators what waits, once per period, and only when something waits."""
+    """Tell moderators what waits, once per period, and only when something waits; returns
+    how many copies left now.
+
+    Each moderator's copy is its own send with its own receipt, written in the transaction
+    that sends it: a refused address is recorded and never tried again, a deferred one raises
+    MailDeferred after the others have gone, and the retry reaches only those still missing.
+    """
     waiting = Comment.objects.filter(status=Comment.Status.PENDING)
     count = waiting.count()
     if not count:
         return 0
     period = period or timezone.now().strftime("%Y-%m-%d")
-    recipients = list(moderators().values_list("email", flat=True))
+    digest, _ = ModerationDigest.objects.get_or_create(period=period, defaults={"waiting": count})
     context = {
         "waiting": count,
         "comments": waiting.select_related("author", "article").order_by("created_at")[
@@ -98,16 +105,34 @@ def moderation_digest_send(*, period: str | None = None) -> int:
             absolute_url(reverse("admin:comments_comment_changelist")) + "?status__exact=pending"
         ),
     }
-    try:
-        with transaction.atomic():
-            ModerationDigest.objects.create(period=period, waiting=count)
-            for address in recipients:
-                try:
-                    emails.send(emails.build_mail("moderation_digest", to=address, context=context))
-                except MailRefused as error:
-                    if error.fault is not Fault.RECIPIENT_REFUSED:
-                        raise  # our sender or message: every moderator would be refused
-                    logger.warning("Moderation digest refused for one moderator: %s", error)
-    except IntegrityError:
-        return 0  # this period's digest has gone out already
-    return len(recipients)
+    missing = moderators().exclude(pk__in=digest.receipts.values("recipient")).order_by("pk")
+    sent, deferred = 0, []
+    for moderator in missing:
+        try:
+            with transaction.atomic():
+                ModerationDigestReceipt.objects.create(digest=digest, recipient=moderator)
+                emails.send(
+                    emails.build_mail("moderation_digest", to=moderator.email, context=context)
+                )
+        except IntegrityError:
+            continue  # another worker has this moderator's copy
+        except MailDeferred as error:
+            deferred.append(str(error))
+            continue
+        except MailRefused as error:
+            if error.fault is not Fault.RECIPIENT_REFUSED:
+                raise  # our sender or message: every moderator would be refused
+            logger.warning("Moderation digest refused for moderator %s: %s", moderator.pk, error)
+            ModerationDigestReceipt.objects.get_or_create(
+                digest=digest,
+                recipient=moderator,
+                defaults={
+                    "outcome": ModerationDigestReceipt.Outcome.REFUSED,
+                    "detail": str(error)[:300],
+                },
+            )
+            continue
+        sent += 1
+    if deferred:
+        raise MailDeferred(f"{len(deferred)} moderator(s) deferred: {deferred[0]}")
+    return sent

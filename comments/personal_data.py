@@ -1,5 +1,6 @@
-from accounts.personal_data import register_exporter
+from accounts.personal_data import register_deleter, register_exporter
 from comments.models import Comment, CommentFlag, HelpfulMark
+from comments.services import comment_ban_keep, reactions_withdraw
 
 
 @register_exporter
@@ -10,7 +11,7 @@ def export_comments(user) -> dict:
                 "id": comment.pk,
                 "article": comment.article.title,
                 "url": comment.get_absolute_url(),
-                "reply_to": comment.parent_id,
+                "reply_to": comment.in_reply_to_id,
                 "status": comment.status,
                 "created_at": comment.created_at.isoformat(),
                 "edited_at": comment.edited_at.isoformat() if comment.edited_at else None,
@@ -26,3 +27,9 @@ def export_comments(user) -> dict:
             for flag in CommentFlag.objects.filter(user=user)
         ],
     }
+
+
+@register_deleter
+def delete_reactions(user, choices) -> None:
+    reactions_withdraw(user=user)
+    comment_ban_keep(user=user)

@@ -9,13 +9,21 @@ from dataclasses import dataclass
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from articles.markup import render_user_markdown
 from articles.models import Article
 from comments.cache import discussion_changed
-from comments.models import Comment, CommentBan, CommentFlag, HelpfulMark, ModerationDecision
+from comments.models import (
+    Comment,
+    CommentBan,
+    CommentFlag,
+    HelpfulMark,
+    ModerationDecision,
+    address_digest,
+)
 from config.ratelimit import allow, window_seconds
 
 LINK_RE = re.compile(r"https?://|\bwww\.", re.IGNORECASE)
@@ -46,20 +54,28 @@ class PolicyDecision:
     asks_for_advice: bool = False
 
 
+def _banned(user, addresses: list[str]) -> bool:
+    """Banned as this account, or at any of its addresses (a ban outlives a deleted account)."""
+    digests = {address_digest(address) for address in [user.email, *addresses]}
+    return CommentBan.objects.filter(Q(user=user) | Q(email_digest__in=digests)).exists()
+
+
 def can_post(user) -> tuple[bool, str]:
     """Whether `user` may post, and if not, the reason to show them."""
     if not user.is_authenticated:
         return False, "sign_in"
-    if CommentBan.objects.filter(user=user).exists():
+    addresses = dict(EmailAddress.objects.filter(user=user).values_list("email", "verified"))
+    if _banned(user, list(addresses)):
         return False, "banned"
-    if not EmailAddress.objects.filter(user=user, verified=True).exists():
+    if not any(addresses.values()):
         return False, "verify"
     return True, ""
 
 
 def moderation_decide(*, author, body: str) -> PolicyDecision:
     """The one moderation policy: publish at once, or hold for a moderator, and why."""
-    if CommentBan.objects.filter(user=author).exists():
+    addresses = EmailAddress.objects.filter(user=author).values_list("email", flat=True)
+    if _banned(author, list(addresses)):
         raise PostingForbidden("Your account can no longer post comments.")
     reasons: list[str] = []
     text = body.lower()
@@ -104,10 +120,12 @@ def comment_rate_check(*, user_id: int, ip_digest: str) -> None:
 
 
 def _attach_point(parent: Comment | None) -> Comment | None:
-    """A reply to a comment at the depth cap attaches beside it, at the cap."""
-    if parent is not None and parent.depth >= settings.COMMENTS_MAX_DEPTH - 1:
-        return parent.parent
-    return parent
+    """A reply to a comment at the depth cap attaches beside it, under its nearest published
+    ancestor (a thread of its own when none is), never under a hidden comment."""
+    if parent is None or parent.depth < settings.COMMENTS_MAX_DEPTH - 1:
+        return parent
+    ancestors = [int(segment) for segment in parent.path.rstrip("/").split("/")[:-1]]
+    return Comment.objects.published().filter(pk__in=ancestors).order_by("-depth").first()
 
 
 def comment_post(
@@ -121,13 +139,14 @@ def comment_post(
     ):
         raise CommentError("That comment can no longer be replied to.")
     decision = moderation_decide(author=author, body=body)
-    parent = _attach_point(parent)
     with transaction.atomic():
+        attach_to = _attach_point(parent)
         comment = Comment.objects.create(
             article=article,
             author=author,
-            parent=parent,
-            depth=parent.depth + 1 if parent else 0,
+            parent=attach_to,
+            in_reply_to=parent,
+            depth=attach_to.depth + 1 if attach_to else 0,
             body=body,
             body_html=render_user_markdown(body),
             status=decision.status,
@@ -180,6 +199,11 @@ def comment_moderate(
             for c in comments
         )
         if action == ModerationDecision.Action.APPROVE:
+            # The approval answers every report made so far; only later ones can hide it again.
+            CommentFlag.objects.filter(
+                comment__in=[c.pk for c in comments], answered_at__isnull=True
+            ).update(answered_at=timezone.now())
+            flag_counts_refresh(comment_ids=[c.pk for c in comments])
             for comment in comments:
                 _notify_on_commit(comment.pk)
         if action == ModerationDecision.Action.BAN:
@@ -193,6 +217,19 @@ def comment_moderate(
                 discussion_changed(article_id)
             waiting.update(status=Comment.Status.REJECTED)
     return len(comments)
+
+
+def flag_counts_refresh(*, comment_ids: Iterable[int]) -> None:
+    """Set each comment's flag_count to its unanswered reports, counted from the rows."""
+    unanswered = (
+        CommentFlag.objects.filter(comment=OuterRef("pk"), answered_at__isnull=True)
+        .values("comment")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    Comment.objects.filter(pk__in=list(comment_ids)).update(
+        flag_count=Coalesce(Subquery(unanswered), 0)
+    )
 
 
 def comment_mark_helpful(*, comment: Comment, user) -> bool:
@@ -228,12 +265,14 @@ def comment_flag(*, comment: Comment, user, reason: str) -> bool:
     if comment.author_id == user.pk:
         raise CommentError("You can't report your own comment.")
     with transaction.atomic():
+        # One report at a time per comment, so each recount sees every earlier report.
+        Comment.objects.select_for_update().only("pk").get(pk=comment.pk)
         try:
             with transaction.atomic():
                 CommentFlag.objects.create(comment=comment, user=user, reason=reason)
         except IntegrityError:
             return False
-        Comment.objects.filter(pk=comment.pk).update(flag_count=F("flag_count") + 1)
+        flag_counts_refresh(comment_ids=[comment.pk])
         comment.refresh_from_db(fields=["flag_count", "status"])
         if (
             comment.status == Comment.Status.APPROVED
@@ -248,6 +287,43 @@ def comment_flag(*, comment: Comment, user, reason: str) -> bool:
                 comment=comment, action=ModerationDecision.Action.HOLD, reason=reason_text
             )
     return True
+
+
+def comment_ban_keep(*, user) -> None:
+    """The account is going: its ban stays, by the digest of every address it had, so the
+    reader cannot sign up again with one of them and post."""
+    ban = CommentBan.objects.filter(user=user).first()
+    if ban is None:
+        return
+    addresses = {
+        user.email,
+        *EmailAddress.objects.filter(user=user).values_list("email", flat=True),
+    }
+    with transaction.atomic():
+        for digest in {address_digest(address) for address in addresses} - {ban.email_digest}:
+            CommentBan.objects.get_or_create(
+                user=None,
+                email_digest=digest,
+                defaults={"reason": ban.reason, "banned_by": ban.banned_by},
+            )
+
+
+def reactions_withdraw(*, user) -> None:
+    """Take back a reader's helpful marks and reports, counts included (their account is
+    going), so that signing up again with the same address can never count twice."""
+    with transaction.atomic():
+        marked = list(HelpfulMark.objects.filter(user=user).values_list("comment_id", flat=True))
+        HelpfulMark.objects.filter(user=user).delete()
+        Comment.objects.filter(pk__in=marked).update(
+            helpful_count=Greatest(F("helpful_count") - 1, 0)
+        )
+        reported = list(CommentFlag.objects.filter(user=user).values_list("comment_id", flat=True))
+        list(Comment.objects.select_for_update().filter(pk__in=reported).values_list("pk"))
+        CommentFlag.objects.filter(user=user).delete()
+        flag_counts_refresh(comment_ids=reported)
+        touched = Comment.objects.filter(pk__in=marked + reported)
+        for article_id in set(touched.values_list("article_id", flat=True)):
+            discussion_changed(article_id)
 
 
 def comment_edit(*, comment: Comment, user, body: str) -> Comment:

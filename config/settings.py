@@ -327,6 +327,8 @@ COMMENTS_TRUSTED_AFTER = env.int("COMMENTS_TRUSTED_AFTER", default=2)  # approve
 COMMENTS_MAX_LINKS = env.int("COMMENTS_MAX_LINKS", default=2)
 COMMENTS_CACHE_SECONDS = env.int("COMMENTS_CACHE_SECONDS", default=600)  # anonymous pages
 COMMENTS_EDIT_MINUTES = env.int("COMMENTS_EDIT_MINUTES", default=15)
+# The first retry of a deferred moderator's digest; each further one waits twice as long.
+COMMENTS_DIGEST_RETRY_SECONDS = env.int("COMMENTS_DIGEST_RETRY_SECONDS", default=60)
 COMMENTS_HIDE_AFTER_FLAGS = env.int("COMMENTS_HIDE_AFTER_FLAGS", default=3)  # distinct readers
 COMMENTS_BLOCKED_WORDS = env.list(
     "COMMENTS_BLOCKED_WORDS", default=["viagra", "casino", "miracle cure", "crypto"]

@@ -13,6 +13,13 @@ def new_token_id() -> str:
     return secrets.token_urlsafe(16)
 
 
+class SubscriberQuerySet(models.QuerySet):
+    def of_user(self, user) -> SubscriberQuerySet:
+        """The reader's subscriptions: linked to their account (whatever address it has now),
+        or at the address the account has now."""
+        return self.filter(models.Q(user=user) | models.Q(email=user.email.lower()))
+
+
 class Subscriber(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting for confirmation"
@@ -46,6 +53,8 @@ class Subscriber(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     requested_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SubscriberQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(Lower("email"), name="subscriber_email_ci_unique")]

@@ -175,8 +175,7 @@ def account_subscription(request):
             status=403,
         )
     if request.POST.get("action") == "unsubscribe":
-        subscriber = Subscriber.objects.filter(email=request.user.email.lower()).first()
-        if subscriber:
+        for subscriber in Subscriber.objects.of_user(request.user):
             services.subscription_unsubscribe(subscriber=subscriber)
         messages.success(request, "You are unsubscribed from the newsletter.")
     else:

@@ -90,7 +90,8 @@ def wait_for(condition: Callable[[], object], *, timeout: float = 20, message: s
 # --- A real SMTP server -------------------------------------------------------------------
 class RecordingHandler:
     """An aiosmtpd handler that keeps every message it accepts, and can misbehave on purpose:
-    `refuse` answers 550 for those recipients, `refuse_senders` 550 for those senders,
+    `refuse` answers 550 for those recipients, `defer_rcpt` 451 for a recipient that many
+    times, `refuse_senders` 550 for those senders,
     `refuse_data` gives that answer to every DATA (a message refused as spam, say; only
     from `refuse_data_from` when set),
     `defer_data` answers 451 to that many DATA commands and `defer_until` to every DATA
@@ -100,6 +101,7 @@ class RecordingHandler:
         self.messages: list[EmailMessage] = []
         self.envelopes: list = []
         self.refuse: set[str] = set()
+        self.defer_rcpt: dict[str, int] = {}
         self.refuse_senders: set[str] = set()
         self.refuse_data = ""
         self.refuse_data_from = ""  # only from this sender; every sender when empty
@@ -118,6 +120,9 @@ class RecordingHandler:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in self.refuse:
             return "550 5.1.1 No such user here"
+        if self.defer_rcpt.get(address.lower(), 0) > 0:
+            self.defer_rcpt[address.lower()] -= 1
+            return "451 4.2.1 Mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 

@@ -95,6 +95,7 @@ class CommentFactory(factory.django.DjangoModelFactory):
     article = factory.LazyAttribute(lambda o: o.parent.article if o.parent else ArticleFactory())
     author = factory.SubFactory(UserFactory, role=User.Role.PATIENT)
     parent = None
+    in_reply_to = factory.SelfAttribute("parent")
     body = factory.Sequence(lambda n: f"Comment number {n} with *emphasis*.")
     body_html = factory.LazyAttribute(lambda o: render_user_markdown(o.body))
     status = Comment.Status.APPROVED

@@ -9,4 +9,6 @@ register = template.Library()
 def subscription_of(user) -> Subscriber | None:
     if not user.is_authenticated:
         return None
-    return Subscriber.objects.filter(email=user.email.lower()).first()
+    # An active one first: after an email change it may be at the old address.
+    subscriptions = Subscriber.objects.of_user(user)
+    return subscriptions.filter(status=Subscriber.Status.ACTIVE).first() or subscriptions.first()

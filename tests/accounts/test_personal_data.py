@@ -1,10 +1,13 @@
 import json
+import re
 
 import pytest
 
 from accounts.models import User
-from comments.models import Comment
-from tests.factories import PASSWORD, CommentFactory, UserFactory
+from comments.models import Comment, CommentBan
+from comments.services import comment_moderate
+from newsletter.models import Subscriber
+from tests.factories import PASSWORD, ArticleFactory, CommentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -42,3 +45,45 @@ def test_deleting_an_account_anonymises_comments_and_keeps_threads(client):
     assert "Former reader" in page
     assert "Leaving Reader" not in page
     assert page.index("My root comment") < page.index(reply.body)
+
+
+def test_a_banned_reader_who_deletes_and_signs_up_again_with_the_address_still_cannot_post(
+    client,
+):
+    banned = UserFactory(email="Troll@Example.org", role="other")
+    comment_moderate(
+        comments=[CommentFactory(author=banned)], moderator=UserFactory(), action="ban"
+    )
+    client.force_login(banned)
+    client.post("/accounts/settings/delete/", {"password": PASSWORD})
+    assert not User.objects.filter(pk=banned.pk).exists()
+
+    client.force_login(UserFactory(email="troll@example.org", role="other"))
+    article = ArticleFactory()
+    response = client.post(f"/articles/{article.slug}/comments/", {"body": "I am back"})
+    assert response.status_code == 403
+    assert not Comment.objects.filter(body="I am back").exists()
+    assert CommentBan.objects.filter(user=None).count() == 1  # kept as a digest, not an address
+    assert "troll" not in CommentBan.objects.get().email_digest
+
+
+def test_the_deletion_page_offers_to_end_the_subscription_and_ends_it_by_default(client):
+    reader = UserFactory(email="leaving@example.org")
+    Subscriber.objects.create(email="leaving@example.org", status="active", user=reader)
+    client.force_login(reader)
+    page = client.get("/accounts/settings/delete/").content.decode()
+    assert "The newsletter goes to leaving@example.org" in page
+    assert re.search(r'name="newsletter_end"[^>]*checked', page)
+
+    client.post("/accounts/settings/delete/", {"password": PASSWORD, "newsletter_end": "on"})
+
+    assert Subscriber.objects.get().status == "unsubscribed"
+
+
+def test_a_reader_who_unticks_it_keeps_the_newsletter_after_deleting_the_account(client):
+    reader = UserFactory(email="staying@example.org")
+    Subscriber.objects.create(email="staying@example.org", status="active", user=reader)
+    client.force_login(reader)
+    client.post("/accounts/settings/delete/", {"password": PASSWORD})
+    subscriber = Subscriber.objects.get()
+    assert (subscriber.status, subscriber.user) == ("active", None)

@@ -1,8 +1,10 @@
 import pytest
 
 from comments import notifications
-from comments.models import Comment, ModerationDigest, Notification
+from comments.models import Comment, ModerationDigest, ModerationDigestReceipt, Notification
 from comments.services import comment_moderate, comment_post
+from comments.tasks import send_moderation_digest
+from tests.conftest import wait_for
 from tests.factories import ArticleFactory, CommentFactory, UserFactory
 
 
@@ -102,3 +104,55 @@ def test_settings_page_saves_profile_and_opt_outs(client):
     user.refresh_from_db()
     assert (user.display_name, user.role, user.notify_replies) == ("Ana", "researcher", False)
     assert client.post("/accounts/settings/", {"role": "wizard"}).status_code == 400
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_at_the_cap_never_lands_under_spam_and_tells_the_reader_replied_to(
+    client, smtp_server, celery_worker, settings
+):
+    settings.COMMENTS_MAX_DEPTH, settings.COMMENTS_TRUSTED_AFTER = 3, 0
+    root = CommentFactory(author=UserFactory(email="root@example.org"))
+    spam = CommentFactory(parent=root, author=UserFactory(email="spammer@example.org"))
+    at_cap = CommentFactory(parent=spam, author=UserFactory(email="clicked@example.org"))
+    comment_moderate(comments=[spam], moderator=UserFactory(), action="spam")
+    client.force_login(UserFactory(display_name="Omar", role="clinician"))
+
+    client.post(
+        f"/articles/{root.article.slug}/comments/",
+        {"body": "Answering you", "parent": at_cap.pk},
+    )
+
+    reply = Comment.objects.get(body="Answering you")
+    assert (reply.parent, reply.in_reply_to, reply.depth) == (root, at_cap, 1)
+    notice = smtp_server.wait_for_message("clicked@example.org")
+    assert "Omar replied to your comment" in notice["Subject"]
+    smtp_server.wait_for_message(root.article.author.email)  # the article's author, as ever
+    assert not smtp_server.to("spammer@example.org")
+    assert not smtp_server.to("root@example.org")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dead_or_deferred_moderator_address_never_blocks_or_repeats_the_others_digest(
+    smtp_server, celery_worker, staff_groups, settings
+):
+    settings.COMMENTS_DIGEST_RETRY_SECONDS = 0
+    addresses = ["mod@example.org", "late@example.org", "dead@example.org"]
+    for address in addresses:  # tried in this order
+        UserFactory(email=address, is_staff=True).groups.add(staff_groups["Moderators"])
+    CommentFactory(status=Comment.Status.PENDING)
+    smtp_server.defer_rcpt["late@example.org"] = 1  # 451 once: reached on the retry
+    smtp_server.refuse.add("dead@example.org")  # 550, every time
+
+    send_moderation_digest.delay()
+
+    smtp_server.wait_for_message("late@example.org", timeout=30)
+    assert [len(smtp_server.to(address)) for address in addresses] == [1, 1, 0]
+    wait_for(lambda: ModerationDigestReceipt.objects.count() == 3, message="a copy unrecorded")
+    receipts = dict(ModerationDigestReceipt.objects.values_list("recipient__email", "outcome"))
+    assert receipts == {
+        "mod@example.org": "sent",
+        "late@example.org": "sent",
+        "dead@example.org": "refused",
+    }
+    assert notifications.moderation_digest_send() == 0  # beat fires again the same day
+    assert len(smtp_server.messages) == 2

@@ -1,7 +1,7 @@
 import pytest
 
 from comments.models import Comment, CommentFlag, HelpfulMark, ModerationDecision
-from tests.factories import CommentFactory, UserFactory
+from tests.factories import PASSWORD, CommentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -87,3 +87,35 @@ def test_reacting_to_unknown_or_hidden_comments_is_404(client, reader):
     assert client.post("/comments/999999/helpful/").status_code == 404
     assert client.post(f"/comments/{hidden.pk}/helpful/").status_code == 404
     assert client.get(f"/comments/{hidden.pk}/helpful/").status_code == 405
+
+
+def test_a_moderators_approval_clears_the_reports_it_answered(client, comment, settings):
+    settings.COMMENTS_HIDE_AFTER_FLAGS = 3
+    for _ in range(3):
+        client.force_login(UserFactory(role="other"))
+        client.post(f"/comments/{comment.pk}/report/", {"reason": "abuse"})
+    moderator = UserFactory(is_superuser=True, is_staff=True)
+    client.force_login(moderator)
+    client.post(f"/comments/{comment.pk}/moderate/", {"action": "approve"})
+    comment.refresh_from_db()
+    assert (comment.status, comment.flag_count) == (Comment.Status.APPROVED, 0)
+    assert CommentFlag.objects.filter(comment=comment, answered_at__isnull=False).count() == 3
+
+    client.force_login(UserFactory(role="other"))
+    client.post(f"/comments/{comment.pk}/report/", {"reason": "abuse"})
+    comment.refresh_from_db()
+    assert (comment.status, comment.flag_count) == (Comment.Status.APPROVED, 1)
+
+
+def test_a_deleted_accounts_marks_and_reports_are_taken_back_so_none_counts_twice(client, comment):
+    for _ in range(2):  # delete, sign up again with the same address, mark and report again
+        client.force_login(UserFactory(email="again@example.org", role="other"))
+        client.post(f"/comments/{comment.pk}/helpful/")
+        client.post(f"/comments/{comment.pk}/report/", {"reason": "abuse"})
+        comment.refresh_from_db()
+        assert (comment.helpful_count, comment.flag_count) == (1, 1)
+        assert client.post("/accounts/settings/delete/", {"password": PASSWORD}).status_code == 302
+        comment.refresh_from_db()
+        assert (comment.helpful_count, comment.flag_count) == (0, 0)
+    assert not HelpfulMark.objects.exists()
+    assert not CommentFlag.objects.exists()

@@ -161,8 +161,33 @@ def test_the_data_export_includes_the_subscription(client):
     Subscriber.objects.create(email="export@example.org", status="active", consent_source="page")
     client.force_login(reader)
     data = client.get("/accounts/settings/export/").json()
-    assert data["newsletter"]["status"] == "active"
-    assert data["newsletter"]["consent_source"] == "page"
+    assert [(s["status"], s["consent_source"]) for s in data["newsletter"]] == [("active", "page")]
+
+
+@pytest.mark.django_db
+def test_after_an_email_change_settings_unsubscribe_and_export_reach_the_old_address(client):
+    from allauth.account.models import EmailAddress
+
+    from tests.factories import UserFactory
+
+    reader = UserFactory(email="old@example.org")
+    client.force_login(reader)
+    client.post("/newsletter/account/", {"action": "subscribe", "frequency": "weekly"})
+    # The reader moves to a new address, as allauth's email change leaves it.
+    EmailAddress.objects.filter(user=reader).update(primary=False)
+    EmailAddress.objects.create(user=reader, email="new@example.org", verified=True, primary=True)
+    reader.email = "new@example.org"
+    reader.save()
+
+    data = client.get("/accounts/settings/export/").json()
+    assert [(s["email"], s["status"]) for s in data["newsletter"]] == [
+        ("old@example.org", "active")
+    ]
+    assert (
+        "the weekly digest at old@example.org" in client.get("/accounts/settings/").content.decode()
+    )
+    client.post("/newsletter/account/", {"action": "unsubscribe"})
+    assert Subscriber.objects.get(email="old@example.org").status == "unsubscribed"
 
 
 @pytest.mark.django_db
