@@ -90,12 +90,11 @@ def wait_for(condition: Callable[[], object], *, timeout: float = 20, message: s
 # --- A real SMTP server -------------------------------------------------------------------
 class RecordingHandler:
     """An aiosmtpd handler that keeps every message it accepts, and can misbehave on purpose:
-    `refuse` answers 550 for those recipients, `defer_rcpt` 451 for a recipient that many
-    times, `refuse_senders` 550 for those senders,
-    `refuse_data` gives that answer to every DATA (a message refused as spam, say; only
-    from `refuse_data_from` when set),
-    `defer_data` answers 451 to that many DATA commands and `defer_until` to every DATA
-    before that time.time(), and `delay` makes each DATA take that long."""
+    `refuse` answers 550 for those recipients and `defer_rcpt` 451 for a recipient that many
+    times; `refuse_senders` answers 550 for those senders; `refuse_data` gives that answer to
+    every DATA (a message refused as spam, say; only from `refuse_data_from` when set);
+    `defer_data` answers 451 to that many DATA commands and `defer_until` to every DATA before
+    that time.time(); `delay` makes each DATA take that long."""
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
