@@ -92,6 +92,14 @@ class ArticleAdminForm(forms.ModelForm):
             "topics": forms.CheckboxSelectMultiple,
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "author" in self.fields:
+            # Staff only: tells apart people whose public name is the neutral fallback.
+            self.fields["author"].label_from_instance = lambda user: (
+                f"{user.public_name} ({user.email})"
+            )
+
     def _get_validation_exclusions(self):
         # "Published" with no time means "now": the publish service fills the time in, so the
         # model's public-needs-a-time constraint is checked by the database, not by this form.
