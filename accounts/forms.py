@@ -35,6 +35,11 @@ class ProfileForm(forms.ModelForm):
             "notify_article_comments",
         )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Shown beside every comment: it can be changed, never emptied.
+        self.fields["display_name"].required = True
+
 
 class AccountDeleteForm(forms.Form):
     password = forms.CharField(

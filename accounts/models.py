@@ -66,6 +66,9 @@ class User(AbstractUser):
         "email me when readers comment on my articles", default=True
     )
 
+    # Shown for a reader without a display name: on a site about cancer, never their address.
+    FALLBACK_NAME = "Reader"
+
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -80,7 +83,7 @@ class User(AbstractUser):
 
     @property
     def public_name(self) -> str:
-        return self.display_name or self.email.split("@", 1)[0]
+        return self.display_name or self.FALLBACK_NAME
 
     def get_full_name(self) -> str:
         return self.public_name

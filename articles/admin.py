@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import copy
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -13,9 +15,20 @@ from django.utils.html import format_html
 
 from articles.markup import render_article_markdown
 from articles.models import Article, FAQEntry, Reference, Topic
-from articles.services import PublishError, article_publish, article_unpublish
+from articles.services import (
+    PUBLISH_PERMISSION,
+    PublishError,
+    article_publish,
+    article_status_change,
+    article_unpublish,
+)
 
-PUBLIC = (Article.Status.PUBLISHED, Article.Status.SCHEDULED)
+# What the change form saves itself; status and publication time are the services' to change.
+CONTENT_FIELDS = [
+    field.name
+    for field in Article._meta.concrete_fields
+    if field.name not in ("id", "status", "published_at", "created_at")
+]
 
 
 @admin.register(Topic)
@@ -79,6 +92,14 @@ class ArticleAdminForm(forms.ModelForm):
             "topics": forms.CheckboxSelectMultiple,
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "author" in self.fields:
+            # Staff only: tells apart people whose public name is the neutral fallback.
+            self.fields["author"].label_from_instance = lambda user: (
+                f"{user.public_name} ({user.email})"
+            )
+
     def _get_validation_exclusions(self):
         # "Published" with no time means "now": the publish service fills the time in, so the
         # model's public-needs-a-time constraint is checked by the database, not by this form.
@@ -87,8 +108,12 @@ class ArticleAdminForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         status, at = data.get("status"), data.get("published_at")
-        live = self.instance.pk and self.instance.status == Article.Status.PUBLISHED
-        if status in PUBLIC and live and at and at > timezone.now():
+        if (
+            status in Article.PUBLIC_STATUSES
+            and self.instance.is_public
+            and at
+            and at > timezone.now()
+        ):
             self.add_error(
                 "published_at",
                 "This article is already live. To schedule it for later, unpublish it first.",
@@ -139,75 +164,82 @@ class ArticleAdmin(admin.ModelAdmin):
 
     # Permissions ---------------------------------------------------------------------------
     def has_publish_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("articles.publish_article")
+        return request.user.has_perm(PUBLISH_PERMISSION)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
         if not self.has_publish_permission(request):
-            allowed = [(Article.Status.DRAFT, "Draft"), (Article.Status.IN_REVIEW, "In review")]
-            form.base_fields["status"].choices = allowed
+            # Copies: the declared fields are shared by every form class made from the admin form.
+            form.base_fields = copy.deepcopy(form.base_fields)
             form.base_fields["published_at"].disabled = True
+            if obj is not None and obj.status in Article.PUBLIC_STATUSES:
+                # Shown as it is; saving keeps it, since only a publisher may change it.
+                form.base_fields["status"].disabled = True
+            else:
+                allowed = [(Article.Status.DRAFT, "Draft"), (Article.Status.IN_REVIEW, "In review")]
+                form.base_fields["status"].choices = allowed
         return form
 
     def get_changeform_initial_data(self, request):
         return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
 
-    # Saving goes through the publish service --------------------------------------------------
+    # Saving: the edits here, the publication state through the services ----------------------
     def save_model(self, request, obj: Article, form, change: bool) -> None:
-        requested = obj.status
         if obj.author_id is None:
             obj.author = request.user
-        previous = Article.objects.filter(pk=obj.pk).values("status", "published_at").first()
-        if requested in PUBLIC:
-            # Save the edits under the old state; the service alone makes an article public.
-            obj.status = previous["status"] if previous else Article.Status.DRAFT
-            if obj.status not in PUBLIC:
-                obj.published_at = None
-            elif previous and not form.cleaned_data.get("published_at"):
-                obj.published_at = previous["published_at"]
-        super().save_model(request, obj, form, change)
         # Kept on the instance (not on this shared ModelAdmin) until the inlines are saved.
-        obj._publication_request = (
-            "publish"
-            if requested in PUBLIC
-            else "unpublish"
-            if previous and previous["status"] in PUBLIC
-            else None
-        )
+        obj._requested_status = (obj.status, form.cleaned_data.get("published_at"))
+        if change:
+            obj.save(update_fields=CONTENT_FIELDS)
+            obj.refresh_from_db(fields=["status", "published_at"])
+        else:
+            obj.status, obj.published_at = Article.Status.DRAFT, None
+            obj.save()
 
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
         article = form.instance
-        wish = getattr(article, "_publication_request", None)
-        if wish == "publish":
-            self._apply(request, [article], at=form.cleaned_data.get("published_at"))
-        elif wish == "unpublish":
-            article_unpublish(article=article)
+        status, at = article._requested_status
+        was_public = article.is_public
+        before = (article.status, article.published_at)
+        try:
+            article_status_change(article=article, status=status, at=at, by=request.user)
+        except PublishError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return
+        if (article.status, article.published_at) == before:
+            return
+        if article.status in Article.PUBLIC_STATUSES:
+            self._report(request, article)
+        elif was_public:
             self.message_user(request, f"“{article}” is no longer public.", messages.WARNING)
 
-    def _apply(self, request, articles, *, at=None) -> None:
+    def _report(self, request, article: Article) -> None:
+        if article.is_public:
+            self.message_user(request, f"“{article}” is live.", messages.SUCCESS)
+        else:
+            when = timezone.localtime(article.published_at).strftime("%d %b %Y %H:%M %Z")
+            self.message_user(request, f"“{article}” is scheduled for {when}.")
+
+    def _publish(self, request, articles, *, at=None) -> None:
         for article in articles:
             try:
-                article_publish(article=article, at=at)
+                article_publish(article=article, at=at, by=request.user)
             except PublishError as error:
                 self.message_user(request, str(error), messages.ERROR)
                 continue
-            if article.status == Article.Status.SCHEDULED and not article.is_public:
-                when = timezone.localtime(article.published_at).strftime("%d %b %Y %H:%M %Z")
-                self.message_user(request, f"“{article}” is scheduled for {when}.")
-            else:
-                self.message_user(request, f"“{article}” is live.", messages.SUCCESS)
+            self._report(request, article)
 
     # Actions -------------------------------------------------------------------------------
     @admin.action(description="Publish now", permissions=["publish"])
     def publish_now(self, request, queryset) -> None:
-        self._apply(request, queryset)
+        self._publish(request, queryset)
 
     @admin.action(description="Schedule…", permissions=["publish"])
     def schedule(self, request, queryset):
         form = ScheduleForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
-            self._apply(request, queryset, at=form.cleaned_data["publish_at"])
+            self._publish(request, queryset, at=form.cleaned_data["publish_at"])
             return None
         return TemplateResponse(
             request,
@@ -227,9 +259,12 @@ class ArticleAdmin(admin.ModelAdmin):
 
     @admin.action(description="Unpublish (back to draft)", permissions=["publish"])
     def unpublish(self, request, queryset) -> None:
+        taken_off = 0
         for article in queryset:
-            article_unpublish(article=article)
-        self.message_user(request, f"{len(queryset)} article(s) taken off the site.")
+            was_public = article.status in Article.PUBLIC_STATUSES
+            article_unpublish(article=article, by=request.user)
+            taken_off += was_public and article.status == Article.Status.DRAFT
+        self.message_user(request, f"{taken_off} article(s) taken off the site.")
 
     # Markdown preview ------------------------------------------------------------------------
     def get_urls(self):

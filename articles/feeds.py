@@ -43,8 +43,8 @@ class LatestArticlesFeed(Feed):
     def item_updateddate(self, item: Article):
         return item.updated_at
 
-    def item_author_name(self, item: Article) -> str | None:
-        return item.author.public_name if item.author else None
+    def item_author_name(self, item: Article) -> str:
+        return item.byline
 
     def item_categories(self, item: Article) -> list[str]:
         return [topic.name for topic in item.topics.all()]

@@ -50,10 +50,7 @@ class ArticleQuerySet(models.QuerySet):
         A scheduled article goes public at its time even while beat is down; the periodic
         task then records the transition and runs what follows publication.
         """
-        return self.filter(
-            status__in=(Article.Status.PUBLISHED, Article.Status.SCHEDULED),
-            published_at__lte=timezone.now(),
-        )
+        return self.filter(status__in=Article.PUBLIC_STATUSES, published_at__lte=timezone.now())
 
     def due(self) -> ArticleQuerySet:
         """Scheduled articles whose time has come but whose publication is not yet recorded."""
@@ -82,6 +79,9 @@ class Article(models.Model):
         IN_REVIEW = "review", "In review"
         SCHEDULED = "scheduled", "Scheduled"
         PUBLISHED = "published", "Published"
+
+    # Statuses that make an article public once its time has come: published() and is_public.
+    PUBLIC_STATUSES = (Status.PUBLISHED, Status.SCHEDULED)
 
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
@@ -161,11 +161,19 @@ class Article(models.Model):
 
     @property
     def is_public(self) -> bool:
+        """Live on the site: the condition of published(), for one article in hand."""
         return (
-            self.status in (self.Status.PUBLISHED, self.Status.SCHEDULED)
+            self.status in self.PUBLIC_STATUSES
             and self.published_at is not None
             and self.published_at <= timezone.now()
         )
+
+    @property
+    def byline(self) -> str:
+        """The author's display name, or the editors as a body: never anything from an address."""
+        if self.author and self.author.display_name:
+            return self.author.display_name
+        return f"{settings.SITE_NAME} editors"
 
 
 class FAQEntry(models.Model):

@@ -1,10 +1,15 @@
-"""Every write with rules on articles. The admin, the schedule and the seed all come here."""
+"""Every write with rules on articles. The admin, the schedule and the seed all come here.
+
+Publication state (status and publication time) changes only here, and only from the locked row:
+the caller says what it saw, and a row that changed since is left as the other person left it.
+"""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
@@ -12,56 +17,126 @@ from articles.models import Article
 
 log = logging.getLogger(__name__)
 
-PUBLIC = (Article.Status.PUBLISHED, Article.Status.SCHEDULED)
+PUBLISH_PERMISSION = "articles.publish_article"
 
 
 class PublishError(ValueError):
     """A publishing request that cannot be carried out, with a message for the editor."""
 
 
-def article_publish(*, article: Article, at: datetime | None = None) -> Article:
+def _check_publish_right(by: AbstractBaseUser | None) -> None:
+    # None is the site itself (the schedule, the seed); a person needs the publish permission.
+    if by is not None and not by.has_perm(PUBLISH_PERMISSION):
+        raise PublishError(
+            "Your edits are saved, but only editors who may publish can publish, schedule or "
+            "unpublish an article; its publication is unchanged."
+        )
+
+
+def _locked(article: Article) -> Article:
+    """The row under its lock, refused if its publication state moved since `article` was read."""
+    current = Article.objects.select_for_update().get(pk=article.pk)
+    if (current.status, current.published_at) != (article.status, article.published_at):
+        raise PublishError(
+            f"“{current}” was changed by someone else meanwhile (it is now "
+            f"{current.get_status_display().lower()}); nothing was done. Reload it and try again."
+        )
+    return current
+
+
+def article_publish(
+    *, article: Article, at: datetime | None = None, by: AbstractBaseUser | None = None
+) -> Article:
     """Publish now, or schedule for `at` when that lies in the future.
 
-    Idempotent: publishing an article that is already published changes nothing and keeps
-    its original publication time. The transition is a conditional UPDATE, so two callers
-    (say the admin and the periodic task) cannot both record it.
+    Acts only on the state `article` was read in: the periodic task's due list, read a moment
+    before an editor unpublished or rescheduled, publishes nothing (PublishError). A live article
+    (`is_public`) stays live: publishing it again keeps its time (or takes a past `at` as its
+    corrected time), and a future `at` is refused, since scheduling it would take it off the site.
+    `by` is who asks (None for the site itself) and needs the publish permission to change anything.
     """
     now = timezone.now()
     if at is not None and timezone.is_naive(at):
         raise PublishError("The publication time needs a time zone.")
-    if not article.title or not article.body.strip():
-        raise PublishError(f"“{article}” needs a title and a body before it can be published.")
     with transaction.atomic():
-        current = Article.objects.select_for_update().get(pk=article.pk)
-        if current.status == Article.Status.PUBLISHED:
-            pass  # already public: publishing again is harmless and changes nothing
+        current = _locked(article)
+        if current.is_public:
+            if at is not None and at > now:
+                raise PublishError(
+                    f"“{current}” is already live. To schedule it for later, unpublish it first."
+                )
+            status, published_at = Article.Status.PUBLISHED, at or current.published_at
         elif at is not None and at > now:
-            current.status, current.published_at = Article.Status.SCHEDULED, at
+            status, published_at = Article.Status.SCHEDULED, at
         else:
-            due = current.status == Article.Status.SCHEDULED and current.published_at <= now
-            current.published_at = at or (current.published_at if due else now)
-            current.status = Article.Status.PUBLISHED
-            log.info("article %s published at %s", current.pk, current.published_at)
-        Article.objects.filter(pk=current.pk).exclude(status=Article.Status.PUBLISHED).update(
-            status=current.status, published_at=current.published_at, updated_at=now
-        )
+            status, published_at = Article.Status.PUBLISHED, at or now
+        if (status, published_at) != (current.status, current.published_at):
+            _check_publish_right(by)
+            if not current.title or not current.body.strip():
+                raise PublishError(
+                    f"“{current}” needs a title and a body before it can be published."
+                )
+            # Conditional on the state under the lock: on SQLite, where the lock is not a row lock.
+            Article.objects.filter(
+                pk=current.pk, status=current.status, published_at=current.published_at
+            ).update(status=status, published_at=published_at, updated_at=now)
+            log.info("article %s %s for %s", current.pk, status, published_at)
     article.refresh_from_db(fields=["status", "published_at", "updated_at"])
     return article
 
 
-def article_unpublish(*, article: Article) -> Article:
-    """Take an article off the site (back to draft); its URL answers 404 again."""
-    Article.objects.filter(pk=article.pk).update(
-        status=Article.Status.DRAFT, published_at=None, updated_at=timezone.now()
-    )
+def article_unpublish(*, article: Article, by: AbstractBaseUser | None = None) -> Article:
+    """Take a live or scheduled article off the site (back to draft); its URL answers 404 again.
+
+    Unpublishing wins over whatever the schedule did meanwhile, so it works from the locked row
+    rather than from the state `article` was read in; drafts and articles in review are left alone.
+    """
+    with transaction.atomic():
+        current = Article.objects.select_for_update().get(pk=article.pk)
+        if current.status in Article.PUBLIC_STATUSES:
+            _check_publish_right(by)
+            Article.objects.filter(pk=current.pk, status__in=Article.PUBLIC_STATUSES).update(
+                status=Article.Status.DRAFT, published_at=None, updated_at=timezone.now()
+            )
+            log.info("article %s unpublished", current.pk)
+    article.refresh_from_db(fields=["status", "published_at", "updated_at"])
+    return article
+
+
+def article_status_change(
+    *,
+    article: Article,
+    status: str,
+    at: datetime | None = None,
+    by: AbstractBaseUser | None = None,
+) -> Article:
+    """The status an editor chose in the change form, carried out by the services above.
+
+    A public status publishes or schedules (`at` decides which); any other takes a public article
+    off the site first, then files it as a draft or in review, which anyone editing may do.
+    """
+    if status in Article.PUBLIC_STATUSES:
+        return article_publish(article=article, at=at, by=by)
+    article_unpublish(article=article, by=by)
+    Article.objects.filter(
+        pk=article.pk, status__in=(Article.Status.DRAFT, Article.Status.IN_REVIEW)
+    ).exclude(status=status).update(status=status, updated_at=timezone.now())
     article.refresh_from_db(fields=["status", "published_at", "updated_at"])
     return article
 
 
 def publish_due_articles() -> list[int]:
-    """Record the publication of every scheduled article whose time has come."""
+    """Record the publication of every scheduled article whose time has come.
+
+    Each is published from its locked row as read here: one that an editor unpublished or
+    rescheduled since this list was read is left as the editor left it.
+    """
     published = []
-    for article in Article.objects.due().only("pk", "title", "body", "status", "published_at"):
-        article_publish(article=article)
+    for article in Article.objects.due().only("pk", "status", "published_at"):
+        try:
+            article_publish(article=article)
+        except PublishError as refusal:
+            log.info("article %s left alone by the schedule: %s", article.pk, refusal)
+            continue
         published.append(article.pk)
     return published

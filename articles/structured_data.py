@@ -25,9 +25,9 @@ def article_graph(*, article: Article, topics: list[Topic]) -> list[dict]:
             "dateModified": article.updated_at,
             "lastReviewed": article.last_reviewed,
             "author": (
-                {"@type": "Person", "name": article.author.public_name}
-                if article.author
-                else organisation
+                {"@type": "Person", "name": article.byline}
+                if article.author and article.author.display_name
+                else {**organisation, "name": article.byline}
             ),
             "publisher": organisation,
             "about": [topic.name for topic in topics],

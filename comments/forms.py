@@ -44,10 +44,13 @@ class CommentForm(forms.Form):
         self.fields["body"].max_length = settings.COMMENTS_MAX_LENGTH
         self.fields["body"].validators = []
         self.fields["body"].widget.attrs["maxlength"] = settings.COMMENTS_MAX_LENGTH
-        self.needs_profile = bool(user and user.is_authenticated and not user.role)
+        self.needs_profile = bool(
+            user and user.is_authenticated and not (user.role and user.display_name)
+        )
         if self.needs_profile:
             self.fields["display_name"].required = self.fields["role"].required = True
-            self.initial.setdefault("display_name", user.display_name)
+            for name in self.PROFILE_FIELDS:
+                self.initial.setdefault(name, getattr(user, name))
         else:
             for name in self.PROFILE_FIELDS:
                 del self.fields[name]

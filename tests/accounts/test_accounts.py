@@ -15,7 +15,7 @@ def test_email_is_the_login_and_is_case_insensitive():
     user = User.objects.create_user("Ada@Example.org", "pw")
     assert user.email == "ada@example.org"
     assert User.objects.get_by_natural_key("ADA@example.ORG") == user
-    assert user.public_name == "ada"
+    assert user.public_name == "Reader"  # never a part of the address
 
 
 @pytest.mark.django_db(transaction=True)

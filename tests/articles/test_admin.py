@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from articles.models import Article
@@ -165,3 +166,107 @@ def test_a_reference_without_any_link_is_refused_with_a_message(client, editor):
     assert response.status_code == 200
     assert "Give a URL, or an NCT number" in response.content.decode()
     assert not Article.objects.filter(slug="a-new-approval").exists()
+
+
+@pytest.fixture
+def writer(client, staff_groups):
+    """Writes and edits articles, but may not publish, schedule or unpublish them."""
+    user = UserFactory(is_staff=True)
+    user.user_permissions.set(
+        staff_groups["Editors"].permissions.exclude(codename="publish_article")
+    )
+    client.force_login(user)
+    return user
+
+
+def test_a_writer_who_edits_a_live_article_saves_the_edit_and_leaves_it_live(client, writer):
+    article = ArticleFactory(title="Live one", slug="live-one", topics=[TopicFactory()])
+    published_at = article.published_at
+    page = client.get(f"/admin/articles/article/{article.pk}/change/").content.decode()
+    assert 'name="status"' in page
+    # What the browser sends: the status select's first option, no time (the field is disabled).
+    data = article_form(
+        article.topics.get(),
+        title="Live one, corrected",
+        slug="live-one",
+        status="draft",
+        **{"faqs-TOTAL_FORMS": "0"},
+    )
+    del data["published_at"]
+    response = client.post(f"/admin/articles/article/{article.pk}/change/", data)
+    assert response.status_code == 302
+    article.refresh_from_db()
+    assert article.title == "Live one, corrected"
+    assert article.status == Article.Status.PUBLISHED
+    assert article.published_at == published_at
+    client.logout()
+    assert client.get("/articles/live-one/").status_code == 200
+
+
+def test_a_writer_files_a_draft_for_review_but_cannot_publish_it(client, writer):
+    topic = TopicFactory()
+    refused = client.post("/admin/articles/article/add/", article_form(topic, status="published"))
+    assert refused.status_code == 200  # not a choice this writer has
+    assert not Article.objects.filter(slug="a-new-approval").exists()
+    client.post("/admin/articles/article/add/", article_form(topic, status="review"))
+    article = Article.objects.get(slug="a-new-approval")
+    assert article.status == Article.Status.IN_REVIEW
+    assert article.published_at is None
+
+
+def test_editor_cannot_reschedule_a_scheduled_article_whose_time_has_come(client, editor):
+    article = ArticleFactory(
+        title="Due one",
+        slug="due-one",
+        topics=[TopicFactory()],
+        status=Article.Status.SCHEDULED,
+        published_at=timezone.now() - timedelta(minutes=5),
+    )
+    when = timezone.localtime() + timedelta(days=1)
+    data = article_form(
+        article.topics.get(),
+        title="Due one",
+        slug="due-one",
+        status="scheduled",
+        published_at=when.strftime("%Y-%m-%dT%H:%M"),
+        **{"faqs-TOTAL_FORMS": "0"},
+    )
+    response = client.post(f"/admin/articles/article/{article.pk}/change/", data)
+    assert response.status_code == 200
+    assert "unpublish it first" in response.content.decode()
+    article.refresh_from_db()
+    assert article.is_public
+
+
+def test_schedule_action_leaves_a_scheduled_article_whose_time_has_come_live(client, editor):
+    article = ArticleFactory(
+        status=Article.Status.SCHEDULED, published_at=timezone.now() - timedelta(minutes=5)
+    )
+    was = article.published_at
+    when = (timezone.localtime() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(
+        "/admin/articles/article/",
+        {"action": "schedule", "_selected_action": [article.pk], "apply": "1", "publish_at": when},
+        follow=True,
+    )
+    assert "already live. To schedule it for later, unpublish it first" in (
+        response.content.decode()
+    )
+    article.refresh_from_db()
+    assert article.is_public
+    assert article.published_at == was
+    client.logout()
+    assert client.get(article.get_absolute_url()).status_code == 200
+
+
+def test_a_writer_opening_the_form_leaves_editors_free_to_schedule(client, editor, writer):
+    writers_browser = Client()
+    writers_browser.force_login(writer)
+    assert writers_browser.get("/admin/articles/article/add/").status_code == 200
+    when = timezone.localtime() + timedelta(days=1)
+    data = article_form(TopicFactory(), published_at=when.strftime("%Y-%m-%dT%H:%M"))
+    client.force_login(editor)
+    client.post("/admin/articles/article/add/", data)
+    article = Article.objects.get(slug="a-new-approval")
+    assert article.status == Article.Status.SCHEDULED
+    assert not article.is_public
