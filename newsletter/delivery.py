@@ -329,8 +329,10 @@ def _mark_retry(delivery: Delivery, reason: str) -> None:
 
 
 def _mark_bounced(delivery: Delivery, reason: str) -> None:
+    """The address is refused for good. Only the claim that holds the row may say so: a
+    worker whose claim was taken over bounces nobody."""
     with transaction.atomic():
-        Delivery.objects.filter(
+        recorded = Delivery.objects.filter(
             pk=delivery.pk, claim=delivery.claim, status=Delivery.Status.SENDING
         ).update(
             status=Delivery.Status.BOUNCED,
@@ -339,9 +341,10 @@ def _mark_bounced(delivery: Delivery, reason: str) -> None:
             handed_at=None,
             lease_until=None,
         )
-        Subscriber.objects.filter(pk=delivery.subscriber_id).update(
-            status=Subscriber.Status.BOUNCED
-        )
+        if recorded:
+            Subscriber.objects.filter(pk=delivery.subscriber_id).update(
+                status=Subscriber.Status.BOUNCED
+            )
 
 
 def _stop_for_attention(edition_id: int, reason: str) -> None:

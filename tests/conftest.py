@@ -94,7 +94,8 @@ class RecordingHandler:
     times; `refuse_senders` answers 550 for those senders; `refuse_data` gives that answer to
     every DATA (a message refused as spam, say; only from `refuse_data_from` when set);
     `defer_data` answers 451 to that many DATA commands and `defer_until` to every DATA before
-    that time.time(); `delay` makes each DATA take that long."""
+    that time.time(); `delay` makes each DATA take that long; `stop_after` drops the connection
+    once that many messages were taken."""
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
@@ -108,6 +109,7 @@ class RecordingHandler:
         self.defer_until = 0.0
         self.deferred = 0
         self.delay = 0.0
+        self.stop_after: int | None = None  # drop the connection at the DATA after this many
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if address.lower() in self.refuse_senders:
@@ -130,6 +132,9 @@ class RecordingHandler:
             await asyncio.sleep(self.delay)
         if self.refuse_data and self.refuse_data_from in ("", envelope.mail_from.lower()):
             return self.refuse_data
+        if self.stop_after is not None and len(self.envelopes) >= self.stop_after:
+            server.transport.close()  # the line drops: the client sees no answer at all
+            return "421 4.4.2 Connection dropped"
         if self.deferred < self.defer_data or time.time() < self.defer_until:
             self.deferred += 1
             return "451 4.3.0 Try again later"

@@ -1,0 +1,282 @@
+"""Rules of the delivery engine that a mutation run found unguarded, each through the public
+engine (send_batch, the sweep, alerts_create, digest_create) and a real SMTP server."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from articles.models import Article
+from newsletter import delivery
+from newsletter.models import Delivery, Edition, Subscriber
+from tests.factories import ArticleFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def readers(count: int, **fields) -> list[Subscriber]:
+    return Subscriber.objects.bulk_create(
+        Subscriber(email=f"r{n}@example.org", status="active", **fields) for n in range(count)
+    )
+
+
+def sending(**fields) -> Edition:
+    mailing = Edition.objects.create(subject="Rules", **fields)
+    delivery.deliveries_create(edition=mailing)
+    Edition.objects.filter(pk=mailing.pk).update(status="sending")
+    return mailing
+
+
+def statuses() -> dict[str, str]:
+    return dict(Delivery.objects.values_list("subscriber__email", "status"))
+
+
+def arrived(smtp_server) -> list[str]:
+    return [r for envelope in smtp_server.envelopes for r in envelope.rcpt_tos]
+
+
+# --- The sweep -------------------------------------------------------------------------------
+def test_the_sweep_never_requeues_a_row_that_is_not_sending(settings):
+    readers(3)
+    mailing = sending()
+    claimed = delivery.claim_batch(edition_id=mailing.pk, size=3)
+    expired = timezone.now() - timedelta(seconds=1)
+    Delivery.objects.update(lease_until=expired)
+    Delivery.objects.filter(pk=claimed[0].pk).update(status="sent")
+    Delivery.objects.filter(pk=claimed[1].pk).update(status="bounced")
+    assert delivery.requeue_expired() == 1
+    assert sorted(statuses().values()) == ["bounced", "queued", "sent"]
+
+
+def test_the_claim_leaves_rows_whose_retry_is_not_due_yet():
+    readers(3)
+    mailing = sending()
+    later = timezone.now() + timedelta(minutes=5)
+    Delivery.objects.filter(subscriber__email="r0@example.org").update(next_attempt_at=later)
+    claimed = delivery.claim_batch(edition_id=mailing.pk, size=10)
+    assert sorted(d.subscriber.email for d in claimed) == ["r1@example.org", "r2@example.org"]
+    with time_machine.travel(later + timedelta(seconds=1), tick=False):
+        [due] = delivery.claim_batch(edition_id=mailing.pk, size=10)
+    assert due.subscriber.email == "r0@example.org"
+
+
+# --- Recording results: only the claim that holds a row may record it -------------------------
+@pytest.mark.parametrize("mark", ["sent", "retry", "bounced"])
+def test_a_worker_whose_claim_was_taken_over_records_nothing_over_the_new_claim(mark):
+    readers(1)
+    mailing = sending()
+    [old] = delivery.claim_batch(edition_id=mailing.pk, size=1)
+    # The old worker froze, its lease ran out, and another worker claimed the row again.
+    Delivery.objects.update(lease_until=timezone.now() - timedelta(seconds=1))
+    delivery.requeue_expired()
+    [new] = delivery.claim_batch(edition_id=mailing.pk, size=1)
+    if mark == "sent":
+        delivery._mark_sent([old])
+    elif mark == "retry":
+        delivery._mark_retry(old, "451 late")
+    else:
+        delivery._mark_bounced(old, "550 late")
+    row = Delivery.objects.get()
+    assert (row.status, row.claim, row.attempts) == ("sending", new.claim, 0)
+    assert Subscriber.objects.get().status == "active"
+
+
+@pytest.mark.parametrize("mark", ["sent", "retry", "bounced"])
+def test_a_final_state_is_never_overwritten_by_a_late_record(mark):
+    readers(1)
+    mailing = sending()
+    [row] = delivery.claim_batch(edition_id=mailing.pk, size=1)
+    delivery._mark_sent([row])
+    if mark == "sent":
+        delivery._mark_sent([row])
+    elif mark == "retry":
+        delivery._mark_retry(row, "451 late")
+    else:
+        delivery._mark_bounced(row, "550 late")
+    recorded = Delivery.objects.get()
+    assert (recorded.status, recorded.attempts, recorded.last_error) == ("sent", 1, "")
+
+
+def test_a_success_after_a_retry_clears_the_last_error(smtp_server, settings):
+    settings.NEWSLETTER_RETRY_BASE_SECONDS = 0
+    readers(1)
+    mailing = sending()
+    smtp_server.defer_data = 1
+    delivery.send_batch(edition_id=mailing.pk)
+    assert Delivery.objects.get().last_error.startswith("451")
+    delivery.send_batch(edition_id=mailing.pk)
+    row = Delivery.objects.get()
+    assert (row.status, row.attempts, row.last_error) == ("sent", 2, "")
+
+
+# --- What the server says ----------------------------------------------------------------------
+def test_a_temporary_refusal_of_one_recipient_is_retried_and_never_a_bounce(smtp_server):
+    readers(3)
+    mailing = sending()
+    smtp_server.defer_rcpt = {"r1@example.org": 1}
+    delivery.send_batch(edition_id=mailing.pk)
+    deferred = Delivery.objects.get(subscriber__email="r1@example.org")
+    assert (deferred.status, deferred.attempts) == ("queued", 1)
+    assert deferred.last_error.startswith("451")
+    assert Subscriber.objects.get(email="r1@example.org").status == "active"
+    # The connection was fine: the others in the batch went out in the same session.
+    assert sorted(arrived(smtp_server)) == ["r0@example.org", "r2@example.org"]
+
+
+def test_a_permanent_refusal_bounces_only_that_reader(smtp_server):
+    readers(3)
+    mailing = sending()
+    smtp_server.refuse = {"r1@example.org"}
+    delivery.send_batch(edition_id=mailing.pk)
+    assert statuses() == {
+        "r0@example.org": "sent",
+        "r1@example.org": "bounced",
+        "r2@example.org": "sent",
+    }
+    assert dict(Subscriber.objects.values_list("email", "status"))["r1@example.org"] == "bounced"
+
+
+def test_a_dropped_connection_is_a_retry_and_the_rest_of_the_batch_goes_back_unsent(
+    smtp_server, settings
+):
+    readers(6)
+    mailing = sending()
+    smtp_server.stop_after = 2  # the server hangs up after two messages
+    delivery.send_batch(edition_id=mailing.pk)
+    counts = {}
+    for status in statuses().values():
+        counts[status] = counts.get(status, 0) + 1
+    assert counts == {"sent": 2, "queued": 4}
+    tried = Delivery.objects.filter(status="queued", attempts=1)
+    assert tried.count() == 1  # the one in hand when the line dropped, as a retry
+    assert tried.get().next_attempt_at > timezone.now()
+    untried = Delivery.objects.filter(status="queued", attempts=0)
+    assert untried.count() == 3  # released, not sent over the dead connection
+    assert not untried.filter(claim__gt="").exists()
+    assert len(arrived(smtp_server)) == 2
+
+
+def test_an_unexpected_error_mid_batch_gives_back_the_rows_not_yet_tried(smtp_server):
+    readers(4)
+    mailing = sending()
+    Subscriber.objects.filter(email="r2@example.org").update(email="r2@exa mple.org")
+    with pytest.raises(ValueError, match="Invalid address"):
+        delivery.send_batch(edition_id=mailing.pk, size=4)
+    assert Delivery.objects.filter(status="sent").count() == 2  # recorded despite the error
+    # The rows after the bad one are queued again, unclaimed; the bad one's own fate is
+    # left to its lease (it never reached the server, but the engine cannot know that).
+    assert Delivery.objects.filter(status="queued", claim="").count() == 1
+    assert Delivery.objects.filter(status="sending").count() == 1
+
+
+# --- Giving up ---------------------------------------------------------------------------------
+def test_temporary_failures_are_retried_until_the_budget_and_not_a_moment_longer(
+    smtp_server, settings
+):
+    settings.NEWSLETTER_RETRY_BASE_SECONDS = 60
+    settings.NEWSLETTER_RETRY_MAX_SECONDS = 60
+    settings.NEWSLETTER_RETRY_MAX_HOURS = 1
+    readers(1)
+    mailing = sending()
+    smtp_server.defer_data = 10_000
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        delivery.send_batch(edition_id=mailing.pk)
+    row = Delivery.objects.get()
+    assert row.retry_until == start + timedelta(hours=1)
+    # Retry delays are 30 to 60 s here: a retry that would still land inside the hour is
+    # scheduled; the first one that would land after it fails the row instead.
+    with time_machine.travel(start + timedelta(minutes=58), tick=False):
+        Delivery.objects.update(next_attempt_at=timezone.now())
+        delivery.send_batch(edition_id=mailing.pk)
+        assert Delivery.objects.get().status == "queued"
+    with time_machine.travel(start + timedelta(minutes=59, seconds=31), tick=False):
+        Delivery.objects.update(next_attempt_at=timezone.now())
+        delivery.send_batch(edition_id=mailing.pk)
+    row = Delivery.objects.get()
+    assert row.status == "failed"
+    assert row.retry_until == start + timedelta(hours=1)  # the budget never moved
+
+
+# --- Cancelling --------------------------------------------------------------------------------
+def test_a_cancelled_edition_sends_none_of_the_rows_given_back_to_it(smtp_server, settings):
+    readers(5)
+    mailing = sending()
+    claimed = delivery.claim_batch(edition_id=mailing.pk, size=2)
+    delivery.edition_cancel(edition=mailing)
+    delivery._release(claimed)  # the worker that held them gives them back
+    assert delivery.send_batch(edition_id=mailing.pk) == 0
+    assert set(statuses().values()) == {"cancelled"}
+    assert not arrived(smtp_server)
+
+
+# --- Alerts ------------------------------------------------------------------------------------
+def test_alerts_are_made_for_recent_public_articles_only(smtp_server):
+    now = timezone.now()
+    recent = ArticleFactory(title="Recent", published_at=now - timedelta(days=1))
+    ArticleFactory(title="Old", published_at=now - timedelta(days=3))
+    ArticleFactory(title="Draft", status=Article.Status.DRAFT, published_at=None)
+    ArticleFactory(title="Later", status=Article.Status.SCHEDULED, published_at=now + timedelta(1))
+    started = delivery.alerts_create()
+    assert [Edition.objects.get(pk=pk).article for pk in started] == [recent]
+
+
+def test_an_article_with_a_digest_still_gets_its_alert_and_only_one():
+    article = ArticleFactory(title="In this week's digest")
+    digest = Edition.objects.create(kind=Edition.Kind.DIGEST, subject="Digest", period="2026-W48")
+    digest.featured.add(article)
+    Edition.objects.create(kind=Edition.Kind.EDITION, subject="An edition", article=article)
+    [alert] = delivery.alerts_create()
+    assert Edition.objects.get(pk=alert).kind == Edition.Kind.ALERT
+    assert Edition.objects.get(pk=alert).article == article
+    assert delivery.alerts_create() == []
+
+
+def test_an_alert_features_its_article_and_is_addressed_to_its_topics():
+    from tests.factories import TopicFactory
+
+    topic = TopicFactory()
+    article = ArticleFactory(title="With topics", topics=[topic])
+    [alert_id] = delivery.alerts_create()
+    alert = Edition.objects.get(pk=alert_id)
+    assert list(alert.featured.all()) == [article]
+    assert list(alert.audience_topics.all()) == [topic]
+    assert "With topics" in alert.subject
+
+
+# --- The weekly digest -------------------------------------------------------------------------
+WEEK_47_MONDAY = datetime(2026, 11, 16, 0, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("published", "included"),
+    [
+        (WEEK_47_MONDAY, True),  # the first instant of the week
+        (WEEK_47_MONDAY - timedelta(microseconds=1), False),  # the Sunday before
+        (WEEK_47_MONDAY + timedelta(days=7) - timedelta(microseconds=1), True),  # its last
+        (WEEK_47_MONDAY + timedelta(days=7), False),  # the next Monday
+    ],
+)
+def test_the_digest_covers_exactly_last_iso_week(published, included, settings):
+    settings.TIME_ZONE = "UTC"
+    readers(1, frequency="weekly")
+    ArticleFactory(title="Edge", published_at=published)
+    # Any day of week 48 builds week 47's digest.
+    for today in (date(2026, 11, 23), date(2026, 11, 26), date(2026, 11, 29)):
+        Edition.objects.filter(kind=Edition.Kind.DIGEST).delete()
+        digest_id = delivery.digest_create(today=today)
+        assert (digest_id is not None) is included, today
+        if included:
+            digest = Edition.objects.get(pk=digest_id)
+            assert digest.period == "2026-W47"
+            assert [a.title for a in digest.featured.all()] == ["Edge"]
+
+
+def test_the_digest_leaves_out_articles_that_are_not_public(settings):
+    readers(1, frequency="weekly")
+    wednesday = WEEK_47_MONDAY + timedelta(days=2)
+    ArticleFactory(title="Public", published_at=wednesday)
+    ArticleFactory(title="Pulled", status=Article.Status.DRAFT, published_at=wednesday)
+    digest = Edition.objects.get(pk=delivery.digest_create(today=date(2026, 11, 23)))
+    assert [a.title for a in digest.featured.all()] == ["Public"]
