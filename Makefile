@@ -14,7 +14,7 @@ PORT ?= 8000
 # run); the same as BENCH_ARGS="--subscribers 100000".
 SUBSCRIBERS ?=
 
-.PHONY: run test lint format check bench install browser clean
+.PHONY: run test lint format check bench mutation install browser clean
 
 run: install
 	@$(MANAGE) migrate --noinput -v0
@@ -51,6 +51,11 @@ check: lint
 bench: install
 	$(VENV)/bin/python -m bench $(if $(SUBSCRIBERS),--subscribers $(SUBSCRIBERS)) $(BENCH_ARGS)
 
+# Mutation testing of the rules' modules ([tool.mutmut] in pyproject.toml); not part of CI.
+mutation: install
+	@rm -rf mutants
+	$(VENV)/bin/python -m bench.mutation
+
 install: $(STAMP)
 
 $(UV):
@@ -70,4 +75,4 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 clean:
-	rm -rf $(VENV) .tools var/static var/cache
+	rm -rf $(VENV) .tools var/static var/cache mutants

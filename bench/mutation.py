@@ -1,0 +1,71 @@
+"""`make mutation`: mutation testing of the modules that hold the rules (see [tool.mutmut] in
+pyproject.toml), then the score per module and every surviving mutant.
+
+    make mutation                    # a full run (about 20 minutes on 2 cores)
+    .venv/bin/python -m bench.mutation --report   # the table again, from the last run
+
+Not part of CI. The figures go in the README beside the bench's; var/mutation/latest.txt
+keeps the last table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "var" / "mutation"
+
+
+def results() -> dict[str, Counter]:
+    """Mutant outcomes by module, read from `mutmut results --all true`."""
+    listing = subprocess.run(
+        [sys.executable, "-m", "mutmut", "results", "--all", "true"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    by_module: dict[str, Counter] = defaultdict(Counter)
+    for line in listing.splitlines():
+        name, _, status = line.strip().rpartition(": ")
+        if name:
+            module = name.split(".x")[0]  # newsletter.services.x_read_token__mutmut_3
+            by_module[module][status] += 1
+    return by_module
+
+
+def table(by_module: dict[str, Counter]) -> str:
+    rows = [
+        f"{'module':<24} {'mutants':>8} {'killed':>7} {'survived':>9} {'other':>6} {'score':>6}"
+    ]
+    for module, counts in sorted(by_module.items()):
+        total = sum(counts.values())
+        killed, survived = counts["killed"], counts["survived"]
+        other = total - killed - survived  # timeouts, no tests, suspicious
+        score = 100 * killed / (killed + survived) if killed + survived else 0
+        rows.append(f"{module:<24} {total:>8} {killed:>7} {survived:>9} {other:>6} {score:>5.0f}%")
+    return "\n".join(rows)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--report", action="store_true", help="only report the last run")
+    args = parser.parse_args()
+    if not args.report:
+        subprocess.run([sys.executable, "-m", "mutmut", "run"], cwd=ROOT, check=False)
+    by_module = results()
+    survivors = subprocess.run(
+        [sys.executable, "-m", "mutmut", "results"], cwd=ROOT, capture_output=True, text=True
+    ).stdout
+    report = (
+        f"{table(by_module)}\n\nSurviving mutants (`mutmut show <name>` shows one):\n{survivors}"
+    )
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "latest.txt").write_text(report)
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
