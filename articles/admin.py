@@ -3,7 +3,6 @@ from __future__ import annotations
 import copy
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -11,7 +10,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.html import format_html
+from django.utils.text import format_lazy
 
 from articles.markup import render_article_markdown
 from articles.models import Article, FAQEntry, Reference, Topic
@@ -52,8 +53,20 @@ class ReferenceInline(admin.StackedInline):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
+_current_zone_name = lazy(timezone.get_current_timezone_name, str)
+
+
+def in_current_zone(text: str):
+    """Help text naming the zone the time is read in: the editor's, known only per request."""
+    return format_lazy("In {}. {}", _current_zone_name(), text)
+
+
 def local_datetime_field(**kwargs) -> forms.DateTimeField:
-    """The browser's own date-and-time picker: one labelled input, keyboard friendly."""
+    """The browser's own date-and-time picker: one labelled input, keyboard friendly.
+
+    The picker has no zone of its own; the form reads and shows the value in the current
+    zone (the editor's, see accounts.middleware), which the help text names.
+    """
     return forms.DateTimeField(
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
@@ -65,7 +78,7 @@ class ArticleAdminForm(forms.ModelForm):
     published_at = local_datetime_field(
         required=False,
         label="Publish at",
-        help_text=f"In {settings.TIME_ZONE}. Empty means now; a future time schedules it.",
+        help_text=in_current_zone("Empty means now; a future time schedules it."),
     )
 
     class Meta:
@@ -124,7 +137,7 @@ class ArticleAdminForm(forms.ModelForm):
 class ScheduleForm(forms.Form):
     publish_at = local_datetime_field(
         label="Publish at",
-        help_text=f"In {settings.TIME_ZONE}. The articles go live at this time.",
+        help_text=in_current_zone("The articles go live at this time."),
     )
     now_button = "Publish now"
 
