@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -23,6 +24,9 @@ from articles.services import (
     article_status_change,
     article_unpublish,
 )
+
+# Its members write for the site, staff or not (articles/migrations/0002_staff_groups.py).
+EDITORS_GROUP = "Editors"
 
 # What the change form saves itself; status and publication time are the services' to change.
 CONTENT_FIELDS = [
@@ -108,10 +112,17 @@ class ArticleAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "author" in self.fields:
-            # Staff only: tells apart people whose public name is the neutral fallback.
-            self.fields["author"].label_from_instance = lambda user: (
-                f"{user.public_name} ({user.email})"
+            author = self.fields["author"]
+            # Those who write for the site, never readers; an author who has since left stays.
+            author.queryset = (
+                author.queryset.filter(
+                    Q(is_staff=True) | Q(groups__name=EDITORS_GROUP) | Q(pk=self.instance.author_id)
+                )
+                .distinct()
+                .order_by("display_name", "email")
             )
+            # Staff only: tells apart people whose public name is the neutral fallback.
+            author.label_from_instance = lambda user: f"{user.public_name} ({user.email})"
 
     def _get_validation_exclusions(self):
         # "Published" with no time means "now": the publish service fills the time in, so the
