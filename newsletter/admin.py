@@ -180,8 +180,9 @@ class EditionAdmin(admin.ModelAdmin):
             self.message_user(request, "This edition has already been sent.", messages.ERROR)
             return HttpResponseRedirect(change_url)
         if request.method == "POST" and "confirm" in request.POST:
-            total = delivery.edition_send(edition=edition)
-            self.message_user(request, f"“{edition}” is sending to {total} subscribers.")
+            # No flash message: the page's progress panel says it is sending, then that it is
+            # sent, as it refreshes; a message would go on saying "is sending" after the end.
+            delivery.edition_send(edition=edition)
             return HttpResponseRedirect(change_url)
         return self.send_confirmation(request, [edition], cancel_url=change_url)
 

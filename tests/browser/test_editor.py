@@ -81,16 +81,22 @@ def test_editor_composes_an_edition_sends_it_and_watches_it_finish(
     expect(preview.get_by_role("heading", name="Driver fusions, week 48")).to_be_visible()
     expect(preview.get_by_text("Reading a basket trial")).to_be_visible()
     axe_check(page, context="edition page before sending")
+    tools = page.get_by_role("group", name="Send this edition")
+    expect(tools.locator("a, button")).to_have_text(
+        ["Send a test to editor@example.org", "Schedule…", "Send now…"]
+    )
 
-    page.get_by_role("link", name="Send now…").click()
+    tools.get_by_role("link", name="Send now…").click()
     expect(page.get_by_text("Driver fusions, week 48: 40 subscribers")).to_be_visible()
     axe_check(page, context="send confirmation")
     page.get_by_role("button", name="Yes, send now").click()
-    expect(page.locator(".messagelist")).to_contain_text("is sending to 40 subscribers")
-    page.evaluate("window.stillTheSamePage = true")
     progress = page.locator("#edition-progress")
+    expect(progress).to_contain_text("“Driver fusions, week 48” is sending to 40 subscribers.")
+    page.evaluate("window.stillTheSamePage = true")
     expect(progress).to_contain_text("Sent 40", timeout=30_000)
     expect(progress).to_contain_text("100 % done")
+    expect(progress).to_contain_text("“Driver fusions, week 48” has been sent")
+    expect(page.get_by_text("is sending")).to_have_count(0)  # nothing on the page says otherwise
     expect(progress.get_by_role("progressbar", name="Delivery progress")).to_have_attribute(
         "value", "100"
     )
