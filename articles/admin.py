@@ -304,13 +304,19 @@ class ArticleAdmin(admin.ModelAdmin):
         if not (self.has_add_permission(request) or self.has_change_permission(request)):
             raise PermissionDenied
         source = request.POST.get("body", "")[:200_000]
-        return HttpResponse(render_article_markdown(source).html)
+        return TemplateResponse(
+            request,
+            "admin/articles/article/body_preview.html",
+            {"html": render_article_markdown(source).html},
+        )
 
     @admin.display(description="Preview")
     def body_preview(self, obj: Article | None) -> str:
         return format_html(
             '<div class="md-preview" data-preview-url="{}">'
             '<button type="button" class="button md-preview__button">Preview the body</button>'
-            '<div class="md-preview__output" aria-live="polite"></div></div>',
+            '<p class="md-preview__status" aria-live="polite"></p>'
+            '<iframe class="md-preview__frame" title="Preview of the body" '
+            'sandbox="allow-same-origin" hidden></iframe></div>',
             reverse("admin:articles_article_preview"),
         )

@@ -116,6 +116,9 @@ def test_markdown_preview_renders_through_the_sanitiser(client, editor):
     html = response.content.decode()
     assert '<h2 id="hi">Hi</h2>' in html
     assert "<script>" not in html
+    # A page of its own, in the site's typography: the admin frames it beside the source.
+    assert '<link rel="stylesheet" href="/static/css/site.css">' in html
+    assert '<div class="prose"><h2 id="hi">' in html
     assert client.get("/admin/articles/article/preview/").status_code == 405
 
 

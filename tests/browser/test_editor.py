@@ -12,6 +12,13 @@ from tests.factories import PASSWORD, ArticleFactory, UserFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def typography(locator) -> dict:
+    return locator.evaluate(
+        "e => { const s = getComputedStyle(e);"
+        " return {family: s.fontFamily, size: s.fontSize, leading: s.lineHeight}; }"
+    )
+
+
 def test_editor_writes_publishes_and_sees_the_article_live(
     page, live_server, axe_check, staff_groups
 ):
@@ -35,7 +42,9 @@ def test_editor_writes_publishes_and_sees_the_article_live(
     page.get_by_label("Standfirst:").fill("Why one trial can test many cancers at once.")
     page.get_by_label("Body:").fill("## What a basket trial is\n\nOne driver, many tumour sites.")
     page.get_by_role("button", name="Preview the body").click()
-    expect(page.locator(".md-preview__output h2")).to_have_text("What a basket trial is")
+    preview = page.frame_locator("iframe[title='Preview of the body']")
+    expect(preview.get_by_role("heading", level=2)).to_have_text("What a basket trial is")
+    preview_type = typography(preview.locator(".prose p"))
     page.get_by_label("Status:").select_option("published")
     page.get_by_role("button", name="Add another FAQ entry").click()
     page.locator("#id_faqs-0-question").fill("Who can join one?")
@@ -48,6 +57,8 @@ def test_editor_writes_publishes_and_sees_the_article_live(
     assert article.is_public
     page.goto(live_server.url + article.get_absolute_url())
     expect(page.get_by_role("heading", level=1)).to_have_text("Basket trials, explained")
+    # The preview read as the article does: the site's own type, not the admin's.
+    assert preview_type == typography(page.locator(".prose p").first)
     page.get_by_text("Who can join one?").click()
     expect(page.get_by_text("People whose tumour carries the driver")).to_be_visible()
     axe_check(page, context="the new article")
