@@ -13,7 +13,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.html import format_html
-from django.utils.text import format_lazy
+from django.utils.text import format_lazy, slugify
 
 from articles.markup import render_article_markdown
 from articles.models import Article, FAQEntry, Reference, Topic
@@ -123,6 +123,18 @@ class ArticleAdminForm(forms.ModelForm):
             )
             # Staff only: tells apart people whose public name is the neutral fallback.
             author.label_from_instance = lambda user: f"{user.public_name} ({user.email})"
+        if "slug" in self.fields and self._slug_follows_title():
+            self.fields["slug"].widget.attrs["data-follows-title"] = ""
+
+    def _slug_follows_title(self) -> bool:
+        """A saved draft, never given a time, whose slug is still the one made from its title."""
+        article = self.instance
+        return (
+            article.pk is not None
+            and article.status in (Article.Status.DRAFT, Article.Status.IN_REVIEW)
+            and article.published_at is None
+            and article.slug == slugify(article.title)
+        )
 
     def _get_validation_exclusions(self):
         # "Published" with no time means "now": the publish service fills the time in, so the
@@ -183,7 +195,7 @@ class ArticleAdmin(admin.ModelAdmin):
     )
 
     class Media:
-        js = ("admin/js/markdown_preview.js",)
+        js = ("admin/js/markdown_preview.js", "admin/js/slug_follows_title.js")
         css = {"all": ("admin/css/markdown_preview.css",)}
 
     # Permissions ---------------------------------------------------------------------------

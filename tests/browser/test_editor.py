@@ -116,3 +116,31 @@ def test_editor_composes_an_edition_sends_it_and_watches_it_finish(
     axe_check(page, context="edition page after sending")
     assert Delivery.objects.filter(status="sent").count() == 40
     assert Edition.objects.get().status == Edition.Status.SENT
+
+
+def test_a_drafts_slug_follows_its_title_but_a_live_articles_stays(
+    page, live_server, axe_check, staff_groups
+):
+    editor = UserFactory(email="editor@example.org", is_staff=True, display_name="Eda Editor")
+    editor.groups.add(staff_groups["Editors"])
+    draft = ArticleFactory(
+        title="Basket trials", slug="basket-trials", status=Article.Status.DRAFT, published_at=None
+    )
+    live = ArticleFactory(title="Umbrella trials", slug="umbrella-trials")
+
+    page.goto(live_server.url + f"/admin/articles/article/{draft.pk}/change/")
+    page.get_by_label("Email:", exact=True).fill("editor@example.org")
+    page.get_by_label(re.compile(r"^Password:?$")).fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    page.get_by_label("Title:").fill("Basket trials, explained")
+    expect(page.get_by_label("Slug:")).to_have_value("basket-trials-explained")
+    axe_check(page, context="a draft's change form")
+    # Once the editor chooses a slug, the title no longer touches it.
+    page.get_by_label("Slug:").fill("baskets")
+    page.get_by_label("Title:").fill("Basket trials, explained again")
+    expect(page.get_by_label("Slug:")).to_have_value("baskets")
+
+    page.goto(live_server.url + f"/admin/articles/article/{live.pk}/change/")
+    page.get_by_label("Title:").fill("Umbrella trials, explained")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Slug:")).to_have_value("umbrella-trials")  # its address is out
