@@ -37,9 +37,7 @@ def test_an_editor_enters_and_reads_publication_times_in_their_own_zone(client, 
     assert 'field-published_at nowrap">15 Jan 2030, 10 a.m.<' in listing
 
 
-def test_the_schedule_forms_name_the_editors_zone_and_read_the_time_in_it(
-    client, paris_editor, staff_groups
-):
+def test_the_schedule_forms_name_the_editors_zone_and_read_the_time_in_it(client, paris_editor):
     article = ArticleFactory(status=Article.Status.DRAFT, published_at=None)
     base = {"action": "schedule", "_selected_action": [article.pk]}
     page = client.post("/admin/articles/article/", base).content.decode()
