@@ -22,7 +22,7 @@ class SignupDetailsForm(forms.Form):
 
 
 class ProfileForm(forms.ModelForm):
-    """What a reader shows beside their comments, and which emails they receive."""
+    """What a reader shows beside their comments, which emails they receive; staff's time zone."""
 
     class Meta:
         model = User
@@ -33,12 +33,15 @@ class ProfileForm(forms.ModelForm):
             "competing_interests",
             "notify_replies",
             "notify_article_comments",
+            "time_zone",
         )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Shown beside every comment: it can be changed, never emptied.
         self.fields["display_name"].required = True
+        if not self.instance.is_staff:
+            del self.fields["time_zone"]  # only the admin shows times in it
 
 
 class AccountDeleteForm(forms.Form):

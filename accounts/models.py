@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import zoneinfo
+from functools import cache
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
@@ -27,6 +31,21 @@ class UserManager(BaseUserManager):
 
     def get_by_natural_key(self, username):
         return self.get(email__iexact=username)
+
+
+@cache
+def time_zone_choices() -> list[tuple[str, str]]:
+    """Regions' zones as the system's tz database names them, and UTC; no aliases of the host."""
+    names = sorted(
+        name
+        for name in zoneinfo.available_timezones()
+        if "/" in name and not name.startswith(("Etc/", "posix/", "right/", "SystemV/"))
+    )
+    return [("UTC", "UTC"), *((name, name.replace("_", " ")) for name in names)]
+
+
+def default_time_zone() -> str:
+    return settings.TIME_ZONE
 
 
 class User(AbstractUser):
@@ -64,6 +83,13 @@ class User(AbstractUser):
     )
     notify_article_comments = models.BooleanField(
         "email me when readers comment on my articles", default=True
+    )
+    # Callables, so neither the host's tz database nor the setting ends up in a migration.
+    time_zone = models.CharField(
+        max_length=64,
+        choices=time_zone_choices,
+        default=default_time_zone,
+        help_text="Times in the admin are entered and shown in this zone.",
     )
 
     # Shown for a reader without a display name: on a site about cancer, never their address.

@@ -74,6 +74,7 @@ def personal_data_export(*, user: User) -> dict:
             "last_login": user.last_login.isoformat() if user.last_login else None,
             "notify_replies": user.notify_replies,
             "notify_article_comments": user.notify_article_comments,
+            "time_zone": user.time_zone,
         },
         "email_addresses": [
             {"email": address.email, "verified": address.verified, "primary": address.primary}

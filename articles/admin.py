@@ -3,15 +3,17 @@ from __future__ import annotations
 import copy
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.html import format_html
+from django.utils.text import format_lazy, slugify
 
 from articles.markup import render_article_markdown
 from articles.models import Article, FAQEntry, Reference, Topic
@@ -22,6 +24,9 @@ from articles.services import (
     article_status_change,
     article_unpublish,
 )
+
+# Its members write for the site, staff or not (articles/migrations/0002_staff_groups.py).
+EDITORS_GROUP = "Editors"
 
 # What the change form saves itself; status and publication time are the services' to change.
 CONTENT_FIELDS = [
@@ -52,8 +57,20 @@ class ReferenceInline(admin.StackedInline):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
+_current_zone_name = lazy(timezone.get_current_timezone_name, str)
+
+
+def in_current_zone(text: str):
+    """Help text naming the zone the time is read in: the editor's, known only per request."""
+    return format_lazy("In {}. {}", _current_zone_name(), text)
+
+
 def local_datetime_field(**kwargs) -> forms.DateTimeField:
-    """The browser's own date-and-time picker: one labelled input, keyboard friendly."""
+    """The browser's own date-and-time picker: one labelled input, keyboard friendly.
+
+    The picker has no zone of its own; the form reads and shows the value in the current
+    zone (the editor's, see accounts.middleware), which the help text names.
+    """
     return forms.DateTimeField(
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
@@ -65,7 +82,7 @@ class ArticleAdminForm(forms.ModelForm):
     published_at = local_datetime_field(
         required=False,
         label="Publish at",
-        help_text=f"In {settings.TIME_ZONE}. Empty means now; a future time schedules it.",
+        help_text=in_current_zone("Empty means now; a future time schedules it."),
     )
 
     class Meta:
@@ -95,10 +112,29 @@ class ArticleAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "author" in self.fields:
-            # Staff only: tells apart people whose public name is the neutral fallback.
-            self.fields["author"].label_from_instance = lambda user: (
-                f"{user.public_name} ({user.email})"
+            author = self.fields["author"]
+            # Those who write for the site, never readers; an author who has since left stays.
+            author.queryset = (
+                author.queryset.filter(
+                    Q(is_staff=True) | Q(groups__name=EDITORS_GROUP) | Q(pk=self.instance.author_id)
+                )
+                .distinct()
+                .order_by("display_name", "email")
             )
+            # Staff only: tells apart people whose public name is the neutral fallback.
+            author.label_from_instance = lambda user: f"{user.public_name} ({user.email})"
+        if "slug" in self.fields and self._slug_follows_title():
+            self.fields["slug"].widget.attrs["data-follows-title"] = ""
+
+    def _slug_follows_title(self) -> bool:
+        """A saved draft, never given a time, whose slug is still the one made from its title."""
+        article = self.instance
+        return (
+            article.pk is not None
+            and article.status in (Article.Status.DRAFT, Article.Status.IN_REVIEW)
+            and article.published_at is None
+            and article.slug == slugify(article.title)
+        )
 
     def _get_validation_exclusions(self):
         # "Published" with no time means "now": the publish service fills the time in, so the
@@ -124,7 +160,7 @@ class ArticleAdminForm(forms.ModelForm):
 class ScheduleForm(forms.Form):
     publish_at = local_datetime_field(
         label="Publish at",
-        help_text=f"In {settings.TIME_ZONE}. The articles go live at this time.",
+        help_text=in_current_zone("The articles go live at this time."),
     )
     now_button = "Publish now"
 
@@ -159,7 +195,7 @@ class ArticleAdmin(admin.ModelAdmin):
     )
 
     class Media:
-        js = ("admin/js/markdown_preview.js",)
+        js = ("admin/js/markdown_preview.js", "admin/js/slug_follows_title.js")
         css = {"all": ("admin/css/markdown_preview.css",)}
 
     # Permissions ---------------------------------------------------------------------------
@@ -280,13 +316,19 @@ class ArticleAdmin(admin.ModelAdmin):
         if not (self.has_add_permission(request) or self.has_change_permission(request)):
             raise PermissionDenied
         source = request.POST.get("body", "")[:200_000]
-        return HttpResponse(render_article_markdown(source).html)
+        return TemplateResponse(
+            request,
+            "admin/articles/article/body_preview.html",
+            {"html": render_article_markdown(source).html},
+        )
 
     @admin.display(description="Preview")
     def body_preview(self, obj: Article | None) -> str:
         return format_html(
             '<div class="md-preview" data-preview-url="{}">'
             '<button type="button" class="button md-preview__button">Preview the body</button>'
-            '<div class="md-preview__output" aria-live="polite"></div></div>',
+            '<p class="md-preview__status" aria-live="polite"></p>'
+            '<iframe class="md-preview__frame" title="Preview of the body" '
+            'sandbox="allow-same-origin" hidden></iframe></div>',
             reverse("admin:articles_article_preview"),
         )

@@ -1,6 +1,5 @@
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -13,7 +12,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
-from articles.admin import ScheduleForm
+from articles.admin import ScheduleForm, in_current_zone
 from newsletter import delivery
 from newsletter.models import Delivery, Edition, Subscriber
 
@@ -24,9 +23,7 @@ class EditionScheduleForm(ScheduleForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["publish_at"].label = "Send at"
-        self.fields[
-            "publish_at"
-        ].help_text = f"In {settings.TIME_ZONE}. The edition goes out at this time."
+        self.fields["publish_at"].help_text = in_current_zone("The edition goes out at this time.")
 
 
 # The edition page lists the deliveries that need attention first, then the latest sent.
@@ -183,8 +180,9 @@ class EditionAdmin(admin.ModelAdmin):
             self.message_user(request, "This edition has already been sent.", messages.ERROR)
             return HttpResponseRedirect(change_url)
         if request.method == "POST" and "confirm" in request.POST:
-            total = delivery.edition_send(edition=edition)
-            self.message_user(request, f"“{edition}” is sending to {total} subscribers.")
+            # No flash message: the page's progress panel says it is sending, then that it is
+            # sent, as it refreshes; a message would go on saying "is sending" after the end.
+            delivery.edition_send(edition=edition)
             return HttpResponseRedirect(change_url)
         return self.send_confirmation(request, [edition], cancel_url=change_url)
 

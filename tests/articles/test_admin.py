@@ -116,6 +116,9 @@ def test_markdown_preview_renders_through_the_sanitiser(client, editor):
     html = response.content.decode()
     assert '<h2 id="hi">Hi</h2>' in html
     assert "<script>" not in html
+    # A page of its own, in the site's typography: the admin frames it beside the source.
+    assert '<link rel="stylesheet" href="/static/css/site.css">' in html
+    assert '<div class="prose"><h2 id="hi">' in html
     assert client.get("/admin/articles/article/preview/").status_code == 405
 
 
@@ -270,3 +273,29 @@ def test_a_writer_opening_the_form_leaves_editors_free_to_schedule(client, edito
     article = Article.objects.get(slug="a-new-approval")
     assert article.status == Article.Status.SCHEDULED
     assert not article.is_public
+
+
+def test_author_offers_only_staff_and_editors_never_readers(client, editor, staff_groups):
+    reader = UserFactory(display_name="Rita Reader", email="rita@example.org")
+    contributor = UserFactory(display_name="Cora Contributor", email="cora@example.org")
+    contributor.groups.add(staff_groups["Editors"])  # writes for the site without admin access
+    moderator = UserFactory(display_name="Mo Moderator", is_staff=True)
+    moderator.groups.add(staff_groups["Moderators"])
+
+    form = client.get("/admin/articles/article/add/").content.decode()
+    assert "Cora Contributor (cora@example.org)" in form
+    assert "Mo Moderator" in form
+    assert "Rita Reader" not in form
+    refused = client.post(
+        "/admin/articles/article/add/", article_form(TopicFactory(), author=reader.pk)
+    )
+    assert refused.status_code == 200
+    assert "Select a valid choice" in refused.content.decode()
+    assert not Article.objects.exists()
+
+
+def test_an_article_keeps_an_author_who_is_no_longer_staff(client, editor):
+    former = UserFactory(display_name="Fran Former", is_staff=False)
+    article = ArticleFactory(author=former, title="Old piece", slug="old-piece")
+    form = client.get(f"/admin/articles/article/{article.pk}/change/").content.decode()
+    assert "Fran Former" in form

@@ -1,5 +1,7 @@
 import json
+import re
 import xml.etree.ElementTree as ET
+from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 
 import pytest
@@ -125,6 +127,36 @@ def test_drafts_are_404_for_the_public_and_a_preview_for_staff(client, admin_cli
     assert preview.status_code == 200
     assert "visible to staff only" in preview.content.decode()
     assert 'name="robots" content="noindex"' in preview.content.decode()
+
+
+def byline_text(html: str) -> str:
+    start = html.index('<p class="byline">')
+    text = re.sub(r"<[^>]+>", "", html[start : html.index("</p>", start)])
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({}, "By Driverline editors · 1 min read"),
+        (
+            {"last_reviewed": date(2026, 11, 2)},
+            "By Driverline editors · Last reviewed 2 November 2026 · 1 min read",
+        ),
+        ({"reading_minutes": 0}, "By Driverline editors"),
+        (
+            {"status": "published", "published_at": datetime(2026, 1, 1, 12, tzinfo=UTC)},
+            "By Driverline editors · Published 1 January 2026 · 1 min read",
+        ),
+    ],
+)
+def test_a_drafts_byline_has_no_empty_separators(admin_client, fields, expected):
+    draft = ArticleFactory(
+        status=Article.Status.DRAFT, published_at=None, author=None, last_reviewed=None, body="x"
+    )
+    Article.objects.filter(pk=draft.pk).update(**fields)
+    page = admin_client.get(draft.get_absolute_url()).content.decode()
+    assert byline_text(page) == expected
 
 
 def test_unknown_pages_get_a_friendly_404(client):

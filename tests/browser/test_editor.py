@@ -12,6 +12,13 @@ from tests.factories import PASSWORD, ArticleFactory, UserFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def typography(locator) -> dict:
+    return locator.evaluate(
+        "e => { const s = getComputedStyle(e);"
+        " return {family: s.fontFamily, size: s.fontSize, leading: s.lineHeight}; }"
+    )
+
+
 def test_editor_writes_publishes_and_sees_the_article_live(
     page, live_server, axe_check, staff_groups
 ):
@@ -35,7 +42,9 @@ def test_editor_writes_publishes_and_sees_the_article_live(
     page.get_by_label("Standfirst:").fill("Why one trial can test many cancers at once.")
     page.get_by_label("Body:").fill("## What a basket trial is\n\nOne driver, many tumour sites.")
     page.get_by_role("button", name="Preview the body").click()
-    expect(page.locator(".md-preview__output h2")).to_have_text("What a basket trial is")
+    preview = page.frame_locator("iframe[title='Preview of the body']")
+    expect(preview.get_by_role("heading", level=2)).to_have_text("What a basket trial is")
+    preview_type = typography(preview.locator(".prose p"))
     page.get_by_label("Status:").select_option("published")
     page.get_by_role("button", name="Add another FAQ entry").click()
     page.locator("#id_faqs-0-question").fill("Who can join one?")
@@ -48,6 +57,8 @@ def test_editor_writes_publishes_and_sees_the_article_live(
     assert article.is_public
     page.goto(live_server.url + article.get_absolute_url())
     expect(page.get_by_role("heading", level=1)).to_have_text("Basket trials, explained")
+    # The preview read as the article does: the site's own type, not the admin's.
+    assert preview_type == typography(page.locator(".prose p").first)
     page.get_by_text("Who can join one?").click()
     expect(page.get_by_text("People whose tumour carries the driver")).to_be_visible()
     axe_check(page, context="the new article")
@@ -81,16 +92,22 @@ def test_editor_composes_an_edition_sends_it_and_watches_it_finish(
     expect(preview.get_by_role("heading", name="Driver fusions, week 48")).to_be_visible()
     expect(preview.get_by_text("Reading a basket trial")).to_be_visible()
     axe_check(page, context="edition page before sending")
+    tools = page.get_by_role("group", name="Send this edition")
+    expect(tools.locator("a, button")).to_have_text(
+        ["Send a test to editor@example.org", "Schedule…", "Send now…"]
+    )
 
-    page.get_by_role("link", name="Send now…").click()
+    tools.get_by_role("link", name="Send now…").click()
     expect(page.get_by_text("Driver fusions, week 48: 40 subscribers")).to_be_visible()
     axe_check(page, context="send confirmation")
     page.get_by_role("button", name="Yes, send now").click()
-    expect(page.locator(".messagelist")).to_contain_text("is sending to 40 subscribers")
-    page.evaluate("window.stillTheSamePage = true")
     progress = page.locator("#edition-progress")
+    expect(progress).to_contain_text("“Driver fusions, week 48” is sending to 40 subscribers.")
+    page.evaluate("window.stillTheSamePage = true")
     expect(progress).to_contain_text("Sent 40", timeout=30_000)
     expect(progress).to_contain_text("100 % done")
+    expect(progress).to_contain_text("“Driver fusions, week 48” has been sent")
+    expect(page.get_by_text("is sending")).to_have_count(0)  # nothing on the page says otherwise
     expect(progress.get_by_role("progressbar", name="Delivery progress")).to_have_attribute(
         "value", "100"
     )
@@ -99,3 +116,31 @@ def test_editor_composes_an_edition_sends_it_and_watches_it_finish(
     axe_check(page, context="edition page after sending")
     assert Delivery.objects.filter(status="sent").count() == 40
     assert Edition.objects.get().status == Edition.Status.SENT
+
+
+def test_a_drafts_slug_follows_its_title_but_a_live_articles_stays(
+    page, live_server, axe_check, staff_groups
+):
+    editor = UserFactory(email="editor@example.org", is_staff=True, display_name="Eda Editor")
+    editor.groups.add(staff_groups["Editors"])
+    draft = ArticleFactory(
+        title="Basket trials", slug="basket-trials", status=Article.Status.DRAFT, published_at=None
+    )
+    live = ArticleFactory(title="Umbrella trials", slug="umbrella-trials")
+
+    page.goto(live_server.url + f"/admin/articles/article/{draft.pk}/change/")
+    page.get_by_label("Email:", exact=True).fill("editor@example.org")
+    page.get_by_label(re.compile(r"^Password:?$")).fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    page.get_by_label("Title:").fill("Basket trials, explained")
+    expect(page.get_by_label("Slug:")).to_have_value("basket-trials-explained")
+    axe_check(page, context="a draft's change form")
+    # Once the editor chooses a slug, the title no longer touches it.
+    page.get_by_label("Slug:").fill("baskets")
+    page.get_by_label("Title:").fill("Basket trials, explained again")
+    expect(page.get_by_label("Slug:")).to_have_value("baskets")
+
+    page.goto(live_server.url + f"/admin/articles/article/{live.pk}/change/")
+    page.get_by_label("Title:").fill("Umbrella trials, explained")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Slug:")).to_have_value("umbrella-trials")  # its address is out

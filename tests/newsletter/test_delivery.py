@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
+from articles.models import Article
 from newsletter import delivery
 from newsletter.models import Delivery, Edition, Subscriber
 from tests.conftest import wait_for
@@ -583,3 +584,24 @@ def test_an_alert_stops_when_its_article_is_unpublished_before_it_went_out(
     assert set(Delivery.objects.filter(edition_id=alert_id).values_list("status", flat=True)) == {
         "cancelled"
     }
+
+
+@pytest.mark.django_db
+def test_each_article_in_the_mail_has_a_read_link_and_its_reading_time(smtp_server):
+    subscribers(1)
+    mailing = Edition.objects.create(subject="Week 49", intro="Two reads.")
+    article = ArticleFactory(title="Basket trials explained", slug="basket-trials")
+    Article.objects.filter(pk=article.pk).update(reading_minutes=7)
+    mailing.featured.add(article)
+    sending(mailing)
+    delivery.send_batch(edition_id=mailing.pk)
+
+    message = smtp_server.wait_for_message("s0@example.org")
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "Read (7 min): http://testserver/articles/basket-trials/" in text
+    read = re.search(
+        r'<a href="http://testserver/articles/basket-trials/"[^>]*>Read the article</a> · 7 min read',
+        html,
+    )
+    assert read, html

@@ -70,7 +70,7 @@ def test_sending_from_the_edition_page_confirms_the_audience_first(
     assert response.status_code == 302
     assert response["Location"] == change_url(mailing)
     page = admin_client.get(change_url(mailing)).content.decode()
-    assert "is sending to 5 subscribers" in page
+    assert re.search(r"is sending to 5 subscribers|has been sent", page)  # the worker is quick
     wait_for(lambda: Edition.objects.get(pk=mailing.pk).status == Edition.Status.SENT)
 
     # Pressing send again changes nothing and says why.
@@ -185,3 +185,59 @@ def test_staff_who_may_only_view_editions_can_send_schedule_cancel_or_test_nothi
     assert mailing.status == Edition.Status.DRAFT
     assert not Delivery.objects.exists()
     assert not queued  # no task and no mail, not even a test copy
+
+
+def tools(page: str) -> list[str]:
+    """The labels of the edition page's send buttons and links, in the order they appear."""
+    start = page.index('<div class="module edition-tools" role="group"')
+    group = page[start : page.index("</div>\n</div>", start)]
+    assert 'aria-labelledby="edition-tools-title"' in group
+    return [
+        " ".join(label.split())
+        for label in re.findall(r"<(?:button|a)\b[^>]*>([^<]+)</(?:button|a)>", group)
+    ]
+
+
+def test_the_edition_pages_buttons_are_one_group_in_the_order_of_the_work(admin_client, mailing):
+    assert tools(admin_client.get(change_url(mailing)).content.decode()) == [
+        "Send a test to admin@example.com",
+        "Schedule…",
+        "Send now…",
+    ]
+    Edition.objects.filter(pk=mailing.pk).update(status=Edition.Status.SCHEDULED)
+    assert tools(admin_client.get(change_url(mailing)).content.decode()) == [
+        "Send a test to admin@example.com",
+        "Schedule…",
+        "Send now…",
+        "Cancel sending",
+    ]
+    Edition.objects.filter(pk=mailing.pk).update(status=Edition.Status.SENT)
+    sent = admin_client.get(change_url(mailing)).content.decode()
+    assert tools(sent) == ["Send a test to admin@example.com"]
+
+
+def panel_replaced(page: str, panel: str) -> str:
+    """The page as htmx leaves it after swapping in a fresh progress panel (outerHTML)."""
+    start = page.index('<div id="edition-progress"')
+    depth, at = 0, start
+    for tag in re.finditer(r"<(/?)div\b", page[start:]):
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            at = start + tag.start()
+            break
+    return page[:start] + panel + page[page.index(">", at) + 1 :]
+
+
+def test_the_banner_says_sending_while_it_sends_and_sent_once_it_is(
+    admin_client, mailing, smtp_server
+):
+    response = admin_client.post(change_url(mailing, "send/"), {"confirm": "1"}, follow=True)
+    page = response.content.decode()
+    assert "“Fusions, week 48” is sending to 5 subscribers." in page
+
+    delivery.send_batch(edition_id=mailing.pk)  # the worker's part, here in the test
+    assert Edition.objects.get(pk=mailing.pk).status == Edition.Status.SENT
+    panel = admin_client.get(change_url(mailing, "progress/")).content.decode()
+    seen = panel_replaced(page, panel)  # the page never reloads: only the panel changes
+    assert "has been sent" in seen
+    assert "is sending" not in seen
