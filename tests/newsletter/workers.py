@@ -159,3 +159,10 @@ def received(smtp_server, emails: set[str]) -> Counter:
     return Counter(
         r for envelope in smtp_server.envelopes for r in envelope.rcpt_tos if r in emails
     )
+
+
+def assert_each_mailed_once(smtp_server, emails: set[str]) -> None:
+    """Every reader of the drill got the edition, and nobody got it twice."""
+    counts = received(smtp_server, emails)
+    assert set(emails) - set(counts) == set(), "some readers got nothing"
+    assert {email: n for email, n in counts.items() if n > 1} == {}, "some got it twice"
