@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 
 from django import template
@@ -60,3 +61,10 @@ def machine_time(value: datetime | date | None) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return ""
+
+
+@register.filter(is_safe=True)
+def oneline(text: str) -> str:
+    """Whitespace, newlines included, collapsed to single spaces: for <title>, where
+    allauth's blocks put their words on lines of their own."""
+    return re.sub(r"\s+", " ", str(text)).strip()
