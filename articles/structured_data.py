@@ -38,7 +38,6 @@ def article_graph(*, article: Article, topics: list[Topic]) -> list[dict]:
         # schema.org defines lastReviewed on WebPage, not on Article.
         page["lastReviewed"] = article.last_reviewed
     graph: list[dict] = [
-        page,
         {
             "@context": "https://schema.org",
             "@type": "NewsArticle" if article.kind == Article.Kind.NEWS else "Article",
@@ -53,6 +52,7 @@ def article_graph(*, article: Article, topics: list[Topic]) -> list[dict]:
             "about": [topic.name for topic in topics],
             "wordCount": len(strip_tags(article.body_html).split()),
         },
+        page,
     ]
     faqs = list(article.faqs.all())
     if faqs:
