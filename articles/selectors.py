@@ -45,6 +45,7 @@ def article_search(*, query: str) -> QuerySet[Article]:
     SQLite: every word must appear, and title matches rank above standfirst matches above
     body matches.
     """
+    # The listing defers body_html; the snippets read it, so load it with the page's rows.
     articles = Article.objects.published().for_listing().defer(None).defer("body", "toc")
     if not query:
         return articles.none()

@@ -55,7 +55,7 @@ def test_the_article_page_has_article_faq_breadcrumbs_and_a_publisher_logo(valid
 
 
 def test_a_group_byline_is_an_organization(validated):
-    graph = expanded(validated.group_byline_html)
+    graph = expanded(validated.html["article-now"])  # by the editors, as a body
     (article,) = nodes_of(graph, "NewsArticle")
     (author,) = article[f"{SCHEMA}author"]
     assert f"{SCHEMA}Organization" in author["@type"]
