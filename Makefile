@@ -14,7 +14,7 @@ PORT ?= 8000
 # run); the same as BENCH_ARGS="--subscribers 100000".
 SUBSCRIBERS ?=
 
-.PHONY: run test lint format check bench mutation install browser clean
+.PHONY: run test lint format check bench mutation install browser validators clean
 
 run: install
 	@$(MANAGE) migrate --noinput -v0
@@ -30,7 +30,7 @@ run: install
 	@echo ""
 	@$(VENV)/bin/honcho start --no-prefix -f Procfile -p $(PORT) 2>&1 || true
 
-test: install browser
+test: install browser validators
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install
@@ -73,6 +73,20 @@ browser:
 	  echo "Installing chromium for the browser tests…"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# The Nu Html Checker for tests/validation: vnu.jar from the npm registry's vnu-jar package (not
+# on PyPI), run with the machine's Java.
+VNU_VERSION := 26.9.27
+VNU_JAR := .tools/vnu-$(VNU_VERSION)/node_modules/vnu-jar/build/dist/vnu.jar
+validators: $(VNU_JAR)
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "Installing Java for the HTML checker…"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq default-jre-headless >/dev/null; }
+
+$(VNU_JAR):
+	mkdir -p .tools/vnu-$(VNU_VERSION)
+	cd .tools/vnu-$(VNU_VERSION) && npm install --no-audit --no-fund --silent --no-save vnu-jar@$(VNU_VERSION)
 
 clean:
 	rm -rf $(VENV) .tools var/static var/cache mutants

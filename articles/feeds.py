@@ -7,18 +7,28 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
 from articles.models import Article, Topic
+from config.links import absolute_url
 
 FEED_SIZE = 20
 
 
 class LatestArticlesFeed(Feed):
+    """Every link in a feed is on SITE_URL: Django's syndication would take the request's Host."""
+
     description_template = None
+    url_name = "feed_rss"
+    topic_url_name = "topic_feed_rss"
 
     def title(self, obj: Topic | None = None) -> str:
         return f"{settings.SITE_NAME}: {obj.name}" if obj else settings.SITE_NAME
 
     def link(self, obj: Topic | None = None) -> str:
-        return obj.get_absolute_url() if obj else reverse("home")
+        return absolute_url(obj.get_absolute_url() if obj else reverse("home"))
+
+    def feed_url(self, obj: Topic | None = None) -> str:
+        if obj:
+            return absolute_url(reverse(self.topic_url_name, kwargs={"slug": obj.slug}))
+        return absolute_url(reverse(self.url_name))
 
     def description(self, obj: Topic | None = None) -> str:
         if obj:
@@ -33,6 +43,9 @@ class LatestArticlesFeed(Feed):
 
     def item_title(self, item: Article) -> str:
         return item.title
+
+    def item_link(self, item: Article) -> str:
+        return absolute_url(item.get_absolute_url())
 
     def item_description(self, item: Article) -> str:
         return item.standfirst
@@ -52,6 +65,8 @@ class LatestArticlesFeed(Feed):
 
 class LatestArticlesAtomFeed(LatestArticlesFeed):
     feed_type = Atom1Feed
+    url_name = "feed_atom"
+    topic_url_name = "topic_feed_atom"
     subtitle = LatestArticlesFeed.description
 
 

@@ -175,6 +175,11 @@ class Article(models.Model):
             return self.author.display_name
         return f"{settings.SITE_NAME} editors"
 
+    @property
+    def byline_is_group(self) -> bool:
+        """The byline names the editors as a body: an organisation, not a person."""
+        return self.byline == f"{settings.SITE_NAME} editors"
+
 
 class FAQEntry(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="faqs")

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+import html
 import re
+from difflib import SequenceMatcher
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchRank,
+    SearchVector,
+    TrigramWordSimilarity,
+)
 from django.db import connection
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Greatest
 from django.utils import timezone
+from django.utils.html import escape, strip_tags
+from django.utils.safestring import SafeString, mark_safe
 
 from articles.models import Article, Topic
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_TERM = re.compile(r"\w[\w.-]*")
+_WORD = re.compile(r"\w[\w-]*")
+# How alike a misspelt word and the article's word must be (pg_trgm's word_similarity).
+TRIGRAM_THRESHOLD = 0.5
+SNIPPET_WORDS = 30
 
 
 def clean_query(raw: str | None) -> str:
@@ -25,10 +40,13 @@ def article_search(*, query: str) -> QuerySet[Article]:
     """Published articles matching `query`, best first.
 
     PostgreSQL: full-text search with weights (title, then standfirst, then body) and
-    websearch syntax ("quoted phrases", -exclusions). SQLite: every word must appear, and
-    title matches rank above standfirst matches above body matches.
+    websearch syntax ("quoted phrases", -exclusions); when that finds nothing, trigram
+    similarity (pg_trgm), so a misspelt drug or gene name still finds its articles.
+    SQLite: every word must appear, and title matches rank above standfirst matches above
+    body matches.
     """
-    articles = Article.objects.published().for_listing()
+    # The listing defers body_html; the snippets read it, so load it with the page's rows.
+    articles = Article.objects.published().for_listing().defer(None).defer("body", "toc")
     if not query:
         return articles.none()
     if connection.vendor == "postgresql":
@@ -38,12 +56,24 @@ def article_search(*, query: str) -> QuerySet[Article]:
             + SearchVector("body", weight="C", config="english")
         )
         search = SearchQuery(query, search_type="websearch", config="english")
-        return (
+        found = (
             articles.annotate(rank=SearchRank(vector, search))
             .filter(rank__gt=0)
             .order_by("-rank", "-published_at")
         )
-    terms = re.findall(r"\w[\w.-]*", query)[:10]
+        if found.exists():
+            return found
+        similarity = Greatest(
+            TrigramWordSimilarity(query, "title"),
+            TrigramWordSimilarity(query, "standfirst"),
+            TrigramWordSimilarity(query, "body"),
+        )
+        return (
+            articles.annotate(rank=similarity)
+            .filter(rank__gte=TRIGRAM_THRESHOLD)
+            .order_by("-rank", "-published_at")
+        )
+    terms = _TERM.findall(query)[:10]
     if not terms:
         return articles.none()
     score = Value(0, output_field=IntegerField())
@@ -58,6 +88,50 @@ def article_search(*, query: str) -> QuerySet[Article]:
             output_field=IntegerField(),
         )
     return articles.annotate(rank=score).order_by("-rank", "-published_at")
+
+
+def _matches(word: str, terms: list[str]) -> bool:
+    word = word.lower()
+    return any(
+        word.startswith(term)
+        or (len(term) >= 5 and SequenceMatcher(None, word, term).ratio() >= 0.8)
+        for term in terms
+    )
+
+
+def search_snippet(*, article: Article, query: str) -> SafeString:
+    """A few lines of the article around the first match, with the matching words in <mark>.
+
+    The text is the article's own (tags stripped) and escaped here; only <mark> is ours.
+    Words close to a misspelt term are marked too, as the trigram search found them.
+    """
+    terms = [term.lower() for term in _TERM.findall(query)[:10] if len(term) > 1]
+    text = html.unescape(strip_tags(article.body_html))
+    words = text.split()
+    first = next(
+        (i for i, word in enumerate(words) if terms and _matches(_plain(word), terms)), None
+    )
+    if first is None:
+        return mark_safe("")
+    start = max(0, first - SNIPPET_WORDS // 3)
+    window = words[start : start + SNIPPET_WORDS]
+    pieces = []
+    for word in window:
+        core = _WORD.search(word)
+        if core and _matches(core.group(0), terms):
+            # Only the word itself is marked, not the punctuation around it.
+            before, after = word[: core.start()], word[core.end() :]
+            pieces.append(f"{escape(before)}<mark>{escape(core.group(0))}</mark>{escape(after)}")
+        else:
+            pieces.append(escape(word))
+    before = "… " if start else ""
+    after = " …" if start + SNIPPET_WORDS < len(words) else ""
+    return mark_safe(before + " ".join(pieces) + after)  # noqa: S308  (escaped above)
+
+
+def _plain(word: str) -> str:
+    match = _WORD.search(word)
+    return match.group(0) if match else ""
 
 
 def topics_with_counts() -> QuerySet[Topic]:

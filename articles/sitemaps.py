@@ -1,3 +1,6 @@
+from types import SimpleNamespace
+
+from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
@@ -5,7 +8,15 @@ from articles.models import Article, Topic
 from articles.selectors import topics_with_counts
 
 
-class ArticleSitemap(Sitemap):
+class CanonicalSitemap(Sitemap):
+    """Locations on SITE_URL: django.contrib.sitemaps would build them from the request's Host."""
+
+    def get_urls(self, page=1, site=None, protocol=None):
+        scheme, rest = settings.SITE_URL.split("://", 1)
+        return super().get_urls(page=page, site=SimpleNamespace(domain=rest), protocol=scheme)
+
+
+class ArticleSitemap(CanonicalSitemap):
     changefreq = "weekly"
     priority = 0.8
 
@@ -16,7 +27,7 @@ class ArticleSitemap(Sitemap):
         return item.updated_at
 
 
-class TopicSitemap(Sitemap):
+class TopicSitemap(CanonicalSitemap):
     changefreq = "weekly"
     priority = 0.5
 
@@ -24,7 +35,7 @@ class TopicSitemap(Sitemap):
         return list(topics_with_counts())
 
 
-class PageSitemap(Sitemap):
+class PageSitemap(CanonicalSitemap):
     priority = 0.6
     changefreq = "daily"
 

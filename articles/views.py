@@ -100,11 +100,14 @@ class SearchView(PublicArticlesMixin, ListView):
 
     def get_context_data(self, **kwargs):
         raw = self.request.GET.get("q") or ""
-        return super().get_context_data(
+        context = super().get_context_data(
             query=self.query,
             query_truncated=len(raw) > settings.SEARCH_MAX_QUERY_LENGTH,
             **kwargs,
         )
+        for item in context["articles"]:
+            item.snippet = selectors.search_snippet(article=item, query=self.query)
+        return context
 
 
 def _group_by_kind(topics: list[Topic]) -> list[tuple[str, list[Topic]]]:

@@ -7,6 +7,7 @@ from django.views.generic import TemplateView
 from accounts.views import admin_login_redirect
 from articles.sitemaps import sitemaps
 from config import outbox
+from newsletter.sitemaps import NewsletterSitemap
 
 admin.site.site_header = f"{settings.SITE_NAME} administration"
 admin.site.site_title = settings.SITE_NAME
@@ -23,7 +24,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
-    path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
+    path(
+        "sitemap.xml",
+        sitemap,
+        {"sitemaps": {**sitemaps, "newsletter": NewsletterSitemap}},
+        name="sitemap",
+    ),
     path(
         "robots.txt",
         TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import date, datetime
 
 from django import template
 from django.core.serializers.json import DjangoJSONEncoder
 from django.template import TemplateDoesNotExist
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -43,3 +46,25 @@ def optional_include(context, template_name: str) -> str:
 def absolute(path: str) -> str:
     """An absolute URL on the canonical site (never built from the request's Host header)."""
     return absolute_url(path) if path.startswith("/") else path
+
+
+@register.filter
+def machine_time(value: datetime | date | None) -> str:
+    """A <time datetime> value: ISO 8601 in the site's zone, with its offset, to the second.
+
+    HTML allows at most three digits of fractional seconds; `date:'c'` writes six.
+    """
+    if isinstance(value, datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return value.replace(microsecond=0).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return ""
+
+
+@register.filter(is_safe=True)
+def oneline(text: str) -> str:
+    """Whitespace, newlines included, collapsed to single spaces: for <title>, where
+    allauth's blocks put their words on lines of their own."""
+    return re.sub(r"\s+", " ", str(text)).strip()

@@ -97,7 +97,7 @@ def test_article_page_emits_article_faq_and_breadcrumb_json_ld(client, article):
     blocks = inline
     graph = json.loads(blocks[0]["text"])
     types = {item["@type"] for item in graph}
-    assert types == {"NewsArticle", "FAQPage", "BreadcrumbList"}
+    assert types == {"WebPage", "NewsArticle", "FAQPage", "BreadcrumbList"}
     faq = next(item for item in graph if item["@type"] == "FAQPage")
     assert faq["mainEntity"][0]["name"] == "What is an NRG1 fusion?"
 

@@ -61,7 +61,7 @@ def test_sending_from_the_edition_page_confirms_the_audience_first(
 ):
     page = admin_client.get(change_url(mailing)).content.decode()
     assert "Nothing has been sent yet." in page
-    assert 'hx-get="' not in page  # a draft has nothing to poll
+    assert 'data-hx-get="' not in page  # a draft has nothing to poll
     confirm = admin_client.get(change_url(mailing, "send/")).content.decode()
     assert "5 subscribers" in confirm
     assert Edition.objects.get(pk=mailing.pk).status == Edition.Status.DRAFT
@@ -91,8 +91,8 @@ def test_the_progress_panel_polls_while_sending_and_lists_problems_first(admin_c
         status="failed", attempts=1, last_error="550 5.1.1 No such user here"
     )
     panel = admin_client.get(change_url(mailing, "progress/")).content.decode()
-    assert f'hx-get="{change_url(mailing, "progress/")}"' in panel
-    assert 'hx-trigger="every 2s"' in panel
+    assert f'data-hx-get="{change_url(mailing, "progress/")}"' in panel
+    assert 'data-hx-trigger="every 2s"' in panel
     assert '<progress max="100" value="40"' in panel
     assert re.search(r"Sent <strong>1</strong>.*Failed <strong>1</strong>.*Waiting <strong>3"
                      r"</strong>.*Of <strong>5</strong>", panel, re.S)  # fmt: skip
@@ -104,7 +104,7 @@ def test_the_progress_panel_polls_while_sending_and_lists_problems_first(admin_c
     Edition.objects.filter(pk=mailing.pk).update(status=Edition.Status.SENT)
     done = admin_client.get(change_url(mailing, "progress/")).content.decode()
     assert 'value="100"' in done
-    assert "hx-get" not in done  # finished: the page stops asking
+    assert "data-hx-get" not in done  # finished: the page stops asking
 
 
 def test_cancelling_from_the_edition_page_stops_what_has_not_left(admin_client, mailing):

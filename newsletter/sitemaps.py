@@ -1,0 +1,21 @@
+from django.urls import reverse
+
+from articles.sitemaps import CanonicalSitemap
+from newsletter.models import Edition
+from newsletter.views import PUBLIC_EDITIONS
+
+
+class NewsletterSitemap(CanonicalSitemap):
+    """The signup page, the archive and every edition in it."""
+
+    changefreq = "weekly"
+    priority = 0.4
+
+    def items(self) -> list[str | Edition]:
+        editions = Edition.objects.filter(**PUBLIC_EDITIONS).only("pk").order_by("-started_at")
+        return ["newsletter_subscribe", "newsletter_archive", *editions]
+
+    def location(self, item: str | Edition) -> str:
+        if isinstance(item, Edition):
+            return reverse("newsletter_archive_detail", args=[item.pk])
+        return reverse(item)

@@ -1,0 +1,187 @@
+"""The standard validators over a set of pages fetched once per run.
+
+One session-scoped fixture seeds the demo content (plus a comment and an article made "now",
+as live ones are), fetches every page through the test client inside a transaction it rolls
+back, writes the pages to a temporary folder and runs the Nu Html Checker once over them all.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.db import transaction
+from django.test import Client, override_settings
+from django.utils import timezone
+
+ROOT = Path(__file__).resolve().parents[2]
+VNU_JAR = os.environ.get("VNU_JAR") or next(
+    (str(p) for p in sorted(ROOT.glob(".tools/vnu-*/node_modules/vnu-jar/build/dist/vnu.jar"))),
+    "",
+)
+JAVA = shutil.which("java")
+# CI must run the checker; a bare machine without it skips with a reason (make validators).
+REQUIRE_VALIDATORS = os.environ.get("CI") == "true" or os.environ.get("REQUIRE_BROWSER") == "1"
+FOUNDING = "fda-approves-zenocutuzumab-nrg1-cholangiocarcinoma"
+
+
+@dataclass
+class Fetched:
+    html: dict[str, str] = field(default_factory=dict)  # page name -> HTML
+    documents: dict[str, str] = field(default_factory=dict)  # feeds, sitemap -> text
+    vnu_errors: dict[str, list[dict]] = field(default_factory=dict)
+
+
+def _grant_staff_groups() -> None:
+    # The same functions as the `staff_groups` fixture: transactional tests flush them away.
+    importlib.import_module("articles.migrations.0002_staff_groups").create_groups(apps, None)
+    importlib.import_module("comments.migrations.0002_staff_permissions").grant(apps, None)
+    importlib.import_module("comments.migrations.0003_moderator_user_lookup").grant(apps, None)
+    importlib.import_module("newsletter.migrations.0003_editor_permissions").grant(apps, None)
+
+
+def _fetch_everything(tmp: Path) -> Fetched:
+    from accounts.models import User
+    from articles.models import Article
+    from comments.models import Comment
+    from newsletter.models import Edition
+    from tests.factories import ArticleFactory, CommentFactory, UserFactory
+
+    _grant_staff_groups()
+    call_command("seed_demo", "--quiet-logins", stdout=io.StringIO())
+    call_command("seed_discussion", stdout=io.StringIO())
+    call_command("seed_newsletter", stdout=io.StringIO())
+
+    article = Article.objects.get(slug=FOUNDING)
+    now = timezone.now()
+    # Made "now", with microseconds, as a comment posted live and an article published live are.
+    reader = UserFactory(role="patient", display_name="Live Reader")
+    live = CommentFactory(article=article, author=reader, body="Posted a moment ago.")
+    CommentFactory(parent=live, body="A reply to it.")
+    CommentFactory(article=article, status=Comment.Status.PENDING, body="Waiting for a moderator.")
+    topic = article.topics.first()
+    group = ArticleFactory(
+        title="Published just now by the editors",
+        slug="published-just-now",
+        author=None,
+        published_at=now - timedelta(seconds=1),
+        topics=[topic],
+    )
+    edition = Edition.objects.filter(status=Edition.Status.SENT).first() or Edition.objects.create(
+        subject="This week", status=Edition.Status.SENT, started_at=now, finished_at=now
+    )
+
+    anonymous = Client()
+    pages = {
+        "home": "/",
+        "article": article.get_absolute_url(),
+        "article-now": group.get_absolute_url(),
+        "topic": topic.get_absolute_url(),
+        "topics": "/topics/",
+        "search": "/search/?q=NRG1",
+        "search-empty": "/search/?q=nothing-matches-this",
+        "archive": "/articles/",
+        "newsletter": "/newsletter/",
+        "newsletter-archive": "/newsletter/archive/",
+        "newsletter-edition": f"/newsletter/archive/{edition.pk}/",
+        "not-found": "/no-such-page/",
+        "login": "/accounts/login/",
+        "signup": "/accounts/signup/",
+    }
+    fetched = Fetched()
+    for name, url in pages.items():
+        response = anonymous.get(url)
+        assert response.status_code == (404 if name == "not-found" else 200), url
+        fetched.html[name] = response.content.decode()
+
+    moderator = User.objects.filter(groups__name="Moderators").first()
+    signed_in = Client()
+    signed_in.force_login(moderator)
+    fetched.html["article-moderator"] = signed_in.get(article.get_absolute_url()).content.decode()
+    as_reader = Client()
+    as_reader.force_login(reader)
+    fetched.html["article-reader"] = as_reader.get(article.get_absolute_url()).content.decode()
+
+    admin = Client()
+    admin.force_login(UserFactory(is_staff=True, is_superuser=True, display_name="Admin"))
+    draft_edition = Edition.objects.create(subject="A draft edition", intro="Hello")
+    draft_edition.featured.add(article)
+    for name, url in {
+        "admin-edition": f"/admin/newsletter/edition/{draft_edition.pk}/change/",
+        "admin-edition-sent": f"/admin/newsletter/edition/{edition.pk}/change/",
+        "admin-article": f"/admin/articles/article/{article.pk}/change/",
+        "admin-article-add": "/admin/articles/article/add/",
+    }.items():
+        response = admin.get(url)
+        assert response.status_code == 200, url
+        fetched.html[name] = response.content.decode()
+
+    for name, url in {
+        "rss": "/feed/rss/",
+        "atom": "/feed/atom/",
+        "topic-rss": f"/topics/{topic.slug}/feed/rss/",
+        "topic-atom": f"/topics/{topic.slug}/feed/atom/",
+        "sitemap": "/sitemap.xml",
+    }.items():
+        fetched.documents[name] = anonymous.get(url).content.decode()
+
+    for name, html in fetched.html.items():
+        (tmp / f"{name}.html").write_text(html, encoding="utf-8")
+    return fetched
+
+
+def _run_vnu(folder: Path) -> dict[str, list[dict]]:
+    command = [
+        JAVA,
+        "-Xss4m",
+        "-jar",
+        VNU_JAR,
+        "--format",
+        "json",
+        "--exit-zero-always",
+        str(folder),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
+    messages = json.loads(result.stderr or "{}").get("messages", [])
+    errors: dict[str, list[dict]] = {}
+    for message in messages:
+        if message.get("type") == "error" or message.get("subType") == "fatal":
+            name = Path(message.get("url", "")).stem
+            errors.setdefault(name, []).append(message)
+    return errors
+
+
+@pytest.fixture(scope="session")
+def validated(django_db_setup, django_db_blocker, tmp_path_factory) -> Fetched:
+    tmp = tmp_path_factory.mktemp("validated-pages")
+    with (
+        django_db_blocker.unblock(),
+        override_settings(
+            VAR_DIR=tmp_path_factory.mktemp("seed-var"), SITE_URL="http://testserver"
+        ),
+        transaction.atomic(),
+    ):
+        fetched = _fetch_everything(tmp)
+        transaction.set_rollback(True)
+    if JAVA and VNU_JAR:
+        fetched.vnu_errors = _run_vnu(tmp)
+    return fetched
+
+
+@pytest.fixture
+def vnu(validated) -> dict[str, list[dict]]:
+    if not (JAVA and VNU_JAR):
+        if REQUIRE_VALIDATORS:
+            pytest.fail("the Nu Html Checker is missing: run `make validators`")
+        pytest.skip("the Nu Html Checker is not installed (make validators)")
+    return validated.vnu_errors
