@@ -199,6 +199,9 @@ else:
 # Seconds any one SMTP exchange may take; kept below NEWSLETTER_LEASE_SECONDS so a worker
 # blocked on a silent server never outlives its claim.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+# Date headers in TIME_ZONE with a real offset ("+0000"); the default writes "-0000", which
+# RFC 5322 reserves for a time whose zone is unknown.
+EMAIL_USE_LOCALTIME = True
 
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport in var/celery/.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")

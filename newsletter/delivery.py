@@ -35,7 +35,7 @@ from accounts.emails import email_queue, inline_css, inline_css_fragment, render
 from articles.markup import render_snippet_markdown
 from articles.models import Article, Topic
 from config.links import absolute_url
-from config.mail import Fault, classify, describe
+from config.mail import Fault, MailMessage, classify, describe
 from newsletter.models import Delivery, Edition, Subscriber
 from newsletter.services import links
 
@@ -159,7 +159,7 @@ def mail_host() -> str:
     return urlsplit(settings.SITE_URL).hostname or "localhost"
 
 
-def build_message(rendered: RenderedEdition, delivery: Delivery) -> EmailMultiAlternatives:
+def build_message(rendered: RenderedEdition, delivery: Delivery) -> MailMessage:
     subscriber = delivery.subscriber
     urls = links(subscriber)
     host = mail_host()
@@ -173,7 +173,7 @@ def build_message(rendered: RenderedEdition, delivery: Delivery) -> EmailMultiAl
             UNSUBSCRIBE, urls["unsubscribe_url"]
         )
 
-    message = EmailMultiAlternatives(
+    message = MailMessage(
         subject=rendered.subject,
         body=personal(rendered.text, 1),
         from_email=settings.NEWSLETTER_FROM_EMAIL,
@@ -742,7 +742,7 @@ def render_preview(edition: Edition) -> RenderedEdition:
 def edition_send_test(*, edition: Edition, to: str) -> None:
     """A copy to one address (an editor's own), marked as a test, outside the ledger."""
     preview = render_preview(edition)
-    message = EmailMultiAlternatives(
+    message = MailMessage(
         subject=f"[TEST] {preview.subject}",
         body=preview.text,
         from_email=settings.NEWSLETTER_FROM_EMAIL,
