@@ -32,7 +32,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.emails import email_queue, inline_css, inline_css_fragment, render_mail
-from articles.markup import render_snippet_markdown
+from articles.markup import render_article_markdown, render_markdown_text
 from articles.models import Article, Topic
 from config.links import absolute_url
 from config.mail import Fault, MailMessage, classify, describe
@@ -122,7 +122,9 @@ def render_edition(edition: Edition) -> RenderedEdition:
     """The template work, done once per edition; per-subscriber links are stand-ins."""
     context = {
         "edition": edition,
-        "intro_html": render_snippet_markdown(edition.intro),
+        # The article rules, headings included, through the one sanitiser; and as plain text.
+        "intro_html": render_article_markdown(edition.intro).html,
+        "intro_text": render_markdown_text(edition.intro),
         "articles": list(edition.featured.prefetch_related("topics").order_by("-published_at")),
         "site_name": settings.SITE_NAME,
         "site_url": settings.SITE_URL,

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from articles.markup import render_snippet_markdown
+from articles.markup import render_article_markdown
 from config.ratelimit import allow, ip_digest, window_seconds
 from newsletter import services
 from newsletter.forms import PreferencesForm, SignupForm
@@ -205,7 +205,7 @@ def archive_detail(request, pk: int):
         "newsletter/archive_detail.html",
         {
             "edition": edition,
-            "intro_html": render_snippet_markdown(edition.intro),
+            "intro_html": render_article_markdown(edition.intro).html,
             "articles": edition.featured.order_by("-published_at"),
         },
     )
