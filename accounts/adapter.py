@@ -11,8 +11,10 @@ from allauth.core.ratelimit import respond_429
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
+from django.core.mail.message import EmailAlternative
+from django.urls import reverse
 
-from accounts.emails import email_queue
+from accounts.emails import email_queue, inline_css
 from config.links import absolute_url
 from config.mail import ACCOUNT_SECURITY_HEADER
 
@@ -34,6 +36,9 @@ class AccountAdapter(DefaultAccountAdapter):
         context = {
             "site_name": settings.SITE_NAME,
             "site_url": settings.SITE_URL,
+            # For "if it was not you" in notices, and the life of a confirmation link.
+            "reset_page_url": absolute_url(reverse("account_reset_password")),
+            "expiry_days": settings.ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS,
             **context,
             "current_site": site,
         }
@@ -41,6 +46,15 @@ class AccountAdapter(DefaultAccountAdapter):
         # change it, and notices of such changes.
         headers = {ACCOUNT_SECURITY_HEADER: "yes"}
         email_queue(self.render_mail(template_prefix, email, context, headers=headers))
+
+    def render_mail(self, template_prefix, email, context, headers=None):
+        """allauth's two parts from our templates, the HTML styled like the rest of our mail."""
+        message = super().render_mail(template_prefix, email, context, headers=headers)
+        message.alternatives = [
+            EmailAlternative(inline_css(content) if mimetype == "text/html" else content, mimetype)
+            for content, mimetype in getattr(message, "alternatives", [])
+        ]
+        return message
 
     def pre_authenticate(self, request, **credentials) -> None:
         try:

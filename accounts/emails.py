@@ -6,9 +6,11 @@ from functools import cache
 
 import css_inline
 from django.conf import settings
-from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
+
+from config.mail import MailMessage
 
 
 def email_payload(message: EmailMessage) -> dict:
@@ -25,8 +27,8 @@ def email_payload(message: EmailMessage) -> dict:
     }
 
 
-def email_from_payload(payload: dict) -> EmailMultiAlternatives:
-    message = EmailMultiAlternatives(
+def email_from_payload(payload: dict) -> MailMessage:
+    message = MailMessage(
         subject=payload["subject"],
         body=payload["body"],
         from_email=payload["from_email"],
@@ -62,11 +64,11 @@ def inline_css_fragment(html: str) -> str:
 
 def render_mail(
     prefix: str, *, to: str, context: dict, from_email: str | None = None
-) -> EmailMultiAlternatives:
+) -> MailMessage:
     """The one mail builder: `<prefix>_subject.txt`, `_message.txt` and `_message.html`."""
     context = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
     subject = " ".join(render_to_string(f"{prefix}_subject.txt", context).split())
-    message = EmailMultiAlternatives(
+    message = MailMessage(
         subject=f"[{settings.SITE_NAME}] {subject}",
         body=render_to_string(f"{prefix}_message.txt", context),
         from_email=from_email,

@@ -174,3 +174,76 @@ def render_user_markdown(source: str) -> str:
     """Readers' Markdown subset: emphasis, links, lists, quotes, code. Links are nofollow ugc."""
     html = _COMMENT_MD.render(source or "")
     return _clean(html, tags=COMMENT_TAGS, attributes=COMMENT_ATTRIBUTES)
+
+
+def render_markdown_text(source: str) -> str:
+    """Editors' Markdown as clean plain text, for the text part of a mail: headings as their
+    own lines, emphasis without its marks, links as "text (url)", lists with dashes."""
+    lines: list[str] = []
+    prefixes: list[str] = []  # one per open list item or quote
+    numbers: list[int | None] = []  # per open list: the next number, None for bullets
+    first_line_prefix = ""
+    cells: list[str] | None = None  # the table row being read
+    for token in _ARTICLE_MD.parse(source or ""):
+        if token.type == "tr_open":
+            cells = []
+        elif token.type == "tr_close" and cells is not None:
+            lines.append("".join(prefixes) + " | ".join(cells))
+            cells = None
+        elif token.type == "table_close":
+            lines.append("")
+        elif token.type == "inline" and cells is not None:
+            cells.append(_inline_text(token))
+        elif token.type in ("bullet_list_open", "ordered_list_open"):
+            numbers.append(int(token.attrGet("start") or 1) if token.tag == "ol" else None)
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            numbers.pop()
+            lines.append("")
+        elif token.type == "list_item_open":
+            marker = "- " if numbers[-1] is None else f"{numbers[-1]}. "
+            if numbers[-1] is not None:
+                numbers[-1] += 1
+            first_line_prefix = "".join(prefixes) + marker
+            prefixes.append(" " * len(marker))
+        elif token.type == "blockquote_open":
+            prefixes.append("> ")
+        elif token.type in ("list_item_close", "blockquote_close"):
+            prefixes.pop()
+        elif token.type == "inline" or token.type in ("fence", "code_block"):
+            text = _inline_text(token) if token.type == "inline" else token.content.rstrip("\n")
+            for index, line in enumerate(text.split("\n")):
+                lead = first_line_prefix if index == 0 and first_line_prefix else "".join(prefixes)
+                lines.append(lead + line)
+            first_line_prefix = ""
+            if token.type != "inline" and not numbers:
+                lines.append("")
+        elif token.type in ("paragraph_close", "heading_close"):
+            # Paragraphs inside a tight list are hidden: its items stay on consecutive lines.
+            if not token.hidden:
+                lines.append("")
+        elif token.type == "hr":
+            lines += ["----", ""]
+    text = "\n".join(lines)
+    return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
+
+
+def _inline_text(block: Token) -> str:
+    parts: list[str] = []
+    hrefs: list[tuple[str, int]] = []
+    for token in block.children or ():
+        if token.type in ("text", "code_inline"):
+            parts.append(token.content)
+        elif token.type in ("softbreak", "hardbreak"):
+            parts.append("\n")
+        elif token.type == "image":
+            parts.append(token.content)
+        elif token.type == "link_open":
+            hrefs.append((str(token.attrGet("href") or ""), len(parts)))
+        elif token.type == "link_close" and hrefs:
+            href, start = hrefs.pop()
+            label = "".join(parts[start:])
+            if href and href not in (label, f"mailto:{label}"):
+                if href.startswith("/"):
+                    href = settings.SITE_URL + href  # a mail has no page to be relative to
+                parts.append(f" ({href})")
+    return "".join(parts)

@@ -7,10 +7,11 @@ from __future__ import annotations
 import enum
 import smtplib
 import uuid
+from email import policy
 from pathlib import Path
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
@@ -18,6 +19,18 @@ FILE_BACKEND = "config.mail.EmlFileBackend"
 # Marks mail that carries an account's keys (verification, password reset, email change); the
 # outbox never shows it.
 ACCOUNT_SECURITY_HEADER = "X-Driverline-Account-Security"
+
+
+class MailMessage(EmailMultiAlternatives):
+    """Every message we send. Django's legacy header folding puts a long non-ASCII subject
+    on a continuation line after an empty "Subject:"; the modern policy folds it properly."""
+
+    def message(self, *args, **kwargs):
+        msg = super().message(*args, **kwargs)
+        folded = policy.SMTP.fold("Subject", str(self.subject)).removeprefix("Subject: ")
+        # replace_header, not msg[...]: Django's __setitem__ refuses the folds on purpose.
+        msg.replace_header("Subject", folded.rstrip("\r\n").replace("\r\n", "\n"))
+        return msg
 
 
 class EmlFileBackend(BaseEmailBackend):

@@ -173,6 +173,8 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
+# Tell readers when their password or address changes, so someone else's doing is noticed.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
 # allauth's own defaults, stated so they are visible and tunable: a few attempts per minute.
 ACCOUNT_RATE_LIMITS = {
@@ -200,6 +202,9 @@ else:
 # Seconds any one SMTP exchange may take; kept below NEWSLETTER_LEASE_SECONDS so a worker
 # blocked on a silent server never outlives its claim.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+# Date headers in TIME_ZONE with a real offset ("+0000"); the default writes "-0000", which
+# RFC 5322 reserves for a time whose zone is unknown.
+EMAIL_USE_LOCALTIME = True
 
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport in var/celery/.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")

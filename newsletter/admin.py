@@ -26,6 +26,27 @@ class EditionScheduleForm(ScheduleForm):
         self.fields["publish_at"].help_text = in_current_zone("The edition goes out at this time.")
 
 
+def featured_with_status(edition: Edition) -> list:
+    """The featured articles, in the order the mail lists them; each knows is_public."""
+    return list(edition.featured.order_by("-published_at", "title"))
+
+
+def with_featured(edition: Edition) -> Edition:
+    edition.featured_articles = featured_with_status(edition)
+    return edition
+
+
+def not_public_message(edition: Edition, articles: list) -> str:
+    titles = ", ".join(
+        f"“{article.title}” ({article.get_status_display().lower()})" for article in articles
+    )
+    return (
+        f"“{edition}” was not sent: it features {titles}, not public yet, and a link to an "
+        "article that is not public is a missing page. Publish those articles or take them "
+        "out of the edition, then send."
+    )
+
+
 # The edition page lists the deliveries that need attention first, then the latest sent.
 DELIVERIES_SHOWN = 25
 
@@ -137,6 +158,7 @@ class EditionAdmin(admin.ModelAdmin):
         edition = self.get_object(request, object_id)
         if edition is not None:
             extra_context.update(self.progress_context(request, edition))
+            extra_context["featured"] = featured_with_status(edition)
         return super().change_view(request, object_id, form_url, extra_context)
 
     @method_decorator(require_GET)
@@ -180,11 +202,22 @@ class EditionAdmin(admin.ModelAdmin):
             self.message_user(request, "This edition has already been sent.", messages.ERROR)
             return HttpResponseRedirect(change_url)
         if request.method == "POST" and "confirm" in request.POST:
-            # No flash message: the page's progress panel says it is sending, then that it is
-            # sent, as it refreshes; a message would go on saying "is sending" after the end.
-            delivery.edition_send(edition=edition)
+            # No flash message on success: the page's progress panel says it is sending, then
+            # that it is sent, as it refreshes; a message would go on saying "is sending".
+            self._send(request, edition, announce=False)
             return HttpResponseRedirect(change_url)
         return self.send_confirmation(request, [edition], cancel_url=change_url)
+
+    def _send(self, request: HttpRequest, edition: Edition, *, announce: bool = True) -> None:
+        try:
+            total = delivery.edition_send(edition=edition)
+        except delivery.FeaturedNotPublic as refused:
+            self.message_user(
+                request, not_public_message(edition, refused.articles), messages.ERROR
+            )
+            return
+        if announce:
+            self.message_user(request, f"“{edition}” is sending to {total} subscribers.")
 
     @method_decorator(require_POST)
     def test_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -241,13 +274,15 @@ class EditionAdmin(admin.ModelAdmin):
             self._retry_failed(request, edition)
 
     def send_confirmation(self, request, editions, *, cancel_url: str, action: bool = False):
+        audiences = [(e, delivery.audience(e).count(), featured_with_status(e)) for e in editions]
         return TemplateResponse(
             request,
             "admin/newsletter/edition/send_confirm.html",
             {
                 **self.admin_site.each_context(request),
                 "title": "Send now",
-                "audiences": [(e, delivery.audience(e).count()) for e in editions],
+                "audiences": audiences,
+                "blocked": any(not a.is_public for _, _, featured in audiences for a in featured),
                 "opts": self.model._meta,
                 "cancel_url": cancel_url,
                 "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME if action else "",
@@ -273,8 +308,7 @@ class EditionAdmin(admin.ModelAdmin):
         form = EditionScheduleForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             for edition in queryset:
-                delivery.edition_schedule(edition=edition, at=form.cleaned_data["publish_at"])
-            self.message_user(request, "Scheduled.", messages.SUCCESS)
+                self._schedule(request, edition, form.cleaned_data["publish_at"])
             return None
         return self.schedule_page(
             request, queryset, form, reverse("admin:newsletter_edition_changelist"), action=True
@@ -288,19 +322,39 @@ class EditionAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(change_url)
         form = EditionScheduleForm(request.POST if request.method == "POST" else None)
         if form.is_bound and form.is_valid():
-            delivery.edition_schedule(edition=edition, at=form.cleaned_data["publish_at"])
-            self.message_user(request, "Scheduled.", messages.SUCCESS)
+            self._schedule(request, edition, form.cleaned_data["publish_at"])
             return HttpResponseRedirect(change_url)
         return self.schedule_page(request, [edition], form, change_url)
+
+    def _schedule(self, request: HttpRequest, edition: Edition, at) -> None:
+        delivery.edition_schedule(edition=edition, at=at)
+        late = [
+            article
+            for article in delivery.featured_not_public(edition=edition)
+            if article.status == article.Status.DRAFT
+            or article.status == article.Status.IN_REVIEW
+            or article.published_at > at
+        ]
+        if late:
+            # Allowed: at its time the edition waits for them (delivery.scheduled_editions_send).
+            titles = ", ".join(f"“{article.title}”" for article in late)
+            self.message_user(
+                request,
+                f"“{edition}” is scheduled, but {titles} will not be public by then: it will "
+                "wait and go out once they are.",
+                messages.WARNING,
+            )
+        else:
+            self.message_user(request, f"“{edition}” is scheduled.", messages.SUCCESS)
 
     def schedule_page(self, request, editions, form, back_url: str, *, action: bool = False):
         return TemplateResponse(
             request,
-            "admin/schedule_action.html",
+            "admin/newsletter/edition/schedule.html",
             {
                 **self.admin_site.each_context(request),
                 "title": "Schedule editions",
-                "items": editions,
+                "items": [with_featured(e) for e in editions],
                 "intro": "These editions will be sent at the time you choose:",
                 "changelist_url": back_url,
                 "form": form,
@@ -332,8 +386,7 @@ class EditionAdmin(admin.ModelAdmin):
                 action=True,
             )
         for edition in editions:
-            total = delivery.edition_send(edition=edition)
-            self.message_user(request, f"“{edition}” is sending to {total} subscribers.")
+            self._send(request, edition)
         return None
 
 

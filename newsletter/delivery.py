@@ -32,10 +32,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.emails import email_queue, inline_css, inline_css_fragment, render_mail
-from articles.markup import render_snippet_markdown
+from articles.markup import render_article_markdown, render_markdown_text
 from articles.models import Article, Topic
 from config.links import absolute_url
-from config.mail import Fault, classify, describe
+from config.mail import Fault, MailMessage, classify, describe
 from newsletter.models import Delivery, Edition, Subscriber
 from newsletter.services import links
 
@@ -122,7 +122,9 @@ def render_edition(edition: Edition) -> RenderedEdition:
     """The template work, done once per edition; per-subscriber links are stand-ins."""
     context = {
         "edition": edition,
-        "intro_html": render_snippet_markdown(edition.intro),
+        # The article rules, headings included, through the one sanitiser; and as plain text.
+        "intro_html": render_article_markdown(edition.intro).html,
+        "intro_text": render_markdown_text(edition.intro),
         "articles": list(edition.featured.prefetch_related("topics").order_by("-published_at")),
         "site_name": settings.SITE_NAME,
         "site_url": settings.SITE_URL,
@@ -159,7 +161,7 @@ def mail_host() -> str:
     return urlsplit(settings.SITE_URL).hostname or "localhost"
 
 
-def build_message(rendered: RenderedEdition, delivery: Delivery) -> EmailMultiAlternatives:
+def build_message(rendered: RenderedEdition, delivery: Delivery) -> MailMessage:
     subscriber = delivery.subscriber
     urls = links(subscriber)
     host = mail_host()
@@ -173,7 +175,7 @@ def build_message(rendered: RenderedEdition, delivery: Delivery) -> EmailMultiAl
             UNSUBSCRIBE, urls["unsubscribe_url"]
         )
 
-    message = EmailMultiAlternatives(
+    message = MailMessage(
         subject=rendered.subject,
         body=personal(rendered.text, 1),
         from_email=settings.NEWSLETTER_FROM_EMAIL,
@@ -362,8 +364,10 @@ def _stop_for_attention(edition_id: int, reason: str) -> None:
                 email_queue(message)
 
 
-def attention_mails(edition: Edition) -> list[EmailMultiAlternatives]:
-    """One mail to each editor (and superuser) that the edition stopped, and why."""
+def attention_mails(
+    edition: Edition, *, template: str = "newsletter/email/attention"
+) -> list[EmailMultiAlternatives]:
+    """One mail to each editor (and superuser) that the edition stopped (or waits), and why."""
     User = get_user_model()
     can_send = Q(groups__permissions__codename="change_edition") | Q(
         user_permissions__codename="change_edition"
@@ -374,7 +378,7 @@ def attention_mails(edition: Edition) -> list[EmailMultiAlternatives]:
         "edition_url": absolute_url(reverse("admin:newsletter_edition_change", args=[edition.pk])),
     }
     return [
-        render_mail("newsletter/email/attention", to=address, context=context)
+        render_mail(template, to=address, context=context)
         for address in editors.distinct().values_list("email", flat=True)
     ]
 
@@ -652,11 +656,29 @@ def _dispatch_on_commit(edition_id: int) -> None:
         transaction.on_commit(lambda: send_edition.delay(edition_id))
 
 
+class FeaturedNotPublic(Exception):
+    """An edition links to its featured articles, and a link to one that is not public is a
+    404: such an edition does not start."""
+
+    def __init__(self, articles: list[Article]):
+        super().__init__(", ".join(article.title for article in articles))
+        self.articles = articles
+
+
+def featured_not_public(*, edition: Edition) -> list[Article]:
+    """The edition's featured articles that are not public now (Article.objects.published())."""
+    public = Article.objects.published().values("pk")
+    return list(edition.featured.exclude(pk__in=public).order_by("title"))
+
+
 def edition_send(*, edition: Edition) -> int:
-    """Start sending: create the deliveries and hand them to the workers. Idempotent."""
+    """Start sending: create the deliveries and hand them to the workers. Idempotent.
+    Raises FeaturedNotPublic, leaving the edition as it was, while an article is not public."""
+    if edition.is_editable and (missing := featured_not_public(edition=edition)):
+        raise FeaturedNotPublic(missing)
     updated = Edition.objects.filter(
         pk=edition.pk, status__in=(Edition.Status.DRAFT, Edition.Status.SCHEDULED)
-    ).update(status=Edition.Status.SENDING, started_at=timezone.now())
+    ).update(status=Edition.Status.SENDING, started_at=timezone.now(), stopped_reason="")
     total = deliveries_create(edition=edition)
     if updated:
         _dispatch_on_commit(edition.pk)
@@ -745,7 +767,7 @@ def render_preview(edition: Edition) -> RenderedEdition:
 def edition_send_test(*, edition: Edition, to: str) -> None:
     """A copy to one address (an editor's own), marked as a test, outside the ledger."""
     preview = render_preview(edition)
-    message = EmailMultiAlternatives(
+    message = MailMessage(
         subject=f"[TEST] {preview.subject}",
         body=preview.text,
         from_email=settings.NEWSLETTER_FROM_EMAIL,
@@ -842,10 +864,34 @@ def edition_cancel(*, edition: Edition) -> int:
 
 
 def scheduled_editions_send() -> list[int]:
-    """Start every scheduled edition whose time has come (beat)."""
+    """Start every scheduled edition whose time has come (beat).
+
+    One that features an article not yet public stays scheduled and waits: it starts on the
+    first beat after its articles are public (or an editor cancels it). Its stopped_reason
+    says why, and the editors are told once, when it first has to wait.
+    """
     due = Edition.objects.filter(status=Edition.Status.SCHEDULED, scheduled_at__lte=timezone.now())
     started = []
     for edition in due:
-        edition_send(edition=edition)
+        try:
+            edition_send(edition=edition)
+        except FeaturedNotPublic as waiting:
+            _wait_for_articles(edition, waiting.articles)
+            continue
         started.append(edition.pk)
     return started
+
+
+def _wait_for_articles(edition: Edition, articles: list[Article]) -> None:
+    titles = ", ".join(f"“{article.title}”" for article in articles)
+    reason = f"Waiting for {titles} to be public: the edition goes out once they are."
+    with transaction.atomic():
+        # Only the first beat that finds it waiting tells the editors.
+        first = Edition.objects.filter(
+            pk=edition.pk, status=Edition.Status.SCHEDULED, stopped_reason=""
+        ).update(stopped_reason=reason[:300])
+        if first:
+            logger.warning("Edition %s waits for unpublished articles: %s", edition.pk, titles)
+            edition.stopped_reason = reason[:300]
+            for message in attention_mails(edition, template="newsletter/email/waiting"):
+                email_queue(message)

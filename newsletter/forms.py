@@ -25,6 +25,8 @@ class SignupForm(PreferencesForm):
         widget=forms.EmailInput(attrs={"autocomplete": "email", "placeholder": "you@example.org"}),
     )
     source = forms.CharField(widget=forms.HiddenInput, required=False, max_length=40)
+    # The page the form was on, to lead the reader back there (checked by views.return_path).
+    next = forms.CharField(widget=forms.HiddenInput, required=False, max_length=300)
     # A honeypot: people never see or fill it; many bots do.
     website = forms.CharField(
         required=False,

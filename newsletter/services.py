@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core import signing
@@ -119,10 +120,17 @@ def subscriber_links_revoke(*, subscriber: Subscriber) -> None:
 
 
 def subscription_request(
-    *, email: str, frequency: str, topics: list[Topic], source: str, user=None
+    *,
+    email: str,
+    frequency: str,
+    topics: list[Topic],
+    source: str,
+    user=None,
+    return_path: str = "",
 ) -> Subscriber:
     """Ask for a subscription. Whoever the address belongs to gets a mail; the caller learns
-    nothing about whether it was known (the answer to the form is always the same)."""
+    nothing about whether it was known (the answer to the form is always the same).
+    `return_path`, a checked path on this site, is where the confirmed page leads back to."""
     email = email.strip().lower()
     with transaction.atomic():
         subscriber, _ = Subscriber.objects.select_for_update().get_or_create(
@@ -148,7 +156,8 @@ def subscription_request(
         context = {
             "subscriber": subscriber,
             "topics": topics,
-            "confirm_url": absolute_url(reverse("newsletter_confirm", args=[token])),
+            "confirm_url": absolute_url(reverse("newsletter_confirm", args=[token]))
+            + (f"?{urlencode({'next': return_path})}" if return_path else ""),
             "expiry_days": settings.NEWSLETTER_CONFIRM_DAYS,
         }
         email_queue(render_mail("newsletter/email/confirm", to=email, context=context))
@@ -193,9 +202,12 @@ def preferences_update(*, subscriber: Subscriber, frequency: str, topics: list[T
         subscriber.topics.set(topics)
 
 
-def subscription_from_account(*, user, frequency: str) -> Subscriber:
+def subscription_from_account(
+    *, user, frequency: str, topics: list[Topic] | None = None
+) -> Subscriber:
     """A signed-in reader with a verified address subscribes without another confirmation:
-    the verification already proved the address is theirs. Consent is recorded as usual."""
+    the verification already proved the address is theirs. Consent is recorded as usual.
+    `topics` None keeps the ones they had (every topic for a new subscriber)."""
     with transaction.atomic():
         subscriber, _ = Subscriber.objects.select_for_update().get_or_create(
             email=user.email.lower(), defaults={"frequency": frequency}
@@ -206,7 +218,9 @@ def subscription_from_account(*, user, frequency: str) -> Subscriber:
             subscriber.status = Subscriber.Status.ACTIVE
             subscriber.consent_at = timezone.now()
             subscriber.consent_source = "settings"
-            subscriber.consent_topics = []
+            subscriber.consent_topics = sorted(topic.slug for topic in topics or ())
             subscriber.unsubscribed_at = None
         subscriber.save()
+        if topics is not None:
+            subscriber.topics.set(topics)
     return subscriber

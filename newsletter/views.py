@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlencode, urlsplit
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -10,10 +11,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from articles.markup import render_snippet_markdown
+from articles.markup import render_article_markdown
 from config.ratelimit import allow, ip_digest, window_seconds
 from newsletter import services
 from newsletter.forms import PreferencesForm, SignupForm
@@ -27,6 +30,15 @@ def _client_key(request: HttpRequest) -> str:
     return ip_digest(request.META.get("REMOTE_ADDR", ""))
 
 
+def return_path(value: str | None) -> str:
+    """A path on this site to lead the reader back to, or "": never another host, and no
+    query string, so nothing but the page itself travels in our links."""
+    value = (value or "").strip()
+    if not value.startswith("/") or not url_has_allowed_host_and_scheme(value, allowed_hosts=None):
+        return ""
+    return urlsplit(value).path
+
+
 def _message(request, title: str, text: str, *, status: int = 200, **extra):
     context = {"title": title, "text": text, **extra}
     return render(request, "newsletter/message.html", context, status=status)
@@ -34,7 +46,8 @@ def _message(request, title: str, text: str, *, status: int = 200, **extra):
 
 @require_http_methods(["GET", "POST"])
 def subscribe(request):
-    form = SignupForm(request.POST or None, initial={"source": "page"})
+    initial = {"source": "page", "next": return_path(request.GET.get("next"))}
+    form = SignupForm(request.POST or None, initial=initial)
     if request.method == "POST":
         if not allow(
             f"newsletter:ip:{_client_key(request)}", settings.NEWSLETTER_SIGNUP_RATE_PER_IP
@@ -59,8 +72,11 @@ def subscribe(request):
                 topics=list(form.cleaned_data["topics"]),
                 source=source,
                 user=request.user if request.user.is_authenticated else None,
+                return_path=return_path(form.cleaned_data["next"]),
             )
-        return redirect("newsletter_check_inbox")
+        back = return_path(form.cleaned_data["next"])
+        query = f"?{urlencode({'next': back})}" if back else ""
+        return redirect(reverse("newsletter_check_inbox") + query)
     return render(request, "newsletter/subscribe.html", {"form": form})
 
 
@@ -71,6 +87,7 @@ def check_inbox(request):
         "If that address can receive our newsletter, a message is on its way to it. Follow the "
         f"link inside within {settings.NEWSLETTER_CONFIRM_DAYS} days to confirm. Nothing is sent "
         "until you do.",
+        back_url=return_path(request.GET.get("next")),
     )
 
 
@@ -116,6 +133,7 @@ def confirm(request, token: str, subscriber: Subscriber, payload: dict):
         "Thank you for confirming. Every email we send has a link to change what you receive "
         "or to leave with one click.",
         links=services.links(subscriber),
+        back_url=return_path(request.GET.get("next")),
     )
 
 
@@ -178,11 +196,17 @@ def account_subscription(request):
         for subscriber in Subscriber.objects.of_user(request.user):
             services.subscription_unsubscribe(subscriber=subscriber)
         messages.success(request, "You are unsubscribed from the newsletter.")
+        return redirect("account_settings")
+    form = PreferencesForm(request.POST)
+    if not form.is_valid():
+        return _message(request, "Choose how often", "Pick weekly or each article.", status=400)
+    frequency, topics = form.cleaned_data["frequency"], list(form.cleaned_data["topics"])
+    active = Subscriber.objects.of_user(request.user).filter(status=Subscriber.Status.ACTIVE)
+    if request.POST.get("action") == "update" and (subscriber := active.first()):
+        services.preferences_update(subscriber=subscriber, frequency=frequency, topics=topics)
+        messages.success(request, "Your newsletter choices are saved.")
     else:
-        frequency = request.POST.get("frequency", "")
-        if frequency not in Subscriber.Frequency.values:
-            return _message(request, "Choose how often", "Pick weekly or each article.", status=400)
-        services.subscription_from_account(user=request.user, frequency=frequency)
+        services.subscription_from_account(user=request.user, frequency=frequency, topics=topics)
         messages.success(request, "You are subscribed to the newsletter.")
     return redirect("account_settings")
 
@@ -205,7 +229,7 @@ def archive_detail(request, pk: int):
         "newsletter/archive_detail.html",
         {
             "edition": edition,
-            "intro_html": render_snippet_markdown(edition.intro),
+            "intro_html": render_article_markdown(edition.intro).html,
             "articles": edition.featured.order_by("-published_at"),
         },
     )

@@ -1,14 +1,35 @@
 from django import template
 
+from newsletter.forms import PreferencesForm
 from newsletter.models import Subscriber
 
 register = template.Library()
 
 
-@register.simple_tag
-def subscription_of(user) -> Subscriber | None:
+@register.simple_tag(takes_context=True)
+def subscription_of(context, user) -> Subscriber | None:
+    """The reader's subscription, looked up once per request however many signup forms a
+    page shows (the footer and the article's own)."""
     if not user.is_authenticated:
         return None
+    request = context.get("request")
+    cached = getattr(request, "_newsletter_subscription", None)
+    if cached is not None and cached[0] == user.pk:
+        return cached[1]
     # An active one first: after an email change it may be at the old address.
-    subscriptions = Subscriber.objects.of_user(user)
-    return subscriptions.filter(status=Subscriber.Status.ACTIVE).first() or subscriptions.first()
+    subscriptions = list(Subscriber.objects.of_user(user).order_by("pk"))
+    found = next((s for s in subscriptions if s.status == Subscriber.Status.ACTIVE), None)
+    found = found or next(iter(subscriptions), None)
+    if request is not None:
+        request._newsletter_subscription = (user.pk, found)
+    return found
+
+
+@register.simple_tag
+def preferences_form(subscription: Subscriber | None) -> PreferencesForm:
+    """The frequency and topics form of the account settings page, showing the current choice."""
+    initial: dict = {"frequency": Subscriber.Frequency.WEEKLY}
+    if subscription is not None and subscription.status == Subscriber.Status.ACTIVE:
+        initial = {"frequency": subscription.frequency, "topics": list(subscription.topics.all())}
+    # Its own ids: the settings page has other forms.
+    return PreferencesForm(initial=initial, auto_id="newsletter-%s")

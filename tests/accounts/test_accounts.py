@@ -219,4 +219,4 @@ def test_account_mail_links_point_at_site_url_whatever_the_host_header(
         assert links, text
         assert all(link.startswith("https://driverline.example/") for link in links), text
         assert "attacker.example" not in text
-        assert "Hello from Driverline!" in text
+        assert "The Driverline team" in text
