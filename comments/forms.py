@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 
 from accounts.models import User
+from comments.models import CommentFlag
 
 EMPTY = {"required": "Your comment is empty. Write something first."}
 
@@ -86,3 +87,18 @@ class CommentEditForm(forms.Form):
         self.fields["body"].widget.attrs["maxlength"] = settings.COMMENTS_MAX_LENGTH
 
     clean_body = CommentForm.clean_body
+
+
+class CommentReportForm(forms.Form):
+    """A reader's report: the reason is theirs to choose, never preselected."""
+
+    CHOOSE = ("", "Choose a reason")
+
+    reason = forms.ChoiceField(
+        label="Why should moderators look at this?",
+        choices=[CHOOSE, *CommentFlag.Reason.choices],
+        error_messages={
+            "required": "Choose a reason for your report.",
+            "invalid_choice": "Choose one of the reasons offered for your report.",
+        },
+    )

@@ -18,8 +18,8 @@ from accounts.services import profile_update
 from articles.markup import render_user_markdown
 from articles.views import ArticleDetailView
 from comments import selectors, services
-from comments.forms import CommentEditForm, CommentForm
-from comments.models import Comment, CommentFlag
+from comments.forms import CommentEditForm, CommentForm, CommentReportForm
+from comments.models import Comment
 from comments.templatetags.comments_tags import viewer_context
 from config.ratelimit import ip_digest
 
@@ -216,11 +216,13 @@ def comment_helpful(request, comment: Comment):
 @reader_action("report comments")
 def comment_report(request, comment: Comment):
     """Report a published comment to the moderators, with a reason."""
-    reason = request.POST.get("reason", "")
-    if reason not in CommentFlag.Reason.values:
-        return _refuse(request, "Choose a reason for your report.", 400)
+    form = CommentReportForm(request.POST)
+    if not form.is_valid():
+        return _refuse(request, form.errors["reason"][0], 400)
     try:
-        services.comment_flag(comment=comment, user=request.user, reason=reason)
+        services.comment_flag(
+            comment=comment, user=request.user, reason=form.cleaned_data["reason"]
+        )
     except services.CommentError as error:
         return _refuse(request, str(error), 400)
     messages.success(request, "Thank you. The moderators will look at this comment.")

@@ -6,8 +6,8 @@ from django.template.loader import render_to_string
 
 from comments import selectors, services
 from comments.cache import cached_discussion
-from comments.forms import CommentForm
-from comments.models import Comment, CommentFlag
+from comments.forms import CommentForm, CommentReportForm
+from comments.models import Comment
 
 register = template.Library()
 
@@ -30,7 +30,7 @@ def viewer_context(request, article) -> dict:
         "can_post": allowed and article.comments_open,
         "why_not": why,
         "is_moderator": user.has_perm("comments.change_comment"),
-        "flag_reasons": CommentFlag.Reason.choices,
+        "flag_reasons": CommentReportForm.base_fields["reason"].choices,
         "csrf_token": get_token(request),
     }
 
