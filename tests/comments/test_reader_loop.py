@@ -1,0 +1,82 @@
+"""The reader's loop: from an article to an account and back to its comment form."""
+
+import html
+import re
+
+import pytest
+from django.test import Client
+
+from accounts.models import User
+from tests.factories import PASSWORD, ArticleFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _sign_up_from_article(client, smtp_server, article, email: str) -> str:
+    """Follow the article's own sign-up link; returns the confirmation link mailed."""
+    page = client.get(article.get_absolute_url()).content.decode()
+    signup = html.unescape(
+        re.search(r'href="(/accounts/signup/\?next=[^"]+)">create a free', page).group(1)
+    )
+    form = client.get(signup).content.decode()
+    carried = html.unescape(re.search(r'name="next" value="([^"]+)"', form).group(1))
+    assert carried == f"{article.get_absolute_url()}#comment-form"
+    response = client.post(
+        signup,
+        {"email": email, "password1": PASSWORD, "password2": PASSWORD, "display_name": "Nadia"},
+    )
+    assert response.status_code == 302
+    message = smtp_server.wait_for_message(email)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    return re.search(r"https?://\S+/accounts/confirm-email/\S+", text).group(0)
+
+
+def _confirm(client, link: str):
+    path = "/" + link.split("/", 3)[3]
+    page = client.get(path).content.decode()
+    carried = re.search(r'name="next" value="([^"]+)"', page)
+    data = {"next": html.unescape(carried.group(1))} if carried else {}
+    return client.post(path.split("?")[0], data)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_confirming_in_the_same_browser_signs_in_and_returns_to_the_comment_form(
+    client, smtp_server, celery_worker
+):
+    article = ArticleFactory()
+    link = _sign_up_from_article(client, smtp_server, article, "nadia@example.org")
+    response = _confirm(client, link)
+    assert response.status_code == 302
+    assert response["Location"] == f"{article.get_absolute_url()}#comment-form"
+    page = client.get(article.get_absolute_url()).content.decode()
+    assert "Add your comment" in page
+    assert User.objects.get(email="nadia@example.org").emailaddress_set.get().verified
+
+
+@pytest.mark.django_db(transaction=True)
+def test_confirming_in_another_browser_asks_for_sign_in_then_returns_to_the_article(
+    client, smtp_server, celery_worker
+):
+    article = ArticleFactory()
+    link = _sign_up_from_article(client, smtp_server, article, "omar@example.org")
+    other = Client()  # the mail opened on a phone, say
+    response = _confirm(other, link)
+    assert response.status_code == 302
+    login = response["Location"]
+    assert login.startswith("/accounts/login/?next=")
+    response = other.post(login, {"login": "omar@example.org", "password": PASSWORD})
+    assert response["Location"] == f"{article.get_absolute_url()}#comment-form"
+
+
+def test_a_confirmation_link_never_carries_another_sites_address(client, smtp_server):
+    # Resent from the settings page, or with a foreign `next`: the plain link, as before.
+    from accounts.adapter import _local_next
+
+    request = Client().get("/").wsgi_request
+    request.GET = request.GET.copy()
+    request.GET["next"] = "https://evil.example/"
+    assert _local_next(request) == ""
+    request.GET["next"] = "//evil.example/"
+    assert _local_next(request) == ""
+    request.GET["next"] = "/articles/x/#comment-form"
+    assert _local_next(request) == "/articles/x/#comment-form"
