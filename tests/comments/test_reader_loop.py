@@ -80,3 +80,14 @@ def test_a_confirmation_link_never_carries_another_sites_address(client, smtp_se
     assert _local_next(request) == ""
     request.GET["next"] = "/articles/x/#comment-form"
     assert _local_next(request) == "/articles/x/#comment-form"
+
+
+def test_the_sign_in_message_ends_with_one_full_stop_after_a_name_ending_in_one(client):
+    from tests.factories import UserFactory
+
+    UserFactory(email="nadia@example.org", display_name="Nadia K.")
+    response = client.post(
+        "/accounts/login/", {"login": "nadia@example.org", "password": PASSWORD}, follow=True
+    )
+    text = [str(message) for message in response.context["messages"]]
+    assert text == ["You are signed in as Nadia K."]
