@@ -33,6 +33,7 @@ class ProfileForm(forms.ModelForm):
             "competing_interests",
             "notify_replies",
             "notify_article_comments",
+            "notify_comment_approved",
         )
 
     def __init__(self, *args, **kwargs):

@@ -65,6 +65,9 @@ class User(AbstractUser):
     notify_article_comments = models.BooleanField(
         "email me when readers comment on my articles", default=True
     )
+    notify_comment_approved = models.BooleanField(
+        "email me when a moderator publishes a comment of mine that was waiting", default=True
+    )
 
     # Shown for a reader without a display name: on a site about cancer, never their address.
     FALLBACK_NAME = "Reader"

@@ -74,6 +74,8 @@ class Comment(models.Model):
     # Reports no moderator has answered yet: always recounted from CommentFlag rows.
     flag_count = models.PositiveIntegerField(default=0)
     ip_hash = models.CharField(max_length=64, blank=True)
+    # Approved by a moderator after waiting, and its author not yet told on the site.
+    approval_unseen = models.BooleanField(default=False, editable=False)
 
     objects = CommentQuerySet.as_manager()
 
@@ -241,6 +243,7 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         REPLY = "reply", "Reply to your comment"
         ARTICLE_COMMENT = "article_comment", "Comment on your article"
+        APPROVED = "approved", "Your waiting comment is published"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="notifications")

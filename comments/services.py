@@ -190,8 +190,19 @@ def comment_moderate(
     action = ModerationDecision.Action(action)
     status = _ACTION_STATUS[action]
     comments = [c for c in comments if c.status != Comment.Status.REMOVED]
+    ids = [c.pk for c in comments]
     with transaction.atomic():
-        Comment.objects.filter(pk__in=[c.pk for c in comments]).update(status=status)
+        if action == ModerationDecision.Action.APPROVE:
+            # A waiting comment's author is told on their next visit (and by mail, see
+            # comments.notifications) that it is now public.
+            Comment.objects.filter(
+                pk__in=ids, status=Comment.Status.PENDING, author__isnull=False
+            ).update(status=status, approval_unseen=True)
+        else:
+            Comment.objects.filter(pk__in=ids).update(approval_unseen=False)
+        Comment.objects.filter(pk__in=ids).exclude(status=Comment.Status.REMOVED).update(
+            status=status
+        )
         for article_id in {c.article_id for c in comments}:
             discussion_changed(article_id)
         ModerationDecision.objects.bulk_create(
@@ -217,6 +228,22 @@ def comment_moderate(
                 discussion_changed(article_id)
             waiting.update(status=Comment.Status.REJECTED)
     return len(comments)
+
+
+def comment_approvals_take(*, user) -> list[Comment]:
+    """The reader's comments approved since they last visited, marked as told."""
+    if not user.is_authenticated:
+        return []
+    approved = list(
+        Comment.objects.filter(
+            author=user, approval_unseen=True, status=Comment.Status.APPROVED
+        ).select_related("article")
+    )
+    if approved:
+        Comment.objects.filter(pk__in=[c.pk for c in approved], approval_unseen=True).update(
+            approval_unseen=False
+        )
+    return approved
 
 
 def flag_counts_refresh(*, comment_ids: Iterable[int]) -> None:

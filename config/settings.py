@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "comments.middleware.ApprovalNoticeMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

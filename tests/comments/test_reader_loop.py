@@ -91,3 +91,40 @@ def test_the_sign_in_message_ends_with_one_full_stop_after_a_name_ending_in_one(
     )
     text = [str(message) for message in response.context["messages"]]
     assert text == ["You are signed in as Nadia K."]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_approved_comment_tells_its_author_by_mail_and_once_on_their_next_visit(
+    client, smtp_server, celery_worker, staff_groups
+):
+    from comments.models import Comment, Notification
+    from tests.factories import UserFactory
+
+    article = ArticleFactory(title="Small cohorts")
+    quiet = UserFactory(email="quiet@example.org", role="patient", notify_comment_approved=False)
+    keen = UserFactory(email="keen@example.org", role="carer")
+    for reader in (quiet, keen):
+        client.force_login(reader)
+        client.post(f"{article.get_absolute_url()}comments/", {"body": "Is the trial open?"})
+    waiting = list(Comment.objects.filter(status=Comment.Status.PENDING).order_by("pk"))
+    assert [c.author for c in waiting] == [quiet, keen]
+    moderator = UserFactory(is_staff=True)
+    moderator.groups.add(staff_groups["Moderators"])
+    client.force_login(moderator)
+    for comment in waiting:  # the quiet reader's first, so their task has run by keen's mail
+        client.post(f"/comments/{comment.pk}/moderate/", {"action": "approve"})
+
+    mail = smtp_server.wait_for_message("keen@example.org")
+    assert mail["Subject"].strip() == "[Driverline] Your comment on “Small cohorts” is published"
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    assert f"http://testserver/comments/{waiting[1].pk}/" in text
+    assert "http://testserver/accounts/settings/" in text
+    assert smtp_server.to("quiet@example.org") == []
+    assert Notification.objects.filter(kind="approved").count() == 1
+
+    for reader in (quiet, keen):  # both see it on the site, once
+        client.force_login(reader)
+        page = client.get("/").content.decode()
+        assert "A moderator published" in page
+        assert "your comment on “Small cohorts”" in page
+        assert "A moderator published" not in client.get("/").content.decode()
