@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
+from django.db.models import OuterRef, Subquery
 
 from articles.models import Article
-from comments.models import Comment, CommentFlag, HelpfulMark
+from comments.models import Comment, CommentFlag, HelpfulMark, ModerationDecision
 
 SORTS = {
     "oldest": ("Oldest first", ("path",)),
@@ -103,3 +104,34 @@ def comment_page_number(*, comment: Comment, user) -> int:
     root_path = comment.path[: comment.path.index("/") + 1]
     before = _roots(comment.article, user).filter(path__lt=root_path).count()
     return before // settings.COMMENTS_THREADS_PER_PAGE + 1
+
+
+HIDDEN_BY_MODERATOR = (Comment.Status.REJECTED, Comment.Status.SPAM)
+
+
+def comments_of(*, user, limit: int = 50) -> list[Comment]:
+    """A reader's own comments, newest first, each with the reason a moderator gave for
+    hiding it (`moderator_reason`, empty unless it is rejected or spam)."""
+    reason = (
+        ModerationDecision.objects.filter(
+            comment=OuterRef("pk"),
+            action__in=(
+                ModerationDecision.Action.REJECT,
+                ModerationDecision.Action.SPAM,
+                ModerationDecision.Action.BAN,
+            ),
+        )
+        .order_by("-created_at", "-pk")
+        .values("reason")[:1]
+    )
+    comments = list(
+        Comment.objects.filter(author=user)
+        .exclude(status=Comment.Status.REMOVED)
+        .select_related("article")
+        .annotate(moderator_reason=Subquery(reason))
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    for comment in comments:
+        if comment.status not in HIDDEN_BY_MODERATOR:
+            comment.moderator_reason = ""  # a published comment's past is not the reader's news
+    return comments

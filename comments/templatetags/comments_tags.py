@@ -85,3 +85,9 @@ def _discussion_context(context, article, sort: str, page: int) -> dict:
         "error": context.get("comment_error", ""),
         "preview": context.get("comment_preview", ""),
     }
+
+
+@register.simple_tag
+def comments_of(user) -> list[Comment]:
+    """The reader's own comments, for their settings page."""
+    return selectors.comments_of(user=user)

@@ -128,3 +128,29 @@ def test_an_approved_comment_tells_its_author_by_mail_and_once_on_their_next_vis
         assert "A moderator published" in page
         assert "your comment on “Small cohorts”" in page
         assert "A moderator published" not in client.get("/").content.decode()
+
+
+def test_the_settings_page_lists_the_readers_comments_with_a_rejections_reason(client):
+    from comments.models import Comment
+    from comments.services import comment_moderate
+    from tests.factories import CommentFactory, UserFactory
+
+    reader = UserFactory()
+    published = CommentFactory(author=reader, article=ArticleFactory(title="Small cohorts"))
+    waiting = CommentFactory(
+        author=reader, status=Comment.Status.PENDING, article=ArticleFactory(title="On testing")
+    )
+    rejected = CommentFactory(author=reader, article=ArticleFactory(title="Dosing"))
+    comment_moderate(
+        comments=[rejected], moderator=UserFactory(), action="reject", reason="off topic"
+    )
+    CommentFactory(article=published.article)  # someone else's
+    client.force_login(reader)
+    page = client.get("/accounts/settings/").content.decode()
+    section = page[page.index('id="your-comments"') :]
+    assert section.count('class="own-comments__item"') == 3
+    assert f'href="/comments/{published.pk}/">Small cohorts</a>' in section
+    assert f'href="/comments/{waiting.pk}/">On testing</a>' in section
+    assert "Waiting for a moderator" in section
+    assert "Not published: off topic" in section
+    assert section.index("Dosing") < section.index("On testing") < section.index("Small cohorts")
