@@ -225,8 +225,16 @@ def comment_report(request, comment: Comment):
         )
     except services.CommentError as error:
         return _refuse(request, str(error), 400)
+    if request.htmx:
+        return render(request, "comments/_reported.html", {"comment": comment})
+    comment.refresh_from_db(fields=["status"])
+    if comment.status != Comment.Status.APPROVED:  # enough reports hid it: nothing to scroll to
+        messages.success(
+            request, "Thank you. The comment is hidden until a moderator has looked at it."
+        )
+        return redirect(comment.article.get_absolute_url() + "#comments")
     messages.success(request, "Thank you. The moderators will look at this comment.")
-    return redirect(comment.article.get_absolute_url() + "#comments")
+    return redirect(comment.get_absolute_url())  # back to the reader's place in the thread
 
 
 @require_POST

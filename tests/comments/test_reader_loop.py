@@ -154,3 +154,22 @@ def test_the_settings_page_lists_the_readers_comments_with_a_rejections_reason(c
     assert "Waiting for a moderator" in section
     assert "Not published: off topic" in section
     assert section.index("Dosing") < section.index("On testing") < section.index("Small cohorts")
+
+
+def test_reporting_brings_the_reader_back_to_the_comment_or_swaps_in_place(client, settings):
+    from tests.factories import CommentFactory, UserFactory
+
+    settings.COMMENTS_HIDE_AFTER_FLAGS = 5
+    comment = CommentFactory()
+    client.force_login(UserFactory(role="patient"))
+    response = client.post(f"/comments/{comment.pk}/report/", {"reason": "abuse"})
+    assert response["Location"] == f"/comments/{comment.pk}/"
+    assert client.get(response["Location"])["Location"].endswith(f"#comment-{comment.pk}")
+
+    client.force_login(UserFactory(role="carer"))  # with htmx: the report's place, swapped
+    response = client.post(
+        f"/comments/{comment.pk}/report/", {"reason": "spam"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert f'id="report-{comment.pk}"' in response.content.decode()
+    assert "<html" not in response.content.decode()
