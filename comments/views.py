@@ -156,10 +156,11 @@ def comment_reply_form(request, pk: int):
 def comment_permalink(request, pk: int):
     """A stable link to one comment: the right page of its article, scrolled to it."""
     comment = get_object_or_404(Comment.objects.select_related("article"), pk=pk)
-    if not comment.article.is_public or not (
-        Comment.objects.visible_to(request.user).filter(pk=pk).exists()
-    ):
+    if not comment.article.is_public:
         raise Http404("No comment here.")
+    if not Comment.objects.visible_to(request.user).filter(pk=pk).exists():
+        # A mail about it may have gone out before a moderator hid it: say what happened.
+        return render(request, "comments/hidden.html", {"comment": comment}, status=410)
     page = selectors.comment_page_number(comment=comment, user=request.user)
     query = f"?{urlencode({'page': page})}" if page > 1 else ""
     return redirect(f"{comment.article.get_absolute_url()}{query}#{comment.anchor}")
