@@ -97,7 +97,7 @@ class ModerationDecisionAdmin(admin.ModelAdmin):
     list_display = ("created_at", "action", "moderator", "comment", "reason")
     list_filter = ("action", "created_at")
     search_fields = ("reason", "moderator__email", "comment__body")
-    list_select_related = ("moderator", "comment")
+    list_select_related = ("moderator", "comment__article", "comment__author")
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.text import Truncator
 
 from articles.models import Article
 
@@ -94,7 +95,9 @@ class Comment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Comment {self.pk} on {self.article_id}"
+        # Read in the audit and the admin: say whose comment on which article, not numbers.
+        who = self.author.public_name if self.author_id else "A former reader"
+        return f"{who} on “{Truncator(self.article.title).chars(60)}”"
 
     def get_absolute_url(self) -> str:
         return reverse("comment_permalink", kwargs={"pk": self.pk})
