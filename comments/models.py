@@ -32,6 +32,12 @@ class CommentQuerySet(models.QuerySet):
     def published(self) -> CommentQuerySet:
         return self.filter(status=Comment.Status.APPROVED)
 
+    def needing_moderation(self) -> CommentQuerySet:
+        """The moderators' queue: waiting comments, and published ones with open reports."""
+        return self.filter(
+            Q(status=Comment.Status.PENDING) | Q(status=Comment.Status.APPROVED, flag_count__gt=0)
+        )
+
 
 class Comment(models.Model):
     class Status(models.TextChoices):
@@ -143,6 +149,17 @@ class ModerationDecision(models.Model):
         REJECT = "reject", "Rejected"
         SPAM = "spam", "Marked as spam"
         BAN = "ban", "Author banned"
+        UNDO = "undo", "Decision undone"
+
+    # Reasons a moderator picks from when hiding a comment; free text may add to them.
+    class Reason(models.TextChoices):
+        OFF_TOPIC = "Off topic", "Off topic"
+        ADVICE = "Personal medical advice", "Gives or asks for personal medical advice"
+        MISINFORMATION = "Medical misinformation", "Medical misinformation"
+        ABUSE = "Abusive or disrespectful", "Abusive or disrespectful"
+        PRIVACY = "Shares personal information", "Shares someone's personal information"
+        PROMOTION = "Advertising or spam", "Advertising or spam"
+        OTHER = "Other", "Other (say why below)"
 
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="decisions")
     moderator = models.ForeignKey(
@@ -150,6 +167,8 @@ class ModerationDecision(models.Model):
     )
     action = models.CharField(max_length=20, choices=Action.choices)
     reason = models.CharField(max_length=300, blank=True)
+    # The comment's status before this decision, so that it can be undone for a while.
+    previous_status = models.CharField(max_length=20, blank=True, choices=Comment.Status.choices)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -157,6 +176,10 @@ class ModerationDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def undo_until(self):
+        return self.created_at + timedelta(minutes=settings.COMMENTS_UNDO_MINUTES)
 
 
 def address_digest(email: str) -> str:

@@ -54,12 +54,14 @@ def discussion_for(
     paginator = Paginator(roots, settings.COMMENTS_THREADS_PER_PAGE)
     current = paginator.get_page(page)
     root_ids = list(current.object_list)
-    comments = (
+    comments = list(
         Comment.objects.visible_to(user)
         .filter(article=article, thread_id__in=root_ids)
         .select_related("author")
         .order_by("path")
     )
+    if user.is_authenticated and user.has_perm("comments.change_comment"):
+        _attach_open_reports([c for c in comments if c.flag_count])
     discussion = Discussion(
         threads=_tree(comments, root_ids),
         page=current,
@@ -75,6 +77,18 @@ def discussion_for(
             CommentFlag.objects.filter(**in_page).values_list("comment_id", flat=True)
         )
     return discussion
+
+
+def _attach_open_reports(comments: list[Comment]) -> None:
+    """For moderators: each reported comment's unanswered reasons (one query for the page)."""
+    by_comment: dict[int, list[str]] = {c.pk: [] for c in comments}
+    labels = dict(CommentFlag.Reason.choices)
+    for comment_id, reason in CommentFlag.objects.filter(
+        comment__in=list(by_comment), answered_at__isnull=True
+    ).values_list("comment_id", "reason"):
+        by_comment[comment_id].append(labels.get(reason, reason))
+    for comment in comments:
+        comment.open_reports = by_comment[comment.pk]
 
 
 def _tree(comments, root_ids: list[int]) -> list[Node]:

@@ -6,7 +6,7 @@ from django.template.loader import render_to_string
 
 from comments import selectors, services
 from comments.cache import cached_discussion
-from comments.forms import CommentForm, CommentReportForm
+from comments.forms import CommentForm, CommentReportForm, ModerationForm
 from comments.models import Comment
 
 register = template.Library()
@@ -31,6 +31,7 @@ def viewer_context(request, article) -> dict:
         "why_not": why,
         "is_moderator": user.has_perm("comments.change_comment"),
         "flag_reasons": CommentReportForm.base_fields["reason"].choices,
+        "moderation_reasons": ModerationForm.base_fields["reason"].choices,
         "csrf_token": get_token(request),
     }
 

@@ -133,7 +133,7 @@ def test_an_approved_comment_tells_its_author_by_mail_and_once_on_their_next_vis
 def test_the_settings_page_lists_the_readers_comments_with_a_rejections_reason(client):
     from comments.models import Comment
     from comments.services import comment_moderate
-    from tests.factories import CommentFactory, UserFactory
+    from tests.factories import CommentFactory, ModeratorFactory, UserFactory
 
     reader = UserFactory()
     published = CommentFactory(author=reader, article=ArticleFactory(title="Small cohorts"))
@@ -142,7 +142,7 @@ def test_the_settings_page_lists_the_readers_comments_with_a_rejections_reason(c
     )
     rejected = CommentFactory(author=reader, article=ArticleFactory(title="Dosing"))
     comment_moderate(
-        comments=[rejected], moderator=UserFactory(), action="reject", reason="off topic"
+        comments=[rejected], moderator=ModeratorFactory(), action="reject", reason="off topic"
     )
     CommentFactory(article=published.article)  # someone else's
     client.force_login(reader)
