@@ -168,7 +168,8 @@ class CommentAdmin(admin.ModelAdmin):
             except CommentError as error:
                 self.message_user(request, str(error), messages.ERROR)
             else:
-                decision_message(request, decisions, form.cleaned_data["action"])
+                back_to = reverse("admin:comments_comment_change", args=[pk])
+                decision_message(request, decisions, form.cleaned_data["action"], back_to=back_to)
         else:
             self.message_user(request, form.first_error(), messages.ERROR)
         return redirect("admin:comments_comment_change", pk)
@@ -200,7 +201,9 @@ class CommentAdmin(admin.ModelAdmin):
         except CommentError as error:
             self.message_user(request, str(error), messages.ERROR)
             return None
-        decision_message(request, decisions, action, count=queryset.count())
+        decision_message(
+            request, decisions, action, count=queryset.count(), back_to=request.get_full_path()
+        )
         return None
 
     @admin.action(description="Approve (publish)", permissions=["change"])

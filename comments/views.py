@@ -255,8 +255,12 @@ def undo_url(decisions) -> str:
     return reverse("comment_undo", kwargs={"token": token})
 
 
-def decision_message(request, decisions, action: str, count: int | None = None) -> None:
+def decision_message(
+    request, decisions, action: str, count: int | None = None, back_to: str = ""
+) -> None:
+    """The decision's message, with its undo link (which comes back to `back_to`)."""
     count = len({d.comment_id for d in decisions}) if count is None else count
+    undo = undo_url(decisions) + (f"?{urlencode({'next': back_to})}" if back_to else "")
     what = "Comment" if count == 1 else f"{count} comments"
     messages.success(
         request,
@@ -264,7 +268,7 @@ def decision_message(request, decisions, action: str, count: int | None = None) 
             '{} {}. <a href="{}">Undo</a> (for {} minutes)',
             what,
             DONE[action],
-            undo_url(decisions),
+            undo,
             settings.COMMENTS_UNDO_MINUTES,
         ),
     )

@@ -1,8 +1,11 @@
 """What moderators and readers meet around a moderator's decision."""
 
+import html
+import re
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from comments.models import Comment, CommentBan, CommentFlag, ModerationDecision
@@ -106,6 +109,13 @@ def test_admin_actions_that_hide_comments_ask_why_and_record_it(client, moderato
         ModerationDecision.objects.filter(action="reject").values_list("reason", flat=True)
     )
     assert reasons == {"Medical misinformation: dosing claim"}
+    listing = client.get(done["Location"]).content.decode()
+    undo = re.search(r'href="(/comments/undo/[^"]+)">Undo</a>', listing).group(1)
+    undo = html.unescape(undo)
+    assert undo.endswith("?next=%2Fadmin%2Fcomments%2Fcomment%2F")
+    back = client.post(undo.split("?")[0], {"next": "/admin/comments/comment/"})
+    assert back["Location"] == "/admin/comments/comment/"
+    assert Comment.objects.filter(status=Comment.Status.PENDING).count() == 2
 
 
 def test_the_admin_change_page_decides_with_buttons_not_a_raw_field_and_save(client, moderator):
@@ -127,10 +137,6 @@ def test_the_admin_change_page_decides_with_buttons_not_a_raw_field_and_save(cli
 
 
 def test_a_decision_can_be_undone_for_ten_minutes_and_no_longer(client, moderator):
-    import re
-
-    import time_machine
-
     comment, later = CommentFactory.create_batch(2, status=Comment.Status.PENDING)
     response = client.post(
         f"/comments/{comment.pk}/moderate/", {"action": "spam", "reason": "Advertising or spam"},
