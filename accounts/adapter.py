@@ -13,6 +13,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.mail.message import EmailAlternative
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from accounts.emails import email_queue, inline_css
 from config.links import absolute_url
@@ -71,3 +72,29 @@ class AccountAdapter(DefaultAccountAdapter):
             # so the answer costs what a real sign-up costs and timing cannot tell them apart.
             make_password(request.POST.get("password1", ""))
         return super().respond_email_verification_sent(request, user)
+
+    def get_email_confirmation_url(self, request, emailconfirmation) -> str:
+        """The confirmation link carries the page the reader signed up from.
+
+        In the browser that signed up, allauth signs the reader in on confirming and follows
+        the sign-up's own `next`; in any other browser the link's `next` asks them to sign in
+        and then takes them back to that page (an article's comment form, say).
+        """
+        url = super().get_email_confirmation_url(request, emailconfirmation)
+        target = _local_next(request)
+        if not target:
+            return url
+        sign_in = f"{reverse('account_login')}?{urlencode({'next': target})}"
+        return f"{url}?{urlencode({'next': sign_in})}"
+
+
+def _local_next(request) -> str:
+    """The request's `next`, if it names a page of this site."""
+    if request is None:
+        return ""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""

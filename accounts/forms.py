@@ -34,6 +34,7 @@ class ProfileForm(forms.ModelForm):
             "notify_replies",
             "notify_article_comments",
             "time_zone",
+            "notify_comment_approved",
         )
 
     def __init__(self, *args, **kwargs):

@@ -91,6 +91,9 @@ class User(AbstractUser):
         default=default_time_zone,
         help_text="Times in the admin are entered and shown in this zone.",
     )
+    notify_comment_approved = models.BooleanField(
+        "email me when a moderator publishes a comment of mine that was waiting", default=True
+    )
 
     # Shown for a reader without a display name: on a site about cancer, never their address.
     FALLBACK_NAME = "Reader"

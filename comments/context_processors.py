@@ -4,7 +4,8 @@ from comments.models import Comment
 
 
 def moderation(request) -> dict:
-    """The size of the moderation queue, for moderators only, counted only if shown."""
+    """The size of the moderation queue (waiting or reported comments), for moderators only,
+    counted only if shown."""
     user = getattr(request, "user", None)
 
     def queue() -> int:
@@ -12,6 +13,6 @@ def moderation(request) -> dict:
             return 0
         if not user.has_perm("comments.change_comment"):
             return 0
-        return Comment.objects.filter(status=Comment.Status.PENDING).count()
+        return Comment.objects.needing_moderation().count()
 
     return {"moderation_queue": SimpleLazyObject(queue)}

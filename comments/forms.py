@@ -4,6 +4,8 @@ from django import forms
 from django.conf import settings
 
 from accounts.models import User
+from comments.models import CommentFlag, ModerationDecision
+from comments.services import CommentError, moderation_reason
 
 EMPTY = {"required": "Your comment is empty. Write something first."}
 
@@ -86,3 +88,66 @@ class CommentEditForm(forms.Form):
         self.fields["body"].widget.attrs["maxlength"] = settings.COMMENTS_MAX_LENGTH
 
     clean_body = CommentForm.clean_body
+
+
+class CommentReportForm(forms.Form):
+    """A reader's report: the reason is theirs to choose, never preselected."""
+
+    CHOOSE = ("", "Choose a reason")
+
+    reason = forms.ChoiceField(
+        label="Why should moderators look at this?",
+        choices=[CHOOSE, *CommentFlag.Reason.choices],
+        error_messages={
+            "required": "Choose a reason for your report.",
+            "invalid_choice": "Choose one of the reasons offered for your report.",
+        },
+    )
+
+
+class ModerationForm(forms.Form):
+    """A moderator's decision: approving needs nothing more; hiding needs a reason, picked
+    from a short list or written out (or both)."""
+
+    Action = ModerationDecision.Action
+    HIDING = (Action.REJECT, Action.SPAM, Action.BAN)
+
+    action = forms.ChoiceField(
+        choices=[
+            (Action.APPROVE, "Approve"),
+            (Action.REJECT, "Reject"),
+            (Action.SPAM, "Spam"),
+            (Action.BAN, "Spam and ban the author"),
+        ],
+        error_messages={"required": "Choose approve, reject, spam or ban."},
+    )
+    reason = forms.ChoiceField(
+        label="Reason (to reject, mark as spam or ban)",
+        required=False,
+        choices=[("", "Choose a reason"), *ModerationDecision.Reason.choices],
+    )
+    note = forms.CharField(label="In your own words (optional)", required=False, max_length=200)
+
+    def __init__(self, *args, allow_ban: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not allow_ban:
+            self.fields["action"].choices = self.fields["action"].choices[:3]
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            data["reason_text"] = moderation_reason(
+                choice=data.get("reason", ""), note=data.get("note", "")
+            )
+        except CommentError as error:
+            raise forms.ValidationError(str(error)) from error
+        if data["action"] in self.HIDING and not data["reason_text"]:
+            raise forms.ValidationError(
+                "Give a reason to reject, mark as spam or ban: pick one, or describe it."
+            )
+        return data
+
+    def first_error(self) -> str:
+        return next(iter(error for errors in self.errors.values() for error in errors))

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.text import Truncator
 
 from articles.models import Article
 
@@ -30,6 +31,12 @@ class CommentQuerySet(models.QuerySet):
 
     def published(self) -> CommentQuerySet:
         return self.filter(status=Comment.Status.APPROVED)
+
+    def needing_moderation(self) -> CommentQuerySet:
+        """The moderators' queue: waiting comments, and published ones with open reports."""
+        return self.filter(
+            Q(status=Comment.Status.PENDING) | Q(status=Comment.Status.APPROVED, flag_count__gt=0)
+        )
 
 
 class Comment(models.Model):
@@ -74,6 +81,8 @@ class Comment(models.Model):
     # Reports no moderator has answered yet: always recounted from CommentFlag rows.
     flag_count = models.PositiveIntegerField(default=0)
     ip_hash = models.CharField(max_length=64, blank=True)
+    # Approved by a moderator after waiting, and its author not yet told on the site.
+    approval_unseen = models.BooleanField(default=False, editable=False)
 
     objects = CommentQuerySet.as_manager()
 
@@ -92,7 +101,9 @@ class Comment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Comment {self.pk} on {self.article_id}"
+        # Read in the audit and the admin: say whose comment on which article, not numbers.
+        who = self.author.public_name if self.author_id else "A former reader"
+        return f"{who} on “{Truncator(self.article.title).chars(60)}”"
 
     def get_absolute_url(self) -> str:
         return reverse("comment_permalink", kwargs={"pk": self.pk})
@@ -138,6 +149,17 @@ class ModerationDecision(models.Model):
         REJECT = "reject", "Rejected"
         SPAM = "spam", "Marked as spam"
         BAN = "ban", "Author banned"
+        UNDO = "undo", "Decision undone"
+
+    # Reasons a moderator picks from when hiding a comment; free text may add to them.
+    class Reason(models.TextChoices):
+        OFF_TOPIC = "Off topic", "Off topic"
+        ADVICE = "Personal medical advice", "Gives or asks for personal medical advice"
+        MISINFORMATION = "Medical misinformation", "Medical misinformation"
+        ABUSE = "Abusive or disrespectful", "Abusive or disrespectful"
+        PRIVACY = "Shares personal information", "Shares someone's personal information"
+        PROMOTION = "Advertising or spam", "Advertising or spam"
+        OTHER = "Other", "Other (say why below)"
 
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="decisions")
     moderator = models.ForeignKey(
@@ -145,6 +167,8 @@ class ModerationDecision(models.Model):
     )
     action = models.CharField(max_length=20, choices=Action.choices)
     reason = models.CharField(max_length=300, blank=True)
+    # The comment's status before this decision, so that it can be undone for a while.
+    previous_status = models.CharField(max_length=20, blank=True, choices=Comment.Status.choices)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -152,6 +176,10 @@ class ModerationDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def undo_until(self):
+        return self.created_at + timedelta(minutes=settings.COMMENTS_UNDO_MINUTES)
 
 
 def address_digest(email: str) -> str:
@@ -241,6 +269,7 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         REPLY = "reply", "Reply to your comment"
         ARTICLE_COMMENT = "article_comment", "Comment on your article"
+        APPROVED = "approved", "Your waiting comment is published"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="notifications")

@@ -11,7 +11,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from comments import emails
-from comments.models import Comment, ModerationDigest, ModerationDigestReceipt, Notification
+from comments.models import (
+    Comment,
+    ModerationDecision,
+    ModerationDigest,
+    ModerationDigestReceipt,
+    Notification,
+)
 from config.links import absolute_url
 from config.mail import Fault, MailDeferred, MailRefused
 
@@ -21,8 +27,18 @@ DIGEST_LIST_SIZE = 20
 
 
 def _recipients(comment: Comment) -> list[tuple[str, object]]:
-    """(kind, user) pairs for a published comment; nobody twice, never its own author."""
+    """(kind, user) pairs for a published comment; nobody twice. Its own author hears only
+    that a moderator published it after it waited."""
     pairs: list[tuple[str, object]] = []
+    author = comment.author
+    if (
+        author
+        and author.notify_comment_approved
+        and comment.decisions.filter(
+            action=ModerationDecision.Action.APPROVE, moderator__isnull=False
+        ).exists()
+    ):
+        pairs.append((Notification.Kind.APPROVED, author))
     # The reader replied to the comment they clicked on, wherever the depth cap filed it.
     parent_author = comment.in_reply_to.author if comment.in_reply_to_id else None
     if parent_author and parent_author.pk != comment.author_id and parent_author.notify_replies:

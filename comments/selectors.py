@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
+from django.db.models import OuterRef, Subquery
 
 from articles.models import Article
-from comments.models import Comment, CommentFlag, HelpfulMark
+from comments.models import Comment, CommentFlag, HelpfulMark, ModerationDecision
 
 SORTS = {
     "oldest": ("Oldest first", ("path",)),
@@ -53,12 +54,14 @@ def discussion_for(
     paginator = Paginator(roots, settings.COMMENTS_THREADS_PER_PAGE)
     current = paginator.get_page(page)
     root_ids = list(current.object_list)
-    comments = (
+    comments = list(
         Comment.objects.visible_to(user)
         .filter(article=article, thread_id__in=root_ids)
         .select_related("author")
         .order_by("path")
     )
+    if user.is_authenticated and user.has_perm("comments.change_comment"):
+        _attach_open_reports([c for c in comments if c.flag_count])
     discussion = Discussion(
         threads=_tree(comments, root_ids),
         page=current,
@@ -74,6 +77,18 @@ def discussion_for(
             CommentFlag.objects.filter(**in_page).values_list("comment_id", flat=True)
         )
     return discussion
+
+
+def _attach_open_reports(comments: list[Comment]) -> None:
+    """For moderators: each reported comment's unanswered reasons (one query for the page)."""
+    by_comment: dict[int, list[str]] = {c.pk: [] for c in comments}
+    labels = dict(CommentFlag.Reason.choices)
+    for comment_id, reason in CommentFlag.objects.filter(
+        comment__in=list(by_comment), answered_at__isnull=True
+    ).values_list("comment_id", "reason"):
+        by_comment[comment_id].append(labels.get(reason, reason))
+    for comment in comments:
+        comment.open_reports = by_comment[comment.pk]
 
 
 def _tree(comments, root_ids: list[int]) -> list[Node]:
@@ -103,3 +118,34 @@ def comment_page_number(*, comment: Comment, user) -> int:
     root_path = comment.path[: comment.path.index("/") + 1]
     before = _roots(comment.article, user).filter(path__lt=root_path).count()
     return before // settings.COMMENTS_THREADS_PER_PAGE + 1
+
+
+HIDDEN_BY_MODERATOR = (Comment.Status.REJECTED, Comment.Status.SPAM)
+
+
+def comments_of(*, user, limit: int = 50) -> list[Comment]:
+    """A reader's own comments, newest first, each with the reason a moderator gave for
+    hiding it (`moderator_reason`, empty unless it is rejected or spam)."""
+    reason = (
+        ModerationDecision.objects.filter(
+            comment=OuterRef("pk"),
+            action__in=(
+                ModerationDecision.Action.REJECT,
+                ModerationDecision.Action.SPAM,
+                ModerationDecision.Action.BAN,
+            ),
+        )
+        .order_by("-created_at", "-pk")
+        .values("reason")[:1]
+    )
+    comments = list(
+        Comment.objects.filter(author=user)
+        .exclude(status=Comment.Status.REMOVED)
+        .select_related("article")
+        .annotate(moderator_reason=Subquery(reason))
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    for comment in comments:
+        if comment.status not in HIDDEN_BY_MODERATOR:
+            comment.moderator_reason = ""  # a published comment's past is not the reader's news
+    return comments

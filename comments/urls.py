@@ -15,4 +15,5 @@ urlpatterns = [
     path("comments/<int:pk>/edit/", views.comment_edit, name="comment_edit"),
     path("comments/<int:pk>/remove/", views.comment_remove, name="comment_remove"),
     path("comments/<int:pk>/moderate/", views.comment_moderate_inline, name="comment_moderate"),
+    path("comments/undo/<str:token>/", views.comment_undo, name="comment_undo"),
 ]

@@ -7,23 +7,26 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core import signing
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import urlencode
+from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.services import profile_update
 from articles.markup import render_user_markdown
 from articles.views import ArticleDetailView
 from comments import selectors, services
-from comments.forms import CommentEditForm, CommentForm
-from comments.models import Comment, CommentFlag
+from comments.forms import CommentEditForm, CommentForm, CommentReportForm, ModerationForm
+from comments.models import Comment, ModerationDecision
 from comments.templatetags.comments_tags import viewer_context
 from config.ratelimit import ip_digest
 
 MAIN_FORM = "comment-form"
+UNDO_SALT = "comments.undo"
 
 
 def _reply_form_id(parent_pk) -> str:
@@ -156,10 +159,11 @@ def comment_reply_form(request, pk: int):
 def comment_permalink(request, pk: int):
     """A stable link to one comment: the right page of its article, scrolled to it."""
     comment = get_object_or_404(Comment.objects.select_related("article"), pk=pk)
-    if not comment.article.is_public or not (
-        Comment.objects.visible_to(request.user).filter(pk=pk).exists()
-    ):
+    if not comment.article.is_public:
         raise Http404("No comment here.")
+    if not Comment.objects.visible_to(request.user).filter(pk=pk).exists():
+        # A mail about it may have gone out before a moderator hid it: say what happened.
+        return render(request, "comments/hidden.html", {"comment": comment}, status=410)
     page = selectors.comment_page_number(comment=comment, user=request.user)
     query = f"?{urlencode({'page': page})}" if page > 1 else ""
     return redirect(f"{comment.article.get_absolute_url()}{query}#{comment.anchor}")
@@ -216,15 +220,58 @@ def comment_helpful(request, comment: Comment):
 @reader_action("report comments")
 def comment_report(request, comment: Comment):
     """Report a published comment to the moderators, with a reason."""
-    reason = request.POST.get("reason", "")
-    if reason not in CommentFlag.Reason.values:
-        return _refuse(request, "Choose a reason for your report.", 400)
+    form = CommentReportForm(request.POST)
+    if not form.is_valid():
+        return _refuse(request, form.errors["reason"][0], 400)
     try:
-        services.comment_flag(comment=comment, user=request.user, reason=reason)
+        services.comment_flag(
+            comment=comment, user=request.user, reason=form.cleaned_data["reason"]
+        )
     except services.CommentError as error:
         return _refuse(request, str(error), 400)
+    if request.htmx:
+        return render(request, "comments/_reported.html", {"comment": comment})
+    comment.refresh_from_db(fields=["status"])
+    if comment.status != Comment.Status.APPROVED:  # enough reports hid it: nothing to scroll to
+        messages.success(
+            request, "Thank you. The comment is hidden until a moderator has looked at it."
+        )
+        return redirect(comment.article.get_absolute_url() + "#comments")
     messages.success(request, "Thank you. The moderators will look at this comment.")
-    return redirect(comment.article.get_absolute_url() + "#comments")
+    return redirect(comment.get_absolute_url())  # back to the reader's place in the thread
+
+
+DONE = {
+    "approve": "published",
+    "reject": "rejected",
+    "spam": "marked as spam",
+    "ban": "marked as spam and its author banned",
+}
+
+
+def undo_url(decisions) -> str:
+    """A link that takes these decisions back, signed, for COMMENTS_UNDO_MINUTES."""
+    token = signing.dumps([d.pk for d in decisions], salt=UNDO_SALT)
+    return reverse("comment_undo", kwargs={"token": token})
+
+
+def decision_message(
+    request, decisions, action: str, count: int | None = None, back_to: str = ""
+) -> None:
+    """The decision's message, with its undo link (which comes back to `back_to`)."""
+    count = len({d.comment_id for d in decisions}) if count is None else count
+    undo = undo_url(decisions) + (f"?{urlencode({'next': back_to})}" if back_to else "")
+    what = "Comment" if count == 1 else f"{count} comments"
+    messages.success(
+        request,
+        format_html(
+            '{} {}. <a href="{}">Undo</a> (for {} minutes)',
+            what,
+            DONE[action],
+            undo,
+            settings.COMMENTS_UNDO_MINUTES,
+        ),
+    )
 
 
 @require_POST
@@ -232,24 +279,69 @@ def comment_report(request, comment: Comment):
 def comment_moderate_inline(request, pk: int):
     """A moderator's decision taken on the article page itself."""
     comment = get_object_or_404(Comment.objects.select_related("article", "author"), pk=pk)
-    action = request.POST.get("action", "")
-    labels = {"approve": "published", "reject": "rejected", "spam": "marked as spam"}
-    if action not in labels:
-        return _refuse(request, "Choose approve, reject or spam.", 400)
-    services.comment_moderate(
-        comments=[comment],
-        moderator=request.user,
-        action=action,
-        reason=request.POST.get("reason", "")[:300] or "on the article page",
-    )
+    form = ModerationForm(request.POST, allow_ban=False)
+    if not form.is_valid():
+        return _refuse(request, form.first_error(), 400)
+    action = form.cleaned_data["action"]
+    try:
+        decisions = services.comment_moderate(
+            comments=[comment],
+            moderator=request.user,
+            action=action,
+            reason=form.cleaned_data["reason_text"],
+        )
+    except services.CommentError as error:
+        return _refuse(request, str(error), 400)
     if request.htmx:
         comment.refresh_from_db(fields=["status"])
-        context = {**viewer_context(request, comment.article), "comment": comment}
+        context = {
+            **viewer_context(request, comment.article),
+            "comment": comment,
+            "undo_url": undo_url(decisions),
+            "done": DONE[action],
+        }
         return render(request, "comments/_moderated.html", context)
-    messages.success(request, f"Comment {labels[action]}.")
+    decision_message(request, decisions, action)
     if action == "approve":
         return redirect(comment.get_absolute_url())
     return redirect(f"{comment.article.get_absolute_url()}#comments")
+
+
+@permission_required("comments.change_comment", raise_exception=True)
+def comment_undo(request, token: str):
+    """Take back a moderator's recent decision: a page with a button, then the undo."""
+    try:
+        ids = signing.loads(token, salt=UNDO_SALT, max_age=settings.COMMENTS_UNDO_MINUTES * 60)
+    except signing.BadSignature:
+        return _refuse(
+            request,
+            f"This undo link has run out: a decision can be undone for "
+            f"{settings.COMMENTS_UNDO_MINUTES} minutes. Decide again instead.",
+            400,
+        )
+    decisions = list(
+        ModerationDecision.objects.filter(pk__in=ids, moderator=request.user).select_related(
+            "comment__article", "comment__author"
+        )
+    )
+    if not decisions:
+        raise Http404("No such decision.")
+    if request.method == "POST":
+        undone = services.comment_decisions_undo(decision_ids=ids, moderator=request.user)
+        if undone:
+            messages.success(request, f"Undone: {undone} comment(s) are back as they were.")
+        else:
+            messages.warning(request, "Nothing to undo: these comments were decided again since.")
+        target = request.POST.get("next", "")
+        if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+            return redirect(target)
+        first = decisions[0].comment
+        return redirect(f"{first.article.get_absolute_url()}#{first.anchor}")
+    return render(
+        request,
+        "comments/undo.html",
+        {"decisions": decisions, "next": request.GET.get("next", "")},
+    )
 
 
 @login_required

@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.StaffTimeZoneMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "comments.middleware.ApprovalNoticeMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -333,6 +334,7 @@ COMMENTS_TRUSTED_AFTER = env.int("COMMENTS_TRUSTED_AFTER", default=2)  # approve
 COMMENTS_MAX_LINKS = env.int("COMMENTS_MAX_LINKS", default=2)
 COMMENTS_CACHE_SECONDS = env.int("COMMENTS_CACHE_SECONDS", default=600)  # anonymous pages
 COMMENTS_EDIT_MINUTES = env.int("COMMENTS_EDIT_MINUTES", default=15)
+COMMENTS_UNDO_MINUTES = env.int("COMMENTS_UNDO_MINUTES", default=10)  # a moderator's decision
 # The first retry of a deferred moderator's digest; each further one waits twice as long.
 COMMENTS_DIGEST_RETRY_SECONDS = env.int("COMMENTS_DIGEST_RETRY_SECONDS", default=60)
 COMMENTS_HIDE_AFTER_FLAGS = env.int("COMMENTS_HIDE_AFTER_FLAGS", default=3)  # distinct readers

@@ -107,3 +107,20 @@ class CommentFactory(factory.django.DjangoModelFactory):
         comment = super()._create(model_class, *args, **kwargs)
         comment.place()
         return comment
+
+
+class ModeratorFactory(UserFactory):
+    """Staff who may decide about comments (the permission the Moderators group holds)."""
+
+    is_staff = True
+
+    @factory.post_generation
+    def moderates(self, create, extracted, **kwargs):
+        from django.contrib.auth.models import Permission
+
+        if create:
+            self.user_permissions.add(
+                Permission.objects.get(
+                    content_type__app_label="comments", codename="change_comment"
+                )
+            )

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_reader_profile'),
+        ('accounts', '0004_notify_comment_approved'),
     ]
 
     operations = [

@@ -6,8 +6,8 @@ from django.template.loader import render_to_string
 
 from comments import selectors, services
 from comments.cache import cached_discussion
-from comments.forms import CommentForm
-from comments.models import Comment, CommentFlag
+from comments.forms import CommentForm, CommentReportForm, ModerationForm
+from comments.models import Comment
 
 register = template.Library()
 
@@ -30,7 +30,8 @@ def viewer_context(request, article) -> dict:
         "can_post": allowed and article.comments_open,
         "why_not": why,
         "is_moderator": user.has_perm("comments.change_comment"),
-        "flag_reasons": CommentFlag.Reason.choices,
+        "flag_reasons": CommentReportForm.base_fields["reason"].choices,
+        "moderation_reasons": ModerationForm.base_fields["reason"].choices,
         "csrf_token": get_token(request),
     }
 
@@ -85,3 +86,9 @@ def _discussion_context(context, article, sort: str, page: int) -> dict:
         "error": context.get("comment_error", ""),
         "preview": context.get("comment_preview", ""),
     }
+
+
+@register.simple_tag
+def comments_of(user) -> list[Comment]:
+    """The reader's own comments, for their settings page."""
+    return selectors.comments_of(user=user)

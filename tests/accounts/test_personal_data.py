@@ -7,7 +7,7 @@ from accounts.models import User
 from comments.models import Comment, CommentBan
 from comments.services import comment_moderate
 from newsletter.models import Subscriber
-from tests.factories import PASSWORD, ArticleFactory, CommentFactory, UserFactory
+from tests.factories import PASSWORD, ArticleFactory, CommentFactory, ModeratorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +52,10 @@ def test_a_banned_reader_who_deletes_and_signs_up_again_with_the_address_still_c
 ):
     banned = UserFactory(email="Troll@Example.org", role="other")
     comment_moderate(
-        comments=[CommentFactory(author=banned)], moderator=UserFactory(), action="ban"
+        comments=[CommentFactory(author=banned)],
+        moderator=ModeratorFactory(),
+        action="ban",
+        reason="abuse",
     )
     client.force_login(banned)
     client.post("/accounts/settings/delete/", {"password": PASSWORD})

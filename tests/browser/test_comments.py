@@ -58,7 +58,7 @@ def test_new_reader_signs_up_comments_waits_is_approved_and_gets_a_reply(
     moderator_page.get_by_role("checkbox", name=re.compile("Select this object")).first.check()
     moderator_page.get_by_label("Action:").select_option("approve")
     moderator_page.get_by_role("button", name="Go").click()
-    expect(moderator_page.locator(".messagelist")).to_contain_text("1 comment(s) published")
+    expect(moderator_page.locator(".messagelist")).to_contain_text("Comment published. Undo")
     moderator_page.close()
 
     page.reload()

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from comments.models import Comment
 from comments.services import comment_mark_helpful, comment_moderate, comment_post, comment_remove
-from tests.factories import ArticleFactory, CommentFactory, UserFactory
+from tests.factories import ArticleFactory, CommentFactory, ModeratorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the version moves on commit
 
@@ -41,7 +41,9 @@ def test_every_change_shows_to_anonymous_readers_at_once(settings):
     comment_mark_helpful(comment=first, user=UserFactory())
     assert "1 found this helpful" in anonymous_page(article)
 
-    comment_moderate(comments=[second], moderator=UserFactory(), action="reject")
+    comment_moderate(
+        comments=[second], moderator=ModeratorFactory(), action="reject", reason="off topic"
+    )
     assert "Second words" not in anonymous_page(article)
 
     comment_remove(comment=first, user=reader)
@@ -55,7 +57,7 @@ def test_held_comments_appear_for_the_public_only_once_approved():
     waiting = comment_post(article=article, author=UserFactory(role="other"), body="Held words")
     assert waiting.status == Comment.Status.PENDING
     assert "Held words" not in anonymous_page(article)
-    comment_moderate(comments=[waiting], moderator=UserFactory(), action="approve")
+    comment_moderate(comments=[waiting], moderator=ModeratorFactory(), action="approve")
     assert "Held words" in anonymous_page(article)
 
 

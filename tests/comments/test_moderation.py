@@ -32,10 +32,16 @@ def test_moderators_see_waiting_comments_on_the_page_and_decide_there(client, mo
 
 def test_moderators_reject_and_mark_spam_from_the_page(client, moderator):
     first, second = CommentFactory.create_batch(2, status=Comment.Status.PENDING)
-    client.post(f"/comments/{first.pk}/moderate/", {"action": "reject"})
-    client.post(f"/comments/{second.pk}/moderate/", {"action": "spam"})
+    refused = client.post(f"/comments/{first.pk}/moderate/", {"action": "reject"})
+    assert refused.status_code == 400
+    assert "Give a reason" in refused.content.decode()
+    assert Comment.objects.get(pk=first.pk).status == Comment.Status.PENDING
+    client.post(f"/comments/{first.pk}/moderate/", {"action": "reject", "reason": "Off topic"})
+    client.post(f"/comments/{second.pk}/moderate/", {"action": "spam", "note": "a sales pitch"})
     assert Comment.objects.get(pk=first.pk).status == Comment.Status.REJECTED
     assert Comment.objects.get(pk=second.pk).status == Comment.Status.SPAM
+    assert Comment.objects.get(pk=first.pk).decisions.get().reason == "Off topic"
+    assert Comment.objects.get(pk=second.pk).decisions.get().reason == "a sales pitch"
     assert client.post(f"/comments/{first.pk}/moderate/", {"action": "explode"}).status_code == 400
 
 

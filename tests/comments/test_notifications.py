@@ -5,7 +5,7 @@ from comments.models import Comment, ModerationDigest, ModerationDigestReceipt, 
 from comments.services import comment_moderate, comment_post
 from comments.tasks import send_moderation_digest
 from tests.conftest import wait_for
-from tests.factories import ArticleFactory, CommentFactory, UserFactory
+from tests.factories import ArticleFactory, CommentFactory, ModeratorFactory, UserFactory
 
 
 @pytest.mark.django_db(transaction=True)
@@ -49,7 +49,7 @@ def test_held_comments_notify_only_when_a_moderator_approves(smtp_server, celery
     reply = comment_post(article=parent.article, author=newcomer, body="First!", parent=parent)
     assert reply.status == Comment.Status.PENDING
     assert notifications.comment_notify(comment_id=reply.pk) == 0
-    comment_moderate(comments=[reply], moderator=UserFactory(), action="approve")
+    comment_moderate(comments=[reply], moderator=ModeratorFactory(), action="approve")
     smtp_server.wait_for_message("parent@example.org")
 
 
@@ -114,7 +114,7 @@ def test_a_reply_at_the_cap_never_lands_under_spam_and_tells_the_reader_replied_
     root = CommentFactory(author=UserFactory(email="root@example.org"))
     spam = CommentFactory(parent=root, author=UserFactory(email="spammer@example.org"))
     at_cap = CommentFactory(parent=spam, author=UserFactory(email="clicked@example.org"))
-    comment_moderate(comments=[spam], moderator=UserFactory(), action="spam")
+    comment_moderate(comments=[spam], moderator=ModeratorFactory(), action="spam", reason="spam")
     client.force_login(UserFactory(display_name="Omar", role="clinician"))
 
     client.post(

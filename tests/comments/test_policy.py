@@ -2,7 +2,7 @@ import pytest
 
 from comments.models import Comment
 from comments.services import PostingForbidden, comment_moderate, moderation_decide
-from tests.factories import CommentFactory, UserFactory
+from tests.factories import CommentFactory, ModeratorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +54,7 @@ def test_requests_for_personal_treatment_advice_wait_and_are_marked(trusted, set
 
 
 def test_banned_readers_cannot_post(trusted, staff_groups):
-    moderator = UserFactory(is_staff=True)
+    moderator = ModeratorFactory()
     comment = CommentFactory(author=trusted)
     comment_moderate(comments=[comment], moderator=moderator, action="ban", reason="spam")
     with pytest.raises(PostingForbidden):
@@ -68,7 +68,7 @@ def test_moderators_are_trusted(staff_groups):
 
 
 def test_every_decision_is_recorded_with_who_and_why():
-    moderator = UserFactory(is_staff=True)
+    moderator = ModeratorFactory()
     comment = CommentFactory(status=Comment.Status.PENDING)
     comment_moderate(comments=[comment], moderator=moderator, action="approve", reason="fine")
     comment.refresh_from_db()
@@ -82,7 +82,7 @@ def test_banning_also_clears_the_authors_waiting_comments():
     author = UserFactory()
     shown = CommentFactory(author=author)
     waiting = CommentFactory(author=author, status=Comment.Status.PENDING)
-    comment_moderate(comments=[shown], moderator=UserFactory(), action="ban")
+    comment_moderate(comments=[shown], moderator=ModeratorFactory(), action="ban", reason="spam")
     shown.refresh_from_db()
     waiting.refresh_from_db()
     assert shown.status == Comment.Status.SPAM

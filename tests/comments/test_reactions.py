@@ -119,3 +119,17 @@ def test_a_deleted_accounts_marks_and_reports_are_taken_back_so_none_counts_twic
         assert (comment.helpful_count, comment.flag_count) == (0, 0)
     assert not HelpfulMark.objects.exists()
     assert not CommentFlag.objects.exists()
+
+
+def test_the_report_form_starts_with_no_reason_chosen_and_requires_one(client, comment, reader):
+    page = client.get(comment.article.get_absolute_url()).content.decode()
+    select = page[page.index(f'<select id="reason-{comment.pk}"') :]
+    select = select[: select.index("</select>")]
+    assert " required" in select
+    first = select[select.index("<option") : select.index("</option>")]
+    assert first == '<option value="">Choose a reason'
+    assert "selected" not in select
+    response = client.post(f"/comments/{comment.pk}/report/", {"reason": ""})
+    assert response.status_code == 400
+    assert "Choose a reason for your report." in response.content.decode()
+    assert not CommentFlag.objects.exists()
