@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
+from tests.conftest import wait_for
 from tests.factories import PASSWORD, ArticleFactory
 
 pytestmark = pytest.mark.django_db
@@ -120,6 +121,8 @@ def test_an_approved_comment_tells_its_author_by_mail_and_once_on_their_next_vis
     assert f"http://testserver/comments/{waiting[1].pk}/" in text
     assert "http://testserver/accounts/settings/" in text
     assert smtp_server.to("quiet@example.org") == []
+    # The ledger row commits just after the mail leaves (they share a transaction).
+    wait_for(lambda: Notification.objects.filter(kind="approved").count() == 1, timeout=10)
     assert Notification.objects.filter(kind="approved").count() == 1
 
     for reader in (quiet, keen):  # both see it on the site, once
