@@ -62,7 +62,19 @@ def test_the_claim_leaves_rows_whose_retry_is_not_due_yet():
 
 
 # --- Recording results: only the claim that holds a row may record it -------------------------
-@pytest.mark.parametrize("mark", ["sent", "retry", "bounced"])
+LATE_RECORDS = {
+    "sent": lambda row: delivery._mark_sent([row]),
+    "retry": lambda row: delivery._mark_retry(row, "451 late"),
+    "bounced": lambda row: delivery._mark_bounced(row, "550 late"),
+}
+
+
+def record_late(mark: str, row: Delivery) -> None:
+    """What a worker records about a row it claimed, arriving after things moved on."""
+    LATE_RECORDS[mark](row)
+
+
+@pytest.mark.parametrize("mark", LATE_RECORDS)
 def test_a_worker_whose_claim_was_taken_over_records_nothing_over_the_new_claim(mark):
     readers(1)
     mailing = sending()
@@ -71,29 +83,19 @@ def test_a_worker_whose_claim_was_taken_over_records_nothing_over_the_new_claim(
     Delivery.objects.update(lease_until=timezone.now() - timedelta(seconds=1))
     delivery.requeue_expired()
     [new] = delivery.claim_batch(edition_id=mailing.pk, size=1)
-    if mark == "sent":
-        delivery._mark_sent([old])
-    elif mark == "retry":
-        delivery._mark_retry(old, "451 late")
-    else:
-        delivery._mark_bounced(old, "550 late")
+    record_late(mark, old)
     row = Delivery.objects.get()
     assert (row.status, row.claim, row.attempts) == ("sending", new.claim, 0)
     assert Subscriber.objects.get().status == "active"
 
 
-@pytest.mark.parametrize("mark", ["sent", "retry", "bounced"])
+@pytest.mark.parametrize("mark", LATE_RECORDS)
 def test_a_final_state_is_never_overwritten_by_a_late_record(mark):
     readers(1)
     mailing = sending()
     [row] = delivery.claim_batch(edition_id=mailing.pk, size=1)
     delivery._mark_sent([row])
-    if mark == "sent":
-        delivery._mark_sent([row])
-    elif mark == "retry":
-        delivery._mark_retry(row, "451 late")
-    else:
-        delivery._mark_bounced(row, "550 late")
+    record_late(mark, row)
     recorded = Delivery.objects.get()
     assert (recorded.status, recorded.attempts, recorded.last_error) == ("sent", 1, "")
 
