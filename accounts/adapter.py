@@ -15,9 +15,8 @@ from django.core.mail.message import EmailAlternative
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
-from accounts.emails import email_queue, inline_css
-from config.links import absolute_url
-from config.mail import ACCOUNT_SECURITY_HEADER
+from core.links import absolute_url, mail_context
+from core.mail import ACCOUNT_SECURITY_HEADER, email_queue, inline_css
 
 
 def _on_site(url: str) -> str:
@@ -35,8 +34,7 @@ class AccountAdapter(DefaultAccountAdapter):
         }
         site = SimpleNamespace(name=settings.SITE_NAME, domain=urlsplit(settings.SITE_URL).netloc)
         context = {
-            "site_name": settings.SITE_NAME,
-            "site_url": settings.SITE_URL,
+            **mail_context(),
             # For "if it was not you" in notices, and the life of a confirmation link.
             "reset_page_url": absolute_url(reverse("account_reset_password")),
             "expiry_days": settings.ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS,

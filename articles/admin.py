@@ -11,29 +11,23 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.functional import lazy
 from django.utils.html import format_html
-from django.utils.text import format_lazy, slugify
+from django.utils.text import slugify
 
-from articles.markup import render_article_markdown
 from articles.models import Article, FAQEntry, Reference, Topic
 from articles.services import (
     PUBLISH_PERMISSION,
     PublishError,
+    article_edit_save,
     article_publish,
     article_status_change,
     article_unpublish,
 )
+from core.admin import ScheduleForm, in_current_zone, local_datetime_field, schedule_page
+from core.markup import render_article_markdown
 
 # Its members write for the site, staff or not (articles/migrations/0002_staff_groups.py).
 EDITORS_GROUP = "Editors"
-
-# What the change form saves itself; status and publication time are the services' to change.
-CONTENT_FIELDS = [
-    field.name
-    for field in Article._meta.concrete_fields
-    if field.name not in ("id", "status", "published_at", "created_at")
-]
 
 
 @admin.register(Topic)
@@ -55,27 +49,6 @@ class ReferenceInline(admin.StackedInline):
     extra = 0
     fields = ("label", "kind", "identifier", "url", "order")
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-
-
-_current_zone_name = lazy(timezone.get_current_timezone_name, str)
-
-
-def in_current_zone(text: str):
-    """Help text naming the zone the time is read in: the editor's, known only per request."""
-    return format_lazy("In {}. {}", _current_zone_name(), text)
-
-
-def local_datetime_field(**kwargs) -> forms.DateTimeField:
-    """The browser's own date-and-time picker: one labelled input, keyboard friendly.
-
-    The picker has no zone of its own; the form reads and shows the value in the current
-    zone (the editor's, see accounts.middleware), which the help text names.
-    """
-    return forms.DateTimeField(
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
-        **kwargs,
-    )
 
 
 class ArticleAdminForm(forms.ModelForm):
@@ -157,20 +130,6 @@ class ArticleAdminForm(forms.ModelForm):
         return data
 
 
-class ScheduleForm(forms.Form):
-    publish_at = local_datetime_field(
-        label="Publish at",
-        help_text=in_current_zone("The articles go live at this time."),
-    )
-    now_button = "Publish now"
-
-    def clean_publish_at(self):
-        value = self.cleaned_data["publish_at"]
-        if value <= timezone.now():
-            raise forms.ValidationError(f"Choose a time in the future, or use “{self.now_button}”.")
-        return value
-
-
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
     form = ArticleAdminForm
@@ -221,21 +180,14 @@ class ArticleAdmin(admin.ModelAdmin):
 
     # Saving: the edits here, the publication state through the services ----------------------
     def save_model(self, request, obj: Article, form, change: bool) -> None:
-        if obj.author_id is None:
-            obj.author = request.user
-        # Kept on the instance (not on this shared ModelAdmin) until the inlines are saved.
-        obj._requested_status = (obj.status, form.cleaned_data.get("published_at"))
-        if change:
-            obj.save(update_fields=CONTENT_FIELDS)
-            obj.refresh_from_db(fields=["status", "published_at"])
-        else:
-            obj.status, obj.published_at = Article.Status.DRAFT, None
-            obj.save()
+        article_edit_save(article=obj, by=request.user, created=not change)
 
     def save_related(self, request, form, formsets, change) -> None:
+        """Once the FAQ and references are saved too, the status the editor chose."""
         super().save_related(request, form, formsets, change)
         article = form.instance
-        status, at = article._requested_status
+        status = form.cleaned_data.get("status", article.status)
+        at = form.cleaned_data.get("published_at")
         was_public = article.is_public
         before = (article.status, article.published_at)
         try:
@@ -277,20 +229,15 @@ class ArticleAdmin(admin.ModelAdmin):
         if form.is_bound and form.is_valid():
             self._publish(request, queryset, at=form.cleaned_data["publish_at"])
             return None
-        return TemplateResponse(
+        return schedule_page(
+            self,
             request,
-            "admin/schedule_action.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": "Schedule articles",
-                "items": queryset,
-                "intro": "These articles will go live at the time you choose:",
-                "changelist_url": reverse("admin:articles_article_changelist"),
-                "form": form,
-                "opts": self.model._meta,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            },
-            status=400 if form.is_bound else 200,  # a refused time: say why, with a 4xx
+            items=queryset,
+            form=form,
+            title="Schedule articles",
+            intro="These articles will go live at the time you choose:",
+            back_url=reverse("admin:articles_article_changelist"),
+            action=True,
         )
 
     @admin.action(description="Unpublish (back to draft)", permissions=["publish"])

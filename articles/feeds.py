@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
 from articles.models import Article, Topic
-from config.links import absolute_url
+from core.links import absolute_url
 
 FEED_SIZE = 20
 

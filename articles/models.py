@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.markup import identifier_url, render_article_markdown, render_snippet_markdown
+from core.markup import identifier_url, render_article_markdown, render_snippet_markdown
 
 
 class Topic(models.Model):

@@ -19,6 +19,14 @@ log = logging.getLogger(__name__)
 
 PUBLISH_PERMISSION = "articles.publish_article"
 
+# What an editor's save changes; status and publication time change only through the
+# publication services below.
+CONTENT_FIELDS = [
+    field.name
+    for field in Article._meta.concrete_fields
+    if field.name not in ("id", "status", "published_at", "created_at")
+]
+
 
 class PublishError(ValueError):
     """A publishing request that cannot be carried out, with a message for the editor."""
@@ -42,6 +50,21 @@ def _locked(article: Article) -> Article:
             f"{current.get_status_display().lower()}); nothing was done. Reload it and try again."
         )
     return current
+
+
+def article_edit_save(*, article: Article, by: AbstractBaseUser, created: bool) -> Article:
+    """Save an editor's edits to the content, never to the publication state: a new article
+    starts as a draft with no time, and an existing one keeps the state it has in the
+    database, whatever the instance says. `by` becomes the author when none is named."""
+    if article.author_id is None:
+        article.author = by
+    if created:
+        article.status, article.published_at = Article.Status.DRAFT, None
+        article.save()
+    else:
+        article.save(update_fields=CONTENT_FIELDS)
+        article.refresh_from_db(fields=["status", "published_at"])
+    return article
 
 
 def article_publish(

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.html import strip_tags
 
 from articles.models import Article, Topic
-from config.links import absolute_url
+from core.links import absolute_url
 
 
 def publisher() -> dict:

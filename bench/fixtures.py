@@ -128,7 +128,7 @@ def count_posted(slug: str, marker: str) -> None:
 
 
 def render(text: str) -> str:
-    from articles.markup import render_user_markdown
+    from core.markup import render_user_markdown
 
     return render_user_markdown(text)
 

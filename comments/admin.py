@@ -14,8 +14,10 @@ from django.utils.text import Truncator
 
 from comments.forms import ModerationForm
 from comments.models import Comment, CommentBan, CommentFlag, ModerationDecision
-from comments.services import CommentError, comment_moderate
-from comments.views import DONE, decision_message
+from comments.moderation import comment_moderate
+from comments.presentation import DONE, decision_message
+from comments.services import CommentError
+from core.admin import ReadOnlyAdminMixin
 
 
 class FlaggedFilter(admin.SimpleListFilter):
@@ -224,25 +226,18 @@ class CommentAdmin(admin.ModelAdmin):
 
 
 @admin.register(ModerationDecision)
-class ModerationDecisionAdmin(admin.ModelAdmin):
+class ModerationDecisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    deletable = False  # the audit
     list_display = ("created_at", "action", "moderator", "comment", "reason")
     list_filter = ("action", "created_at")
     search_fields = ("reason", "moderator__email", "comment__body")
     list_select_related = ("moderator", "comment__article", "comment__author")
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(CommentFlag)
-class CommentFlagAdmin(admin.ModelAdmin):
-    """Readers' reports, to read; moderators act on the reported comment itself."""
+class CommentFlagAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Readers' reports, to read; they come from readers, through the site, and moderators
+    act on the reported comment itself."""
 
     list_display = ("created_at", "reason", "reported_comment", "user")
     list_filter = ("reason", "created_at")
@@ -255,12 +250,6 @@ class CommentFlagAdmin(admin.ModelAdmin):
     def reported_comment(self, obj: CommentFlag):
         url = reverse("admin:comments_comment_change", args=[obj.comment_id])
         return format_html('<a href="{}">{}</a>', url, Truncator(obj.comment.body).chars(80))
-
-    def has_add_permission(self, request) -> bool:
-        return False  # reports come from readers, through the site
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(CommentBan)

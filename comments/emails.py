@@ -5,9 +5,8 @@ from __future__ import annotations
 from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 
-from accounts.emails import render_mail
-from config.links import absolute_url
-from config.mail import deliver
+from core.links import absolute_url
+from core.mail import render_mail
 
 
 def build_mail(template: str, *, to: str, context: dict) -> EmailMultiAlternatives:
@@ -22,8 +21,3 @@ def comment_context(comment) -> dict:
         "comment_url": absolute_url(comment.get_absolute_url()),
         "author_name": comment.author.public_name if comment.author else "A reader",
     }
-
-
-def send(message: EmailMultiAlternatives) -> None:
-    """Failures come out classified: MailDeferred is retried, MailRefused is not."""
-    deliver(message)

@@ -5,7 +5,8 @@ from django.conf import settings
 
 from accounts.models import User
 from comments.models import CommentFlag, ModerationDecision
-from comments.services import CommentError, moderation_reason
+from comments.moderation import moderation_reason
+from comments.services import CommentError
 
 EMPTY = {"required": "Your comment is empty. Write something first."}
 

@@ -263,7 +263,8 @@ class Notification(models.Model):
     """The ledger of notification emails: one row per (kind, comment, recipient), ever.
 
     The row is written in the same transaction that sends the mail, so a retried task or a
-    second worker finds it and sends nothing.
+    second worker finds it and sends nothing. A permanent refusal (5xx) is recorded as
+    failed, with the server's answer, and never tried again; a deferred one leaves no row.
     """
 
     class Kind(models.TextChoices):
@@ -271,11 +272,17 @@ class Notification(models.Model):
         ARTICLE_COMMENT = "article_comment", "Comment on your article"
         APPROVED = "approved", "Your waiting comment is published"
 
+    class Outcome(models.TextChoices):
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Refused by the mail server"
+
     kind = models.CharField(max_length=20, choices=Kind.choices)
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="notifications")
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.SENT)
+    detail = models.CharField(max_length=300, blank=True)
     sent_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

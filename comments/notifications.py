@@ -18,8 +18,8 @@ from comments.models import (
     ModerationDigestReceipt,
     Notification,
 )
-from config.links import absolute_url
-from config.mail import Fault, MailDeferred, MailRefused
+from core.links import absolute_url
+from core.mail import Fault, MailDeferred, MailRefused, deliver
 
 logger = logging.getLogger(__name__)
 
@@ -72,14 +72,20 @@ def comment_notify(*, comment_id: int) -> int:
         try:
             with transaction.atomic():
                 Notification.objects.create(kind=kind, comment=comment, recipient=user)
-                emails.send(
+                deliver(
                     emails.build_mail(kind, to=user.email, context=emails.comment_context(comment))
                 )
         except IntegrityError:
             continue  # already notified
         except MailRefused as error:
-            # Permanent: a retry would be refused too. The ledger row went with the rollback.
+            # Permanent (5xx): a retry would be refused too, so it is recorded and never retried.
             logger.warning("Comment notice to user %s refused: %s", user.pk, error)
+            Notification.objects.get_or_create(
+                kind=kind,
+                comment=comment,
+                recipient=user,
+                defaults={"outcome": Notification.Outcome.FAILED, "detail": str(error)[:300]},
+            )
             continue
         sent += 1
     return sent
@@ -127,9 +133,7 @@ def moderation_digest_send(*, period: str | None = None) -> int:
         try:
             with transaction.atomic():
                 ModerationDigestReceipt.objects.create(digest=digest, recipient=moderator)
-                emails.send(
-                    emails.build_mail("moderation_digest", to=moderator.email, context=context)
-                )
+                deliver(emails.build_mail("moderation_digest", to=moderator.email, context=context))
         except IntegrityError:
             continue  # another worker has this moderator's copy
         except MailDeferred as error:

@@ -1,11 +1,12 @@
-"""Every write with rules on comments: posting, the moderation policy, moderators' decisions."""
+"""Every write with rules on what readers do with comments: posting (and the moderation
+policy that publishes or holds), editing, removing, marking helpful, reporting. Moderators'
+decisions are in comments.moderation."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -14,7 +15,7 @@ from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from articles.markup import render_user_markdown
+from accounts.services import profile_update
 from articles.models import Article
 from comments.cache import discussion_changed
 from comments.models import (
@@ -25,7 +26,8 @@ from comments.models import (
     ModerationDecision,
     address_digest,
 )
-from config.ratelimit import allow, window_seconds
+from core.markup import render_user_markdown
+from core.ratelimit import allow, window_seconds
 
 LINK_RE = re.compile(r"https?://|\bwww\.", re.IGNORECASE)
 
@@ -61,6 +63,13 @@ def _banned(user, addresses: list[str]) -> bool:
     return CommentBan.objects.filter(Q(user=user) | Q(email_digest__in=digests)).exists()
 
 
+REFUSALS = {
+    "sign_in": "Sign in to join the discussion.",
+    "banned": "Your account can no longer post comments.",
+    "verify": "Verify your email address to join the discussion.",
+}
+
+
 def can_post(user) -> tuple[bool, str]:
     """Whether `user` may post, and if not, the reason to show them."""
     if not user.is_authenticated:
@@ -74,10 +83,8 @@ def can_post(user) -> tuple[bool, str]:
 
 
 def moderation_decide(*, author, body: str) -> PolicyDecision:
-    """The one moderation policy: publish at once, or hold for a moderator, and why."""
-    addresses = EmailAddress.objects.filter(user=author).values_list("email", flat=True)
-    if _banned(author, list(addresses)):
-        raise PostingForbidden("Your account can no longer post comments.")
+    """The one moderation policy: publish at once, or hold for a moderator, and why. Whether
+    the author may post at all is asked first, by `_may_post`."""
     reasons: list[str] = []
     text = body.lower()
     links = len(LINK_RE.findall(body))
@@ -101,19 +108,25 @@ def moderation_decide(*, author, body: str) -> PolicyDecision:
     return PolicyDecision(status=status, reasons=tuple(reasons), asks_for_advice=advice)
 
 
-def _notify_on_commit(comment_id: int) -> None:
+def _may_post(user) -> None:
+    allowed, why = can_post(user)
+    if not allowed:
+        raise PostingForbidden(REFUSALS[why])
+
+
+def notify_on_commit(comment_id: int) -> None:
     from comments.tasks import notify_comment_published
 
     transaction.on_commit(lambda: notify_comment_published.delay(comment_id))
 
 
-def comment_rate_check(*, user_id: int, ip_digest: str) -> None:
+def _rate_check(*, user_id: int, ip_digest: str) -> None:
     if not allow(f"comments:user:{user_id}", settings.COMMENTS_RATE_PER_USER):
         raise RateLimited(
             "You are posting very quickly. Please wait a few minutes and try again.",
             retry_after=window_seconds(settings.COMMENTS_RATE_PER_USER),
         )
-    if not allow(f"comments:ip:{ip_digest}", settings.COMMENTS_RATE_PER_IP):
+    if ip_digest and not allow(f"comments:ip:{ip_digest}", settings.COMMENTS_RATE_PER_IP):
         raise RateLimited(
             "Many comments have come from your network. Please try again later.",
             retry_after=window_seconds(settings.COMMENTS_RATE_PER_IP),
@@ -129,18 +142,35 @@ def _attach_point(parent: Comment | None) -> Comment | None:
     return Comment.objects.published().filter(pk__in=ancestors).order_by("-depth").first()
 
 
-def comment_post(
-    *, article: Article, author, body: str, parent: Comment | None = None, ip_digest: str = ""
+def comment_submit(
+    *,
+    article: Article,
+    author,
+    body: str,
+    parent: Comment | None = None,
+    ip_digest: str = "",
+    profile: dict[str, str] | None = None,
 ) -> Comment:
-    """Save a reader's comment; the moderation policy decides whether it shows at once."""
+    """A reader posts a comment: the one way a comment is made.
+
+    Checked once each, in this order: the reader may post (signed in, verified, not
+    banned), the discussion is open, the comment replied to can take a reply, the rate
+    limits (per account; per network when `ip_digest` is given). Then, in one transaction,
+    the profile the reader filled in on the way (`profile`) and the comment, which the
+    moderation policy publishes at once or holds for a moderator.
+    """
+    _may_post(author)
     if not article.comments_open or not article.is_public:
         raise CommentsClosed("The discussion on this article is closed.")
     if parent is not None and (
         parent.article_id != article.pk or parent.status != Comment.Status.APPROVED
     ):
         raise CommentError("That comment can no longer be replied to.")
+    _rate_check(user_id=author.pk, ip_digest=ip_digest)
     decision = moderation_decide(author=author, body=body)
     with transaction.atomic():
+        if profile:
+            profile_update(user=author, **profile)
         attach_to = _attach_point(parent)
         comment = Comment.objects.create(
             article=article,
@@ -158,7 +188,7 @@ def comment_post(
         comment.place()
         discussion_changed(article.pk)
         if comment.status == Comment.Status.APPROVED:
-            _notify_on_commit(comment.pk)
+            notify_on_commit(comment.pk)
         ModerationDecision.objects.create(
             comment=comment,
             moderator=None,
@@ -170,186 +200,6 @@ def comment_post(
             reason=comment.held_reason,
         )
     return comment
-
-
-_ACTION_STATUS = {
-    ModerationDecision.Action.APPROVE: Comment.Status.APPROVED,
-    ModerationDecision.Action.REJECT: Comment.Status.REJECTED,
-    ModerationDecision.Action.SPAM: Comment.Status.SPAM,
-    ModerationDecision.Action.BAN: Comment.Status.SPAM,
-}
-# Hiding a comment says why, to the audit and to the comment's author.
-REASON_REQUIRED = frozenset(
-    {
-        ModerationDecision.Action.REJECT,
-        ModerationDecision.Action.SPAM,
-        ModerationDecision.Action.BAN,
-    }
-)
-
-
-class ModerationForbidden(CommentError):
-    pass
-
-
-def _check_moderator(moderator) -> None:
-    if moderator is None or not moderator.has_perm("comments.change_comment"):
-        raise ModerationForbidden("Only moderators can decide about comments.")
-
-
-def moderation_reason(*, choice: str, note: str = "") -> str:
-    """One line for the audit from the pick-list and the moderator's own words."""
-    choice, note = choice.strip(), " ".join(note.split())
-    if choice and choice not in ModerationDecision.Reason.values:
-        raise CommentError("Choose one of the reasons offered.")
-    if choice == ModerationDecision.Reason.OTHER and not note:
-        raise CommentError("Say in a few words why, when the reason is “Other”.")
-    if choice == ModerationDecision.Reason.OTHER:
-        choice = ""
-    return ": ".join(part for part in (choice, note) if part)[:300]
-
-
-def comment_moderate(
-    *, comments: Iterable[Comment], moderator, action: str, reason: str = ""
-) -> list[ModerationDecision]:
-    """Apply a moderator's decision to comments, recording who, what, when, why, and the
-    status each had before (so that the decision can be undone for a while).
-
-    Rejecting, marking as spam and banning need a reason. Banning also stops the authors
-    from posting and takes their waiting comments out of the queue. Comments removed by
-    their authors keep that status. Each comment changes only from the status read under
-    its row lock, so two moderators deciding at once never undo each other unseen.
-    """
-    action = ModerationDecision.Action(action)
-    if action not in _ACTION_STATUS:
-        raise CommentError("Choose approve, reject, spam or ban.")
-    _check_moderator(moderator)
-    reason = reason.strip()[:300]
-    if action in REASON_REQUIRED and not reason:
-        raise CommentError("Give a reason for this decision: pick one, or describe it.")
-    status = _ACTION_STATUS[action]
-    ids = [c.pk for c in comments]
-    with transaction.atomic():
-        rows = list(
-            Comment.objects.select_for_update()
-            .filter(pk__in=ids)
-            .exclude(status=Comment.Status.REMOVED)
-            .order_by("pk")
-            .values_list("pk", "status", "article_id", "author_id")
-        )
-        decisions = [
-            ModerationDecision(
-                comment_id=pk,
-                moderator=moderator,
-                action=action,
-                reason=reason,
-                previous_status=previous,
-            )
-            for pk, previous, _, _ in rows
-        ]
-        for previous in {row[1] for row in rows}:
-            Comment.objects.filter(
-                pk__in=[row[0] for row in rows if row[1] == previous], status=previous
-            ).update(
-                status=status,
-                # A waiting comment's author is told on their next visit (and by mail, see
-                # comments.notifications) that it is now public.
-                approval_unseen=(
-                    action == ModerationDecision.Action.APPROVE
-                    and previous == Comment.Status.PENDING
-                ),
-            )
-        for article_id in {row[2] for row in rows}:
-            discussion_changed(article_id)
-        decided = [row[0] for row in rows]
-        if action == ModerationDecision.Action.APPROVE:
-            # The approval answers every report made so far; only later ones can hide it again.
-            CommentFlag.objects.filter(comment__in=decided, answered_at__isnull=True).update(
-                answered_at=timezone.now()
-            )
-            flag_counts_refresh(comment_ids=decided)
-            for pk in decided:
-                _notify_on_commit(pk)
-        if action == ModerationDecision.Action.BAN:
-            authors = {row[3] for row in rows if row[3]}
-            for author_id in authors:
-                CommentBan.objects.get_or_create(
-                    user_id=author_id, defaults={"banned_by": moderator, "reason": reason}
-                )
-            waiting = list(
-                Comment.objects.select_for_update()
-                .filter(author_id__in=authors, status=Comment.Status.PENDING)
-                .values_list("pk", "article_id")
-            )
-            Comment.objects.filter(
-                pk__in=[pk for pk, _ in waiting], status=Comment.Status.PENDING
-            ).update(status=Comment.Status.REJECTED)
-            for article_id in {article_id for _, article_id in waiting}:
-                discussion_changed(article_id)
-            decisions += [
-                ModerationDecision(
-                    comment_id=pk,
-                    moderator=moderator,
-                    action=ModerationDecision.Action.REJECT,
-                    reason=f"author banned: {reason}"[:300],
-                    previous_status=Comment.Status.PENDING,
-                )
-                for pk, _ in waiting
-            ]
-        return ModerationDecision.objects.bulk_create(decisions)
-
-
-def comment_decisions_undo(*, decision_ids: Iterable[int], moderator) -> int:
-    """Take back a moderator's own recent decisions; returns how many comments went back.
-
-    Only within COMMENTS_UNDO_MINUTES, only the latest decision on each comment, and only
-    while the comment still has the status that decision gave it. A ban is lifted too.
-    """
-    _check_moderator(moderator)
-    since = timezone.now() - timedelta(minutes=settings.COMMENTS_UNDO_MINUTES)
-    undone = 0
-    with transaction.atomic():
-        decisions = list(
-            ModerationDecision.objects.filter(
-                pk__in=list(decision_ids),
-                moderator=moderator,
-                created_at__gte=since,
-                action__in=list(_ACTION_STATUS),
-            )
-            .exclude(previous_status="")
-            .select_related("comment")
-        )
-        banned: set[int] = set()
-        for decision in decisions:
-            latest = (
-                ModerationDecision.objects.filter(comment_id=decision.comment_id)
-                .values_list("pk", flat=True)
-                .first()
-            )
-            if latest != decision.pk:
-                continue  # someone decided again since: theirs stands
-            status = _ACTION_STATUS[decision.action]
-            changed = Comment.objects.filter(pk=decision.comment_id, status=status).update(
-                status=decision.previous_status, approval_unseen=False
-            )
-            if not changed:
-                continue
-            ModerationDecision.objects.create(
-                comment_id=decision.comment_id,
-                moderator=moderator,
-                action=ModerationDecision.Action.UNDO,
-                reason=f"undid “{decision.get_action_display()}”",
-                previous_status=status,
-            )
-            discussion_changed(decision.comment.article_id)
-            if decision.action == ModerationDecision.Action.BAN and decision.comment.author_id:
-                banned.add(decision.comment.author_id)
-            undone += 1
-        if banned:
-            CommentBan.objects.filter(
-                user_id__in=banned, banned_by=moderator, created_at__gte=since
-            ).delete()
-    return undone
 
 
 def comment_approvals_take(*, user) -> list[Comment]:
@@ -487,6 +337,7 @@ def comment_edit(*, comment: Comment, user, body: str) -> Comment:
         raise CommentError(
             f"Comments can be edited for {settings.COMMENTS_EDIT_MINUTES} minutes after posting."
         )
+    _may_post(user)
     decision = moderation_decide(author=user, body=body)
     content_reasons = [r for r in decision.reasons if "first comments" not in r]
     with transaction.atomic():

@@ -3,11 +3,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from comments import notifications
-from config.mail import MailDeferred
+from core.mail import RETRY_POLICY, MailDeferred
 
 
-# Only temporary failures are retried (config.mail.classify); a permanent refusal is final.
-@shared_task(autoretry_for=(MailDeferred,), retry_backoff=30, retry_backoff_max=900, max_retries=6)
+# Mail's one policy (core.mail): a 4xx or a dropped connection is retried, a 5xx is final.
+@shared_task(**RETRY_POLICY)
 def notify_comment_published(comment_id: int) -> int:
     return notifications.comment_notify(comment_id=comment_id)
 

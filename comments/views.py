@@ -8,25 +8,21 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core import signing
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.services import profile_update
-from articles.markup import render_user_markdown
 from articles.views import ArticleDetailView
-from comments import selectors, services
+from comments import moderation, selectors, services
 from comments.forms import CommentEditForm, CommentForm, CommentReportForm, ModerationForm
 from comments.models import Comment, ModerationDecision
-from comments.templatetags.comments_tags import viewer_context
-from config.ratelimit import ip_digest
+from comments.presentation import DONE, UNDO_SALT, decision_message, undo_url, viewer_context
+from core.markup import render_user_markdown
+from core.ratelimit import ip_digest
 
 MAIN_FORM = "comment-form"
-UNDO_SALT = "comments.undo"
 
 
 def _reply_form_id(parent_pk) -> str:
@@ -43,8 +39,7 @@ class CommentCreateView(ArticleDetailView):
 
     def post(self, request, *args, **kwargs):
         self.object = article = self.get_object()
-        allowed, why = services.can_post(request.user)
-        if why == "sign_in":
+        if not request.user.is_authenticated:
             target = f"{article.get_absolute_url()}#discussion"
             return redirect(f"{reverse('account_login')}?{urlencode({'next': target})}")
         raw_parent = request.POST.get("parent", "")
@@ -53,8 +48,6 @@ class CommentCreateView(ArticleDetailView):
         if raw_parent.isdigit():
             self.parent = Comment.objects.filter(pk=int(raw_parent), article=article).first()
         form = CommentForm(request.POST, user=request.user, auto_id=_auto_id(self.form_id))
-        if not allowed:
-            return self.render_form(form, status=403)
         if not form.is_valid():
             return self.render_form(form, status=400)
         if form.is_spam_trap:
@@ -67,22 +60,20 @@ class CommentCreateView(ArticleDetailView):
                 form, error="That comment can no longer be replied to.", status=400
             )
         try:
-            digest = ip_digest(request.META.get("REMOTE_ADDR", ""))
-            services.comment_rate_check(user_id=request.user.pk, ip_digest=digest)
-            with transaction.atomic():
-                if form.needs_profile:
-                    profile_update(user=request.user, **form.profile())
-                comment = services.comment_post(
-                    article=article,
-                    author=request.user,
-                    body=form.cleaned_data["body"],
-                    parent=self.parent,
-                    ip_digest=digest,
-                )
+            comment = services.comment_submit(
+                article=article,
+                author=request.user,
+                body=form.cleaned_data["body"],
+                parent=self.parent,
+                ip_digest=ip_digest(request.META.get("REMOTE_ADDR", "")),
+                profile=form.profile() if form.needs_profile else None,
+            )
         except services.RateLimited as error:
             response = self.render_form(form, error=str(error), status=429)
             response["Retry-After"] = str(error.retry_after)
             return response
+        except services.PostingForbidden as error:
+            return self.render_form(form, error=str(error), status=403)
         except services.CommentError as error:
             return self.render_form(form, error=str(error), status=400)
         if comment.status == Comment.Status.APPROVED:
@@ -241,39 +232,6 @@ def comment_report(request, comment: Comment):
     return redirect(comment.get_absolute_url())  # back to the reader's place in the thread
 
 
-DONE = {
-    "approve": "published",
-    "reject": "rejected",
-    "spam": "marked as spam",
-    "ban": "marked as spam and its author banned",
-}
-
-
-def undo_url(decisions) -> str:
-    """A link that takes these decisions back, signed, for COMMENTS_UNDO_MINUTES."""
-    token = signing.dumps([d.pk for d in decisions], salt=UNDO_SALT)
-    return reverse("comment_undo", kwargs={"token": token})
-
-
-def decision_message(
-    request, decisions, action: str, count: int | None = None, back_to: str = ""
-) -> None:
-    """The decision's message, with its undo link (which comes back to `back_to`)."""
-    count = len({d.comment_id for d in decisions}) if count is None else count
-    undo = undo_url(decisions) + (f"?{urlencode({'next': back_to})}" if back_to else "")
-    what = "Comment" if count == 1 else f"{count} comments"
-    messages.success(
-        request,
-        format_html(
-            '{} {}. <a href="{}">Undo</a> (for {} minutes)',
-            what,
-            DONE[action],
-            undo,
-            settings.COMMENTS_UNDO_MINUTES,
-        ),
-    )
-
-
 @require_POST
 @permission_required("comments.change_comment", raise_exception=True)
 def comment_moderate_inline(request, pk: int):
@@ -284,7 +242,7 @@ def comment_moderate_inline(request, pk: int):
         return _refuse(request, form.first_error(), 400)
     action = form.cleaned_data["action"]
     try:
-        decisions = services.comment_moderate(
+        decisions = moderation.comment_moderate(
             comments=[comment],
             moderator=request.user,
             action=action,
@@ -327,7 +285,7 @@ def comment_undo(request, token: str):
     if not decisions:
         raise Http404("No such decision.")
     if request.method == "POST":
-        undone = services.comment_decisions_undo(decision_ids=ids, moderator=request.user)
+        undone = moderation.comment_decisions_undo(decision_ids=ids, moderator=request.user)
         if undone:
             messages.success(request, f"Undone: {undone} comment(s) are back as they were.")
         else:

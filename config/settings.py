@@ -17,11 +17,14 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 env = environ.Env()
-if (BASE_DIR / ".env").is_file():
-    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# The process environment wins over .env (ENV_FILE names another file). Read before any
+# setting, VAR_DIR included, so every value may come from either.
+ENV_FILE = Path(env.str("ENV_FILE", default=str(BASE_DIR / ".env")))
+if ENV_FILE.is_file():
+    environ.Env.read_env(ENV_FILE, overwrite=False)
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 
 def _local_secret_key() -> str:
@@ -50,6 +53,7 @@ CSRF_TRUSTED_ORIGINS = env.list(
 )
 
 INSTALLED_APPS = [
+    "core",
     "accounts",
     "articles",
     "comments",
@@ -71,7 +75,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "config.headers.PermissionsPolicyMiddleware",
+    "core.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -99,10 +103,10 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "articles.context_processors.site",
+                "core.context_processors.site",
                 "comments.context_processors.moderation",
             ],
-            "builtins": ["articles.templatetags.site_tags"],
+            "builtins": ["core.templatetags.site_tags"],
         },
     }
 ]
@@ -199,7 +203,7 @@ EMAIL_FILE_PATH = VAR_DIR / "mail"
 if env.str("EMAIL_URL", default=""):
     globals().update(env.email_url("EMAIL_URL"))
 else:
-    EMAIL_BACKEND = "config.mail.EmlFileBackend"
+    EMAIL_BACKEND = "core.mail.EmlFileBackend"
 # Seconds any one SMTP exchange may take; kept below NEWSLETTER_LEASE_SECONDS so a worker
 # blocked on a silent server never outlives its claim.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
@@ -384,7 +388,7 @@ _CLIENT_ERRORS = ["DisallowedHost", "RequestDataTooBig", "TooManyFieldsSent", "T
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"client_error": {"()": "config.logfilters.ClientErrorFilter"}},
+    "filters": {"client_error": {"()": "core.logfilters.ClientErrorFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {

@@ -6,7 +6,7 @@ from django.views.generic import TemplateView
 
 from accounts.views import admin_login_redirect
 from articles.sitemaps import sitemaps
-from config import outbox
+from core import outbox
 from newsletter.sitemaps import NewsletterSitemap
 
 admin.site.site_header = f"{settings.SITE_NAME} administration"
@@ -14,7 +14,7 @@ admin.site.site_title = settings.SITE_NAME
 admin.site.index_title = "Publishing and moderation"
 admin.site.site_url = "/"
 
-handler429 = "config.ratelimit.rate_limited"  # allauth's hook for its rate limits' answer
+handler429 = "core.ratelimit.rate_limited"  # allauth's hook for its rate limits' answer
 
 urlpatterns = [
     # Staff sign in through allauth's rate-limited login, never the admin's own form.

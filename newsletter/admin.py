@@ -12,7 +12,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
-from articles.admin import ScheduleForm, in_current_zone
+from core.admin import ScheduleForm, in_current_zone
 from newsletter import delivery
 from newsletter.models import Delivery, Edition, Subscriber
 

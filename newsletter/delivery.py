@@ -31,11 +31,19 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.emails import email_queue, inline_css, inline_css_fragment, render_mail
-from articles.markup import render_article_markdown, render_markdown_text
 from articles.models import Article, Topic
-from config.links import absolute_url
-from config.mail import Fault, MailMessage, classify, describe
+from core.links import absolute_url
+from core.mail import (
+    Fault,
+    MailMessage,
+    classify,
+    describe,
+    email_queue,
+    inline_css,
+    inline_css_fragment,
+    render_mail,
+)
+from core.markup import render_article_markdown, render_markdown_text
 from newsletter.models import Delivery, Edition, Subscriber
 from newsletter.services import links
 
@@ -542,7 +550,7 @@ def _cancel_alert(edition: Edition) -> None:
 
 
 def _record_failure(edition_id: int, delivery: Delivery, error: Exception) -> bool:
-    """Record one failed send by what the server said (config.mail.classify); True when the
+    """Record one failed send by what the server said (core.mail.classify); True when the
     batch may carry on over the same connection."""
     fault, reason = classify(error), describe(error)
     if fault is Fault.RECIPIENT_REFUSED:

@@ -11,9 +11,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.emails import email_queue, render_mail
 from articles.models import Topic
-from config.links import absolute_url
+from core.links import absolute_url
+from core.mail import email_queue, render_mail
 from newsletter.models import Subscriber, new_token_id
 
 

@@ -16,8 +16,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from articles.markup import render_article_markdown
-from config.ratelimit import allow, ip_digest, window_seconds
+from core.markup import render_article_markdown
+from core.ratelimit import allow, ip_digest, window_seconds
 from newsletter import services
 from newsletter.forms import PreferencesForm, SignupForm
 from newsletter.models import Edition, Subscriber

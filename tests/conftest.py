@@ -110,6 +110,7 @@ class RecordingHandler:
         self.deferred = 0
         self.delay = 0.0
         self.stop_after: int | None = None  # drop the connection at the DATA after this many
+        self.tried: list[str] = []  # every RCPT address, accepted or not, in order
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if address.lower() in self.refuse_senders:
@@ -119,6 +120,7 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.tried.append(address.lower())
         if address.lower() in self.refuse:
             return "550 5.1.1 No such user here"
         if self.defer_rcpt.get(address.lower(), 0) > 0:

@@ -7,9 +7,9 @@ from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from accounts.models import User
-from articles.markup import render_user_markdown
 from articles.models import Article, FAQEntry, Reference, Topic
 from comments.models import Comment
+from core.markup import render_user_markdown
 
 PASSWORD = "correct horse battery staple"
 

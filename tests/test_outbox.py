@@ -1,7 +1,7 @@
 import pytest
 from django.core.mail import send_mail
 
-from config.mail import ACCOUNT_SECURITY_HEADER
+from core.mail import ACCOUNT_SECURITY_HEADER
 from tests.conftest import wait_for
 from tests.factories import PASSWORD, UserFactory
 
@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def mail_files(settings, tmp_path):
-    settings.EMAIL_BACKEND = "config.mail.EmlFileBackend"
+    settings.EMAIL_BACKEND = "core.mail.EmlFileBackend"
     settings.EMAIL_FILE_PATH = tmp_path
     return tmp_path
 

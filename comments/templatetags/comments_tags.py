@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from django import template
-from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 
-from comments import selectors, services
+from comments import selectors
 from comments.cache import cached_discussion
-from comments.forms import CommentForm, CommentReportForm, ModerationForm
+from comments.forms import CommentForm
 from comments.models import Comment
+from comments.presentation import viewer_context
 
 register = template.Library()
 
@@ -17,23 +17,6 @@ def _int(value, default: int | None = None) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return default
-
-
-def viewer_context(request, article) -> dict:
-    """What every comment fragment needs to know about the viewer."""
-    user = request.user
-    allowed, why = services.can_post(user)
-    return {
-        "request": request,
-        "user": user,
-        "article": article,
-        "can_post": allowed and article.comments_open,
-        "why_not": why,
-        "is_moderator": user.has_perm("comments.change_comment"),
-        "flag_reasons": CommentReportForm.base_fields["reason"].choices,
-        "moderation_reasons": ModerationForm.base_fields["reason"].choices,
-        "csrf_token": get_token(request),
-    }
 
 
 @register.simple_tag(takes_context=True)

@@ -5,7 +5,7 @@ import pytest
 
 from accounts.models import User
 from comments.models import Comment, CommentBan
-from comments.services import comment_moderate
+from comments.moderation import comment_moderate
 from newsletter.models import Subscriber
 from tests.factories import PASSWORD, ArticleFactory, CommentFactory, ModeratorFactory, UserFactory
 

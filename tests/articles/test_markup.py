@@ -1,4 +1,4 @@
-from articles.markup import identifier_url, render_article_markdown, render_user_markdown
+from core.markup import identifier_url, render_article_markdown, render_user_markdown
 
 
 def test_headings_get_ids_and_build_the_table_of_contents():

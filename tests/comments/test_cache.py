@@ -6,7 +6,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from comments.models import Comment
-from comments.services import comment_mark_helpful, comment_moderate, comment_post, comment_remove
+from comments.moderation import comment_moderate
+from comments.services import comment_mark_helpful, comment_remove, comment_submit
 from tests.factories import ArticleFactory, CommentFactory, ModeratorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the version moves on commit
@@ -32,10 +33,10 @@ def test_every_change_shows_to_anonymous_readers_at_once(settings):
     settings.COMMENTS_TRUSTED_AFTER = 0
     article = ArticleFactory()
     reader = UserFactory(role="carer")
-    first = comment_post(article=article, author=reader, body="First published words")
+    first = comment_submit(article=article, author=reader, body="First published words")
     assert "First published words" in anonymous_page(article)  # cached now
 
-    second = comment_post(article=article, author=reader, body="Second words")
+    second = comment_submit(article=article, author=reader, body="Second words")
     assert "Second words" in anonymous_page(article)
 
     comment_mark_helpful(comment=first, user=UserFactory())
@@ -54,7 +55,7 @@ def test_every_change_shows_to_anonymous_readers_at_once(settings):
 
 def test_held_comments_appear_for_the_public_only_once_approved():
     article = ArticleFactory()
-    waiting = comment_post(article=article, author=UserFactory(role="other"), body="Held words")
+    waiting = comment_submit(article=article, author=UserFactory(role="other"), body="Held words")
     assert waiting.status == Comment.Status.PENDING
     assert "Held words" not in anonymous_page(article)
     comment_moderate(comments=[waiting], moderator=ModeratorFactory(), action="approve")

@@ -9,12 +9,8 @@ import time_machine
 from django.utils import timezone
 
 from comments.models import Comment, CommentBan, CommentFlag, ModerationDecision
-from comments.services import (
-    ModerationForbidden,
-    comment_decisions_undo,
-    comment_moderate,
-    flag_counts_refresh,
-)
+from comments.moderation import ModerationForbidden, comment_decisions_undo, comment_moderate
+from comments.services import flag_counts_refresh
 from tests.factories import ArticleFactory, CommentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

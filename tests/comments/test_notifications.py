@@ -2,7 +2,8 @@ import pytest
 
 from comments import notifications
 from comments.models import Comment, ModerationDigest, ModerationDigestReceipt, Notification
-from comments.services import comment_moderate, comment_post
+from comments.moderation import comment_moderate
+from comments.services import comment_submit
 from comments.tasks import send_moderation_digest
 from tests.conftest import wait_for
 from tests.factories import ArticleFactory, CommentFactory, ModeratorFactory, UserFactory
@@ -17,7 +18,7 @@ def test_a_published_reply_notifies_the_parent_and_article_authors_once_each(
     article = ArticleFactory(author=article_author, title="Small cohorts")
     parent = CommentFactory(article=article, author=UserFactory(email="parent@example.org"))
     replier = UserFactory(display_name="Omar", role="clinician")
-    reply = comment_post(
+    reply = comment_submit(
         article=article, author=replier, body="A *considered* reply", parent=parent
     )
 
@@ -46,7 +47,7 @@ def test_a_published_reply_notifies_the_parent_and_article_authors_once_each(
 def test_held_comments_notify_only_when_a_moderator_approves(smtp_server, celery_worker):
     parent = CommentFactory(author=UserFactory(email="parent@example.org"))
     newcomer = UserFactory()
-    reply = comment_post(article=parent.article, author=newcomer, body="First!", parent=parent)
+    reply = comment_submit(article=parent.article, author=newcomer, body="First!", parent=parent)
     assert reply.status == Comment.Status.PENDING
     assert notifications.comment_notify(comment_id=reply.pk) == 0
     comment_moderate(comments=[reply], moderator=ModeratorFactory(), action="approve")
@@ -156,3 +157,29 @@ def test_a_dead_or_deferred_moderator_address_never_blocks_or_repeats_the_others
     }
     assert notifications.moderation_digest_send() == 0  # beat fires again the same day
     assert len(smtp_server.messages) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_comment_notice_is_recorded_failed_and_never_retried(
+    smtp_server, celery_worker, settings
+):
+    """5xx is final (core.mail's one policy): the refusal is recorded with the server's
+    answer, the worker does not try again, and the other reader still hears."""
+    settings.COMMENTS_TRUSTED_AFTER = 0
+    article = ArticleFactory(author=UserFactory(email="writer@example.org", is_staff=True))
+    parent = CommentFactory(article=article, author=UserFactory(email="gone@example.org"))
+    smtp_server.refuse.add("gone@example.org")  # 550, every time
+
+    reply = comment_submit(article=article, author=UserFactory(), body="Agreed.", parent=parent)
+
+    smtp_server.wait_for_message("writer@example.org")
+    failed = wait_for(
+        lambda: Notification.objects.filter(recipient=parent.author).first(),
+        message="the refusal was not recorded",
+    )
+    assert failed.outcome == Notification.Outcome.FAILED
+    assert failed.detail.startswith("550 5.1.1")
+    # A retry (the task again, or beat) finds the ledger row and tries nobody.
+    assert notifications.comment_notify(comment_id=reply.pk) == 0
+    assert smtp_server.tried.count("gone@example.org") == 1
+    assert not smtp_server.to("gone@example.org")

@@ -1,8 +1,9 @@
 import pytest
 
 from comments.models import Comment
-from comments.services import PostingForbidden, comment_moderate, moderation_decide
-from tests.factories import CommentFactory, ModeratorFactory, UserFactory
+from comments.moderation import comment_moderate
+from comments.services import PostingForbidden, comment_edit, comment_submit, moderation_decide
+from tests.factories import ArticleFactory, CommentFactory, ModeratorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -53,12 +54,25 @@ def test_requests_for_personal_treatment_advice_wait_and_are_marked(trusted, set
     assert decision.asks_for_advice
 
 
-def test_banned_readers_cannot_post(trusted, staff_groups):
+def test_banned_readers_cannot_post_or_edit(trusted, staff_groups):
     moderator = ModeratorFactory()
     comment = CommentFactory(author=trusted)
     comment_moderate(comments=[comment], moderator=moderator, action="ban", reason="spam")
-    with pytest.raises(PostingForbidden):
-        moderation_decide(author=trusted, body="Let me back in")
+    before = Comment.objects.filter(author=trusted).count()
+    with pytest.raises(PostingForbidden, match="can no longer post"):
+        comment_submit(article=comment.article, author=trusted, body="Let me back in")
+    with pytest.raises(PostingForbidden, match="can no longer post"):
+        comment_edit(comment=comment, user=trusted, body="Edited back in")
+    assert Comment.objects.filter(author=trusted).count() == before
+    comment.refresh_from_db()
+    assert "Edited back in" not in comment.body
+
+
+def test_unverified_readers_cannot_post(staff_groups):
+    reader = UserFactory(verified=False)
+    with pytest.raises(PostingForbidden, match="Verify your email"):
+        comment_submit(article=ArticleFactory(), author=reader, body="Hello")
+    assert not Comment.objects.exists()
 
 
 def test_moderators_are_trusted(staff_groups):

@@ -135,7 +135,7 @@ def test_an_approved_comment_tells_its_author_by_mail_and_once_on_their_next_vis
 
 def test_the_settings_page_lists_the_readers_comments_with_a_rejections_reason(client):
     from comments.models import Comment
-    from comments.services import comment_moderate
+    from comments.moderation import comment_moderate
     from tests.factories import CommentFactory, ModeratorFactory, UserFactory
 
     reader = UserFactory()

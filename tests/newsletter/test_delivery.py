@@ -457,7 +457,7 @@ def test_a_refused_sender_or_message_bounces_nobody_and_stops_the_edition(
 def test_account_mail_refused_for_our_sender_is_not_retried_and_bounces_nobody(smtp_server):
     from django.core.mail import EmailMessage
 
-    from config.mail import Fault, MailDeferred, MailRefused, deliver
+    from core.mail import Fault, MailDeferred, MailRefused, deliver
 
     smtp_server.refuse_senders = {"accounts@localhost"}
     with pytest.raises(MailRefused) as refused:

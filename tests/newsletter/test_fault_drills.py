@@ -151,12 +151,15 @@ def test_a_451_outage_longer_than_the_old_retry_budget_ends_with_everyone_mailed
     client = broker_client(tmp_path)
     queue = f"outage-{os.getpid()}"
     mailing, ours = sending_edition("o", "Long outage", 50)
-    smtp_server.defer_until = time.time() + 20
+    smtp_server.defer_until = time.time() + 3600
     env = worker_env(
         tmp_path, client, queue, NEWSLETTER_RETRY_BASE_SECONDS="1", NEWSLETTER_RETRY_MAX_SECONDS="3"
     )
     with workers(env), sweeping(client, queue, every=2):
         start(client, queue, mailing)
+        # The outage lasts 20 s from the first refusal, however long the workers took to start.
+        wait_for(lambda: smtp_server.deferred, timeout=60, message="no send was tried")
+        smtp_server.defer_until = time.time() + 20
         wait_for(lambda: status(mailing) == Edition.Status.SENT, timeout=60)
     assert smtp_server.deferred > 10  # the outage was met again and again
     assert_each_mailed_once(smtp_server, ours)

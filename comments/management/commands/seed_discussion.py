@@ -9,10 +9,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from articles.markup import render_user_markdown
 from articles.models import Article
 from comments import demo_content
 from comments.models import Comment, ModerationDecision
+from core.markup import render_user_markdown
 
 
 class Command(BaseCommand):

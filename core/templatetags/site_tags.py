@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from config.links import absolute_url
+from core.links import absolute_url
 
 register = template.Library()
 

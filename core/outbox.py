@@ -1,6 +1,6 @@
 """A superuser-only view of var/mail/, for development without an SMTP server.
 
-It answers only while mail is written to files (config.mail.EmlFileBackend), never in
+It answers only while mail is written to files (core.mail.EmlFileBackend), never in
 production, and never shows account-security mail, so no one can read another's reset link.
 """
 
@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.template.response import TemplateResponse
 
-from config.mail import ACCOUNT_SECURITY_HEADER, FILE_BACKEND
+from core.mail import ACCOUNT_SECURITY_HEADER, FILE_BACKEND
 
 _NAME = re.compile(r"^[\w.-]+\.eml$")
 PAGE_SIZE = 100
