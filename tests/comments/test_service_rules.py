@@ -1,0 +1,182 @@
+"""The comment services' rules, each through the public service, each named for what it
+protects (issue #13's list of what no test guarded)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from articles.models import Article
+from comments.models import Comment, CommentBan, ModerationDecision
+from comments.moderation import comment_moderate
+from comments.services import (
+    CommentError,
+    CommentsClosed,
+    PostingForbidden,
+    comment_edit,
+    comment_flag,
+    comment_submit,
+)
+from tests.factories import ArticleFactory, CommentFactory, ModeratorFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def trusted(settings):
+    settings.COMMENTS_TRUSTED_AFTER = 0
+    return UserFactory(role="clinician")
+
+
+def anonymous_page(article) -> str:
+    return Client().get(article.get_absolute_url()).content.decode()
+
+
+def test_only_the_author_can_edit_even_through_the_service(trusted):
+    comment = comment_submit(article=ArticleFactory(), author=trusted, body="My words")
+    with pytest.raises(PostingForbidden):
+        comment_edit(comment=comment, user=UserFactory(), body="Not my words")
+    comment.refresh_from_db()
+    assert comment.body == "My words"
+    assert comment.edited_at is None
+
+
+@pytest.mark.parametrize("status", [Article.Status.DRAFT, Article.Status.SCHEDULED])
+def test_no_comment_lands_on_an_article_that_is_not_public(trusted, status):
+    later = timezone.now() + timedelta(days=1) if status == Article.Status.SCHEDULED else None
+    article = ArticleFactory(status=status, published_at=later)
+    with pytest.raises(CommentsClosed):
+        comment_submit(article=article, author=trusted, body="Early words")
+    assert not Comment.objects.exists()
+
+
+@pytest.mark.parametrize("status", [Comment.Status.REJECTED, Comment.Status.SPAM])
+def test_a_hidden_comment_cannot_be_edited_back_into_the_queue(trusted, status):
+    comment = CommentFactory(author=trusted, status=status, body="Hidden words")
+    with pytest.raises(CommentError, match="can be edited for"):
+        comment_edit(comment=comment, user=trusted, body="New words for the queue")
+    comment.refresh_from_db()
+    assert (comment.status, comment.body) == (status, "Hidden words")
+    assert not ModerationDecision.objects.filter(comment=comment).exists()
+
+
+def test_an_untrusted_readers_approved_comment_stays_published_after_a_plain_edit(settings):
+    settings.COMMENTS_TRUSTED_AFTER = 5
+    reader = UserFactory()
+    comment = comment_submit(article=ArticleFactory(), author=reader, body="First words")
+    assert comment.status == Comment.Status.PENDING
+    comment_moderate(comments=[comment], moderator=ModeratorFactory(), action="approve")
+    comment.refresh_from_db()
+
+    comment_edit(comment=comment, user=reader, body="First words, with a typo fixed")
+
+    comment.refresh_from_db()
+    assert comment.status == Comment.Status.APPROVED
+    assert comment.held_reason == "a new reader's first comments wait for approval"
+
+
+def test_the_link_limit_is_exact(trusted, settings):
+    settings.COMMENTS_MAX_LINKS = 2
+    article = ArticleFactory()
+    at_limit = comment_submit(
+        article=article, author=trusted, body="https://a.example and https://b.example"
+    )
+    over = comment_submit(
+        article=article,
+        author=trusted,
+        body="https://a.example, https://b.example and www.c.example",
+    )
+    assert at_limit.status == Comment.Status.APPROVED
+    assert over.status == Comment.Status.PENDING
+    assert over.held_reason == "contains 3 links"
+
+
+def test_post_stores_the_hold_reason_the_decision_and_the_advice_note(trusted):
+    comment = comment_submit(
+        article=ArticleFactory(),
+        author=trusted,
+        body="Should I take zenocutuzumab? Buy crypto at https://a.example https://b.example "
+        "https://c.example",
+    )
+    comment.refresh_from_db()
+    assert comment.status == Comment.Status.PENDING
+    assert comment.held_reason == (
+        "contains 3 links; contains a blocked word; may ask for personal treatment advice"
+    )
+    assert comment.needs_advice_note
+    decision = ModerationDecision.objects.get(comment=comment)
+    assert (decision.action, decision.reason, decision.moderator) == (
+        ModerationDecision.Action.HOLD,
+        comment.held_reason,
+        None,
+    )
+
+
+def test_an_edit_that_is_held_says_why_and_records_the_hold(trusted):
+    comment = comment_submit(article=ArticleFactory(), author=trusted, body="Plain words")
+    assert comment.status == Comment.Status.APPROVED
+    assert not comment.needs_advice_note
+
+    comment_edit(comment=comment, user=trusted, body="Should I take zenocutuzumab myself?")
+
+    comment.refresh_from_db()
+    assert comment.status == Comment.Status.PENDING
+    assert comment.held_reason == "edited: may ask for personal treatment advice"
+    assert comment.needs_advice_note
+    hold = ModerationDecision.objects.filter(comment=comment).order_by("-pk").first()
+    assert (hold.action, hold.reason) == (ModerationDecision.Action.HOLD, comment.held_reason)
+
+
+def test_reports_on_a_waiting_comment_never_record_a_second_hold(settings):
+    settings.COMMENTS_HIDE_AFTER_FLAGS = 2
+    waiting = CommentFactory(status=Comment.Status.PENDING, held_reason="contains 3 links")
+    for _ in range(3):
+        comment_flag(comment=waiting, user=UserFactory(), reason="spam")
+    waiting.refresh_from_db()
+    assert waiting.held_reason == "contains 3 links"
+    assert not ModerationDecision.objects.filter(comment=waiting).exists()
+
+
+def test_banning_a_comment_whose_author_was_deleted_bans_nobody():
+    comment = CommentFactory()
+    comment.author.delete()
+    comment.refresh_from_db()
+    assert comment.author is None
+
+    comment_moderate(comments=[comment], moderator=ModeratorFactory(), action="ban", reason="spam")
+
+    comment.refresh_from_db()
+    assert comment.status == Comment.Status.SPAM
+    assert not CommentBan.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_cached_discussion_follows_an_edit_an_automatic_hide_and_a_ban(trusted, settings):
+    settings.COMMENTS_HIDE_AFTER_FLAGS = 1
+    article = ArticleFactory()
+    edited = comment_submit(article=article, author=trusted, body="Before the edit")
+    reported = comment_submit(article=article, author=trusted, body="Soon reported")
+    banned = CommentFactory(article=article, body="Words of a spammer")
+    page = anonymous_page(article)  # cached now
+    assert "Before the edit" in page
+    assert "Soon reported" in page
+    assert "spammer" in page
+
+    comment_edit(comment=edited, user=trusted, body="After the edit")
+    assert "After the edit" in anonymous_page(article)
+
+    comment_flag(comment=reported, user=UserFactory(), reason="spam")
+    assert "Soon reported" not in anonymous_page(article)
+
+    comment_moderate(comments=[banned], moderator=ModeratorFactory(), action="ban", reason="spam")
+    assert "spammer" not in anonymous_page(article)
+
+
+def test_a_reply_to_a_comment_of_another_article_is_refused(trusted):
+    elsewhere = CommentFactory()
+    with pytest.raises(CommentError, match="can no longer be replied to"):
+        comment_submit(article=ArticleFactory(), author=trusted, body="Hi", parent=elsewhere)
+    assert Comment.objects.count() == 1
