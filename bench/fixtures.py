@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
+from articles.demo import FOUNDING_ARTICLE_SLUG
 from articles.models import Article, Topic
 from articles.services import article_publish
 from comments.models import Comment
@@ -49,7 +50,7 @@ def _reader(n: int) -> User:
 
 
 def _article(slug: str, author: User) -> Article:
-    template = Article.objects.get(slug="fda-approves-zenocutuzumab-nrg1-cholangiocarcinoma")
+    template = Article.objects.get(slug=FOUNDING_ARTICLE_SLUG)
     article, created = Article.objects.get_or_create(
         slug=slug,
         defaults={

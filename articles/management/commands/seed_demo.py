@@ -1,20 +1,20 @@
-"""Load the demo content and the staff accounts. Idempotent: a second run adds nothing."""
+"""Load the demo content of articles/demo/ and the staff accounts. Idempotent: a second run adds
+nothing."""
 
 from __future__ import annotations
 
 import json
 import secrets
-from datetime import date, datetime
 from pathlib import Path
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from articles import demo_content
+from articles.demo import DemoArticle, DemoDataError, DemoTopic, load_articles, load_topics
 from articles.models import Article, FAQEntry, Reference, Topic
 from articles.services import article_publish
 
@@ -32,14 +32,18 @@ class Command(BaseCommand):
         parser.add_argument("--quiet-logins", action="store_true", help="Do not print logins.")
 
     def handle(self, *args, **options):
+        try:
+            demo_topics, demo_articles = load_topics(), load_articles()
+        except DemoDataError as exc:
+            raise CommandError(f"Demo content not loaded: {exc}") from exc
         credentials = self._credentials()
         with transaction.atomic():
             accounts = {
                 role: self._staff(role, email, name, group, credentials[role])
                 for role, email, name, group in STAFF
             }
-            topics = self._topics()
-            created = self._articles(topics, author=accounts["editor"])
+            topics = self._topics(demo_topics)
+            created = self._articles(demo_articles, topics, author=accounts["editor"])
         self.stdout.write(
             f"Demo content: {len(topics)} topics, {Article.objects.count()} articles "
             f"({created} new)."
@@ -79,39 +83,40 @@ class Command(BaseCommand):
         )
         return user
 
-    def _topics(self) -> dict[str, Topic]:
+    def _topics(self, demo_topics: list[DemoTopic]) -> dict[str, Topic]:
         topics = {}
-        for data in demo_content.TOPICS:
-            topic, _ = Topic.objects.get_or_create(slug=data["slug"], defaults=data)
+        for data in demo_topics:
+            topic, _ = Topic.objects.get_or_create(slug=data.slug, defaults=vars(data))
             topics[topic.slug] = topic
         return topics
 
-    def _articles(self, topics: dict[str, Topic], *, author) -> int:
+    def _articles(
+        self, demo_articles: list[DemoArticle], topics: dict[str, Topic], *, author
+    ) -> int:
         created = 0
-        for data in demo_content.ARTICLES:
-            fields = {
-                key: data[key]
-                for key in ("title", "kind", "standfirst", "seo_description", "body")
-                if key in data
-            }
+        for data in demo_articles:
             article, is_new = Article.objects.get_or_create(
-                slug=data["slug"],
+                slug=data.slug,
                 defaults={
-                    **fields,
+                    "title": data.title,
+                    "kind": data.kind,
+                    "standfirst": data.standfirst,
+                    "seo_description": data.seo_description,
+                    "body": data.body,
                     "author": author,
-                    "discussion_prompt": data.get("discussion_prompt", ""),
-                    "last_reviewed": date.fromisoformat(data["last_reviewed"]),
+                    "discussion_prompt": data.discussion_prompt,
+                    "last_reviewed": data.last_reviewed,
                 },
             )
             if not is_new:
                 continue
             created += 1
-            article.topics.set([topics[slug] for slug in data["topics"]])
-            for order, (question, answer) in enumerate(data.get("faqs", [])):
+            article.topics.set([topics[slug] for slug in data.topics])
+            for order, faq in enumerate(data.faqs):
                 FAQEntry.objects.create(
-                    article=article, question=question, answer=answer, order=order
+                    article=article, question=faq.question, answer=faq.answer, order=order
                 )
-            for order, ref in enumerate(data.get("references", [])):
-                Reference.objects.create(article=article, order=order, **ref)
-            article_publish(article=article, at=datetime.fromisoformat(data["published"]))
+            for order, ref in enumerate(data.references):
+                Reference.objects.create(article=article, order=order, **vars(ref))
+            article_publish(article=article, at=data.published)
         return created

@@ -1,4 +1,5 @@
-"""Load demo subscribers and a draft edition, so an editor can try sending at once.
+"""Load demo subscribers and a draft edition (newsletter/demo/), so an editor can try sending
+at once.
 
 Idempotent: a second run adds nothing. The demo addresses are on example.org; with the
 embedded mail backend every message lands in var/mail/.
@@ -6,68 +7,117 @@ embedded mail backend every message lands in var/mail/.
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from articles.demo import FOUNDING_ARTICLE_SLUG, DemoDataError
 from articles.models import Article, Topic
-from comments import demo_content
+from core.datafiles import (
+    array_of_tables,
+    model_check,
+    read_front_matter,
+    read_toml,
+    table_fields,
+)
 from newsletter.models import Edition, Subscriber
 
-SUBSCRIBERS = [
-    # email, frequency, topic slugs (none: every topic)
-    ("maya.demo@example.org", Subscriber.Frequency.EACH_ARTICLE, ["cholangiocarcinoma"]),
-    ("tomas.demo@example.org", Subscriber.Frequency.WEEKLY, []),
-    ("ines.demo@example.org", Subscriber.Frequency.EACH_ARTICLE, ["nrg1-fusion", "lung-cancer"]),
-    ("kwame.demo@example.org", Subscriber.Frequency.WEEKLY, ["targeted-therapy"]),
-]
+DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
 
-SUBJECT = "Welcome to Driverline: one rare fusion, one new approval"
-PREHEADER = "What the zenocutuzumab decision means, and how to join the discussion."
-INTRO = """\
-Thank you for reading. Our first edition looks at a decision that matters to a small group of
-people with biliary tract cancer: an antibody approved for tumours that carry an **NRG1 gene
-fusion**.
 
-Three things to take from it:
+@dataclass(frozen=True)
+class DemoSubscriber:
+    email: str
+    frequency: str
+    topics: list[str]  # topic slugs; none means every topic
 
-1. Fusions this rare are only found when tumours are tested broadly, so ask about
-   comprehensive genomic profiling early.
-2. The evidence is one single-arm study (eNRGy) with 19 evaluable patients: a small cohort,
-   and likely a template for other rare drivers.
-3. Questions from patients, carers and clinicians are welcome under the article. A moderator
-   reads every comment before it appears.
-"""
+
+@dataclass(frozen=True)
+class DemoEdition:
+    subject: str
+    preheader: str
+    intro: str
+
+
+def load_subscribers(path: Path | None = None) -> list[DemoSubscriber]:
+    path = path or DEMO_DIR / "subscribers.toml"
+    subscribers = []
+    for number, table in enumerate(
+        array_of_tables(read_toml(path), "subscriber", path=path, required=True), start=1
+    ):
+        where = f"[[subscriber]] {number}"
+        subscriber = DemoSubscriber(
+            **table_fields(
+                table,
+                path=path,
+                where=where,
+                required={"email": str, "frequency": str},
+                optional={"topics": (list, [])},
+            )
+        )
+        model_check(
+            Subscriber(email=subscriber.email, frequency=subscriber.frequency),
+            ["email", "frequency"],
+            path=path,
+            where=where,
+        )
+        subscribers.append(subscriber)
+    return subscribers
+
+
+def load_edition(path: Path | None = None) -> DemoEdition:
+    """The draft edition: subject and preheader in the front matter, the intro as its body."""
+    path = path or DEMO_DIR / "edition.md"
+    meta, intro = read_front_matter(path)
+    edition = DemoEdition(
+        intro=intro,
+        **table_fields(
+            meta,
+            path=path,
+            where="front matter",
+            required={"subject": str},
+            optional={"preheader": (str, "")},
+        ),
+    )
+    model_check(Edition(**vars(edition)), vars(edition), path=path, where="front matter")
+    return edition
 
 
 class Command(BaseCommand):
     help = "Create demo newsletter subscribers and a draft edition (idempotent)."
 
     def handle(self, *args, **options):
-        article = Article.objects.filter(slug=demo_content.ARTICLE_SLUG).first()
+        try:
+            subscribers, demo_edition = load_subscribers(), load_edition()
+        except DemoDataError as exc:
+            raise CommandError(f"Demo newsletter not loaded: {exc}") from exc
+        article = Article.objects.filter(slug=FOUNDING_ARTICLE_SLUG).first()
         if article is None:
             self.stdout.write("Demo newsletter skipped: run seed_demo first.")
             return
         with transaction.atomic():
             added = 0
-            for email, frequency, slugs in SUBSCRIBERS:
+            for data in subscribers:
                 subscriber, created = Subscriber.objects.get_or_create(
-                    email=email,
+                    email=data.email,
                     defaults={
                         "status": Subscriber.Status.ACTIVE,
-                        "frequency": frequency,
+                        "frequency": data.frequency,
                         "consent_at": timezone.now(),
                         "consent_source": "demo",
-                        "consent_topics": slugs,
+                        "consent_topics": data.topics,
                     },
                 )
                 if created:
-                    subscriber.topics.set(Topic.objects.filter(slug__in=slugs))
+                    subscriber.topics.set(Topic.objects.filter(slug__in=data.topics))
                     added += 1
             edition, created = Edition.objects.get_or_create(
                 kind=Edition.Kind.EDITION,
-                subject=SUBJECT,
-                defaults={"preheader": PREHEADER, "intro": INTRO},
+                subject=demo_edition.subject,
+                defaults={"preheader": demo_edition.preheader, "intro": demo_edition.intro},
             )
             if created:
                 edition.featured.add(article)
