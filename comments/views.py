@@ -86,7 +86,8 @@ class CommentCreateView(ArticleDetailView):
         if request.htmx:
             return self.render_posted(comment, done)
         level = messages.SUCCESS if comment.status == Comment.Status.APPROVED else messages.INFO
-        messages.add_message(request, level, done)
+        # Marks the page as the one after a post (the comment-draft script forgets the draft).
+        messages.add_message(request, level, done, extra_tags="comment-posted")
         return redirect(comment.get_absolute_url())
 
     def render_form(self, form, *, status: int = 200, error: str = "", preview: str = ""):

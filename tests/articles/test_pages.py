@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from articles.models import Article
+from newsletter.models import Edition
 from tests.factories import ArticleFactory, FAQEntryFactory, ReferenceFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
@@ -69,6 +70,25 @@ def test_home_lists_public_articles_and_topics_but_not_drafts(client, article):
     assert "Zenocutuzumab approved" in page
     assert "NRG1 fusion" in page
     assert "Secret draft" not in page
+
+
+def test_list_cards_show_the_reading_time_the_article_page_shows(client, article):
+    topic = article.topics.get()
+    long_read = ArticleFactory(
+        title="A long explainer", body="word " * (7 * 220 - 10), topics=[topic]
+    )  # 1,530 words: 7 minutes at READING_WORDS_PER_MINUTE
+    assert long_read.reading_minutes == 7
+    on_article = re.sub(r"\s+", " ", client.get(long_read.get_absolute_url()).content.decode())
+    assert "· 7 min read" in on_article
+    sent = Edition.objects.create(subject="This week", status=Edition.Status.SENT)
+    sent.featured.add(long_read)
+    lists = ("/", "/articles/", topic.get_absolute_url(), "/search/?q=explainer")
+    for url in (*lists, f"/newsletter/archive/{sent.pk}/"):
+        page = client.get(url).content.decode()
+        card = re.search(r'<article class="card[^"]*">(?:(?!</article>).)*A long explainer.*?</article>',
+                         page, re.S)  # fmt: skip
+        assert card, url
+        assert re.search(r"</time>\s*· 7 min read", card.group(0)), (url, card.group(0))
 
 
 def test_article_page_shows_every_engagement_feature(client, article):
