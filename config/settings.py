@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.StaffTimeZoneMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "core.htmx.HtmxSignInMiddleware",
     "comments.middleware.ApprovalNoticeMiddleware",
 ]
 

@@ -39,7 +39,9 @@ ACCOUNT_SECURITY_HEADER = "X-Driverline-Account-Security"
 
 class MailMessage(EmailMultiAlternatives):
     """Every message we send. Django's legacy header folding puts a long non-ASCII subject
-    on a continuation line after an empty "Subject:"; the modern policy folds it properly."""
+    on a continuation line after an empty "Subject:"; the modern policy folds it properly.
+    (Other headers stay as Django writes them: a List-Unsubscribe link is one long token, and
+    the modern policy would fold it by encoding it, which mail clients would not read.)"""
 
     def message(self, *args, **kwargs):
         msg = super().message(*args, **kwargs)

@@ -46,6 +46,12 @@ def test_a_long_edition_subject_folds_after_its_first_words_and_the_date_has_an_
     delivery.send_batch(edition_id=mailing.pk)
     message = smtp_server.wait_for_message("reader@example.org")
     assert_well_formed(smtp_server.envelopes[-1], message, LONG_SUBJECT)
+    # The link is one long token: written as it is, never as an encoded word a client
+    # would not read as a link.
+    unsubscribe = "".join(raw_header(smtp_server.envelopes[-1], "List-Unsubscribe"))
+    assert "=?" not in unsubscribe
+    assert message["List-Unsubscribe"].strip().startswith("<http://testserver/newsletter/")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
 @pytest.mark.django_db(transaction=True)

@@ -330,7 +330,7 @@ def _send_newsletter_mail(bag: Mailbag, handler: RecordingHandler) -> None:
 def _send_comment_mail(bag: Mailbag) -> None:
     from comments import tasks
     from comments.models import Comment
-    from comments.services import comment_moderate
+    from comments.moderation import comment_moderate
     from tests.factories import ArticleFactory, CommentFactory, ModeratorFactory, UserFactory
 
     writer = UserFactory(email="writer@example.org", display_name="Dr Amélie Roux", is_staff=True)
