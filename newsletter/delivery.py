@@ -37,7 +37,7 @@ from articles.models import Article, Topic
 from config.links import absolute_url
 from config.mail import Fault, MailMessage, classify, describe
 from newsletter.models import Delivery, Edition, Subscriber
-from newsletter.services import links
+from newsletter.tokens import links
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -545,7 +545,7 @@ def test_readers_who_leave_or_change_their_choices_mid_send_are_skipped(
     mailing = edition()
     mailing.audience_topics.add(lung)
     sending(mailing)  # started: one row each
-    from newsletter.services import LinkKind, link_token
+    from newsletter.tokens import LinkKind, link_token
 
     token = link_token(subscriber=leave, kind=LinkKind.UNSUBSCRIBE)
     assert client.post(f"/newsletter/unsubscribe/{token}/").status_code == 200  # one click
