@@ -18,9 +18,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from articles.markup import render_article_markdown
 from config.ratelimit import allow, ip_digest, window_seconds
-from newsletter import services, tokens
+from newsletter import selectors, services, tokens
 from newsletter.forms import PreferencesForm, SignupForm
-from newsletter.models import Edition, Subscriber
+from newsletter.models import Subscriber
 
 DAY = 24 * 3600
 SOURCES = {"footer", "article", "page", "settings"}
@@ -211,19 +211,13 @@ def account_subscription(request):
     return redirect("account_settings")
 
 
-PUBLIC_EDITIONS = {
-    "kind": Edition.Kind.EDITION,
-    "status__in": (Edition.Status.SENDING, Edition.Status.SENT, Edition.Status.FAILURES),
-}
-
-
 def archive(request):
-    editions = Edition.objects.filter(**PUBLIC_EDITIONS).order_by("-started_at")
+    editions = selectors.editions_in_archive()
     return render(request, "newsletter/archive.html", {"editions": editions[:200]})
 
 
 def archive_detail(request, pk: int):
-    edition = get_object_or_404(Edition.objects.filter(**PUBLIC_EDITIONS), pk=pk)
+    edition = get_object_or_404(selectors.editions_in_archive(), pk=pk)
     return render(
         request,
         "newsletter/archive_detail.html",

@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from articles.models import Article
-from newsletter import delivery
+from newsletter import delivery, ledger, selectors, services
 from newsletter.models import Delivery, Edition, Subscriber
 from tests.conftest import wait_for
 from tests.factories import ArticleFactory, TopicFactory, UserFactory
@@ -32,7 +32,7 @@ def edition(**fields) -> Edition:
 
 def sending(mailing: Edition) -> Edition:
     """The edition as edition_send leaves it, without queuing tasks: rows created, sending."""
-    delivery.deliveries_create(edition=mailing)
+    ledger.deliveries_create(edition=mailing)
     Edition.objects.filter(pk=mailing.pk).update(status="sending")
     return mailing
 
@@ -71,8 +71,8 @@ def test_deliveries_are_created_in_bulk_once_per_subscriber():
     subscribers(250)
     Subscriber.objects.create(email="gone@example.org", status="unsubscribed")
     mailing = edition()
-    assert delivery.deliveries_create(edition=mailing, chunk=100) == 250
-    assert delivery.deliveries_create(edition=mailing, chunk=100) == 250  # nothing doubled
+    assert ledger.deliveries_create(edition=mailing, chunk=100) == 250
+    assert ledger.deliveries_create(edition=mailing, chunk=100) == 250  # nothing doubled
 
 
 @pytest.mark.django_db
@@ -85,7 +85,7 @@ def test_topic_audiences_include_readers_who_chose_every_topic():
     elsewhere.topics.add(other)
     mailing = edition()
     mailing.audience_topics.add(topic)
-    assert set(delivery.audience(mailing).values_list("email", flat=True)) == {
+    assert set(selectors.audience(mailing).values_list("email", flat=True)) == {
         "fan@example.org",
         "all@example.org",
     }
@@ -95,9 +95,9 @@ def test_topic_audiences_include_readers_who_chose_every_topic():
 def test_second_claim_never_takes_a_claimed_row():
     subscribers(30)
     mailing = edition()
-    delivery.deliveries_create(edition=mailing)
-    first = delivery.claim_batch(edition_id=mailing.pk, size=20)
-    second = delivery.claim_batch(edition_id=mailing.pk, size=20)
+    ledger.deliveries_create(edition=mailing)
+    first = ledger.claim_batch(edition_id=mailing.pk, size=20)
+    second = ledger.claim_batch(edition_id=mailing.pk, size=20)
     assert len(first) == 20
     assert len(second) == 10
     assert not {d.pk for d in first} & {d.pk for d in second}
@@ -107,7 +107,7 @@ def test_second_claim_never_takes_a_claimed_row():
 def test_every_newsletter_mail_carries_list_headers_and_both_parts(smtp_server, settings):
     subscribers(3)
     mailing = edition()
-    delivery.deliveries_create(edition=mailing)
+    ledger.deliveries_create(edition=mailing)
     Edition.objects.filter(pk=mailing.pk).update(status="sending")
     assert delivery.send_batch(edition_id=mailing.pk) == 3
     message = smtp_server.wait_for_message("s1@example.org")
@@ -166,7 +166,7 @@ def test_permanent_refusals_bounce_the_subscriber_and_the_rest_are_delivered(smt
     assert "550" in bounced.last_error
     assert len(received_per_recipient(smtp_server)) == 4
     # A bounced address is never mailed again.
-    assert not delivery.audience(edition()).filter(email="s2@example.org").exists()
+    assert not selectors.audience(edition()).filter(email="s2@example.org").exists()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -196,14 +196,14 @@ def test_two_workers_sending_one_edition_send_each_message_once(smtp_server, set
 def test_sending_an_edition_on_a_real_worker_reaches_everyone(smtp_server, celery_worker):
     subscribers(40)
     mailing = edition()
-    assert delivery.edition_send(edition=mailing) == 40
+    assert services.edition_send(edition=mailing) == 40
     wait_for(
         lambda: Edition.objects.get(pk=mailing.pk).status == Edition.Status.SENT,
         timeout=30,
         message="the edition did not finish sending",
     )
     assert len(received_per_recipient(smtp_server)) == 40
-    assert delivery.edition_send(edition=mailing) == 40  # pressing send again does nothing
+    assert services.edition_send(edition=mailing) == 40  # pressing send again does nothing
     assert sum(received_per_recipient(smtp_server).values()) == 40
 
 
@@ -211,13 +211,13 @@ def test_sending_an_edition_on_a_real_worker_reaches_everyone(smtp_server, celer
 def test_claims_whose_lease_ran_out_are_requeued_and_handed_ones_marked_resent(settings):
     subscribers(3)
     mailing = sending(edition())
-    claimed = delivery.claim_batch(edition_id=mailing.pk, size=3)
-    delivery._mark_handed(claimed[:1])  # the worker had given one to the server, then died
+    claimed = ledger.claim_batch(edition_id=mailing.pk, size=3)
+    ledger.mark_handed(claimed[:1])  # the worker had given one to the server, then died
     lease = timedelta(seconds=settings.NEWSLETTER_LEASE_SECONDS)
     with time_machine.travel(timezone.now() + lease - timedelta(seconds=1), tick=False):
-        assert delivery.requeue_expired() == 0  # the lease still runs
+        assert ledger.requeue_expired() == 0  # the lease still runs
     with time_machine.travel(timezone.now() + lease + timedelta(seconds=1), tick=False):
-        assert delivery.requeue_expired() == 3
+        assert ledger.requeue_expired() == 3
     assert Delivery.objects.filter(status="queued", claim="").count() == 3
     assert list(Delivery.objects.filter(resent=True)) == [claimed[0]]
 
@@ -226,14 +226,14 @@ def test_claims_whose_lease_ran_out_are_requeued_and_handed_ones_marked_resent(s
 def test_a_working_worker_renews_its_lease_and_the_sweep_leaves_it_alone(settings):
     subscribers(2)
     mailing = sending(edition())
-    claimed = delivery.claim_batch(edition_id=mailing.pk, size=2)
+    claimed = ledger.claim_batch(edition_id=mailing.pk, size=2)
     lease = delivery.Lease(edition_id=mailing.pk, claim=claimed[0].claim, until=None)
     later = timezone.now() + timedelta(seconds=settings.NEWSLETTER_LEASE_SECONDS - 1)
     lease.renewed -= settings.NEWSLETTER_LEASE_SECONDS  # monotonic: time-machine leaves it be
     with time_machine.travel(later, tick=False):
         lease.keep_alive()
     with time_machine.travel(later + timedelta(seconds=5), tick=False):
-        assert delivery.requeue_expired() == 0
+        assert ledger.requeue_expired() == 0
         assert Delivery.objects.filter(status="sending").count() == 2
 
 
@@ -244,13 +244,13 @@ def test_the_sweep_hands_over_only_editions_with_rows_due_and_nobody_on_them():
     Delivery.objects.filter(edition=waiting).update(
         next_attempt_at=timezone.now() + timedelta(hours=1)
     )
-    delivery.claim_batch(edition_id=moving.pk, size=2)  # a worker is on it right now
-    assert delivery.editions_to_dispatch() == [lost.pk]
-    assert delivery.editions_to_dispatch() == []  # not twice within a minute
+    ledger.claim_batch(edition_id=moving.pk, size=2)  # a worker is on it right now
+    assert ledger.editions_to_dispatch() == [lost.pk]
+    assert ledger.editions_to_dispatch() == []  # not twice within a minute
     with time_machine.travel(timezone.now() + timedelta(minutes=2), tick=False):
         # Nobody came (the tasks were lost again): handed over again. The moving edition's
         # lease has run out by now too.
-        assert sorted(delivery.editions_to_dispatch()) == sorted([lost.pk, moving.pk])
+        assert sorted(ledger.editions_to_dispatch()) == sorted([lost.pk, moving.pk])
 
 
 @pytest.mark.django_db(transaction=True)
@@ -259,7 +259,7 @@ def test_the_send_rate_holds_across_parallel_tasks(smtp_server, celery_worker, s
     settings.NEWSLETTER_PARALLEL_TASKS = 2
     subscribers(25)
     mailing = edition()
-    delivery.edition_send(edition=mailing)
+    services.edition_send(edition=mailing)
     wait_for(
         lambda: Edition.objects.get(pk=mailing.pk).status == Edition.Status.SENT,
         timeout=30,
@@ -311,8 +311,8 @@ def test_new_article_alerts_go_once_to_each_article_readers_of_its_topics(
     elsewhere.topics.add(TopicFactory())
     article = ArticleFactory(title="NRG1 fusions explained", topics=[topic, other])
 
-    first = delivery.alerts_create()
-    assert delivery.alerts_create() == []  # publishing noticed twice: one alert
+    first = services.alerts_create()
+    assert services.alerts_create() == []  # publishing noticed twice: one alert
     assert len(first) == 1
     wait_for(lambda: Edition.objects.get(pk=first[0]).status == "sent", timeout=30)
     counts = received_per_recipient(smtp_server)
@@ -342,9 +342,9 @@ def test_weekly_digest_lists_each_readers_topics_once_a_week_and_never_empty(
     Subscriber.objects.create(email="each@example.org", status="active", frequency="each")
 
     monday = date(2026, 11, 23)
-    digest_id = delivery.digest_create(today=monday)
-    assert delivery.digest_create(today=monday) is None  # the schedule fired twice
-    assert delivery.digest_create(today=monday + timedelta(days=2)) is None  # same week
+    digest_id = services.digest_create(today=monday)
+    assert services.digest_create(today=monday) is None  # the schedule fired twice
+    assert services.digest_create(today=monday + timedelta(days=2)) is None  # same week
     wait_for(lambda: Edition.objects.get(pk=digest_id).status == "sent", timeout=30)
     assert Edition.objects.get(pk=digest_id).period == "2026-W47"
     assert set(received_per_recipient(smtp_server)) == {"lung@example.org", "all@example.org"}
@@ -356,7 +356,7 @@ def test_weekly_digest_lists_each_readers_topics_once_a_week_and_never_empty(
     assert "Bile news" in all_text
     assert "Too old" not in all_text
     assert_list_mail(smtp_server.to("lung@example.org")[0], settings)
-    assert delivery.digest_create(today=date(2026, 11, 2)) is None  # a week with no articles
+    assert services.digest_create(today=date(2026, 11, 2)) is None  # a week with no articles
 
 
 @pytest.mark.django_db
@@ -378,10 +378,10 @@ def test_scheduled_editions_start_on_time_and_cancelled_ones_send_nothing_more(
     )
     mailing.refresh_from_db()
     assert mailing.status == Edition.Status.SCHEDULED
-    assert delivery.scheduled_editions_send() == []  # not yet
+    assert services.scheduled_editions_send() == []  # not yet
     settings.NEWSLETTER_BATCH_SIZE = 2
     with time_machine.travel(when + timedelta(minutes=1)):
-        assert delivery.scheduled_editions_send() == [mailing.pk]
+        assert services.scheduled_editions_send() == [mailing.pk]
         delivery.send_batch(edition_id=mailing.pk)  # two go out
         admin_client.post(
             "/admin/newsletter/edition/", {"action": "cancel", "_selected_action": [mailing.pk]}
@@ -397,7 +397,7 @@ def test_sent_editions_are_in_the_public_archive_and_linked_from_the_mail(client
     subscribers(1)
     draft = Edition.objects.create(subject="Not sent yet")
     mailing = edition()
-    delivery.deliveries_create(edition=mailing)
+    ledger.deliveries_create(edition=mailing)
     Edition.objects.filter(pk=mailing.pk).update(status="sending", started_at=mailing.created_at)
     delivery.send_batch(edition_id=mailing.pk)
     listing = client.get("/newsletter/archive/").content.decode()
@@ -417,11 +417,11 @@ def test_the_edition_list_costs_the_same_queries_for_many_editions(admin_client)
 
     subscribers(3)
     first = edition()
-    delivery.deliveries_create(edition=first)
+    ledger.deliveries_create(edition=first)
     with CaptureQueriesContext(connection) as one:
         admin_client.get("/admin/newsletter/edition/")
     for _ in range(5):
-        delivery.deliveries_create(edition=edition())
+        ledger.deliveries_create(edition=edition())
     with CaptureQueriesContext(connection) as six:
         page = admin_client.get("/admin/newsletter/edition/").content.decode()
     assert len(one) == len(six)
@@ -446,7 +446,7 @@ def test_a_refused_sender_or_message_bounces_nobody_and_stops_the_edition(
     assert set(Subscriber.objects.values_list("status", flat=True)) == {"active"}
     assert set(Delivery.objects.values_list("status", "attempts")) == {("queued", 0)}
     assert delivery.send_batch(edition_id=mailing.pk) == 0  # stopped: nothing more is claimed
-    assert delivery.edition_resume(edition=mailing)
+    assert services.edition_resume(edition=mailing)
     smtp_server.refuse_senders, smtp_server.refuse_data = set(), ""
     delivery.send_batch(edition_id=mailing.pk)
     assert len(received_per_recipient(smtp_server)) == 6
@@ -476,7 +476,7 @@ def test_retry_delays_double_from_the_base_with_jitter_up_to_the_cap(settings):
     settings.NEWSLETTER_RETRY_BASE_SECONDS = 60
     settings.NEWSLETTER_RETRY_MAX_SECONDS = 3600
     for attempts, ceiling in [(1, 60), (2, 120), (3, 240), (7, 3600), (30, 3600)]:
-        delays = {delivery.retry_delay(attempts).total_seconds() for _ in range(50)}
+        delays = {ledger.retry_delay(attempts).total_seconds() for _ in range(50)}
         assert all(ceiling / 2 <= d <= ceiling for d in delays), (attempts, delays)
         assert len(delays) > 1  # jittered: workers that failed together don't return together
 
@@ -521,14 +521,14 @@ def test_failures_past_the_retry_budget_end_the_edition_with_failures_and_can_be
 def test_a_send_task_comes_back_only_for_a_sending_edition_with_rows_waiting():
     subscribers(2)
     mailing = sending(edition())
-    assert delivery.seconds_until_due(edition_id=mailing.pk) == 0
+    assert ledger.seconds_until_due(edition_id=mailing.pk) == 0
     Delivery.objects.update(next_attempt_at=timezone.now() + timedelta(seconds=90))
-    assert 80 < delivery.seconds_until_due(edition_id=mailing.pk) <= 90
+    assert 80 < ledger.seconds_until_due(edition_id=mailing.pk) <= 90
     Edition.objects.filter(pk=mailing.pk).update(status="attention")
-    assert delivery.seconds_until_due(edition_id=mailing.pk) is None  # waits for its editor
+    assert ledger.seconds_until_due(edition_id=mailing.pk) is None  # waits for its editor
     Edition.objects.filter(pk=mailing.pk).update(status="sending")
     Delivery.objects.update(status="sent")
-    assert delivery.seconds_until_due(edition_id=mailing.pk) is None
+    assert ledger.seconds_until_due(edition_id=mailing.pk) is None
 
 
 @pytest.mark.django_db(transaction=True)
@@ -551,9 +551,9 @@ def test_readers_who_leave_or_change_their_choices_mid_send_are_skipped(
     assert client.post(f"/newsletter/unsubscribe/{token}/").status_code == 200  # one click
     Subscriber.objects.filter(pk=bounced.pk).update(status="bounced")  # on another edition
     moved.topics.set([bile])  # now follows only another topic
-    from newsletter.tasks import send_edition
+    from newsletter.tasks import edition_deliver
 
-    send_edition.delay(mailing.pk)
+    edition_deliver.delay(mailing.pk)
     wait_for(lambda: Edition.objects.get(pk=mailing.pk).status == "sent", timeout=30)
     assert set(received_per_recipient(smtp_server)) == {"stay@example.org"}
     skipped = Delivery.objects.filter(edition=mailing, status="skipped")
@@ -577,7 +577,7 @@ def test_an_alert_stops_when_its_article_is_unpublished_before_it_went_out(
     Subscriber.objects.create(email="each@example.org", status="active", frequency="each")
     article = ArticleFactory(title="Embargoed news")
     with transaction.atomic():  # its tasks are queued when this commits
-        [alert_id] = delivery.alerts_create()
+        [alert_id] = services.alerts_create()
         article_unpublish(article=article)
     wait_for(lambda: Edition.objects.get(pk=alert_id).status == "cancelled", timeout=30)
     assert not received_per_recipient(smtp_server)

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from newsletter import delivery
+from newsletter import delivery, ledger
 from newsletter.models import Delivery, Edition, Subscriber
 from tests.conftest import wait_for
 from tests.factories import ArticleFactory
@@ -83,7 +83,7 @@ def test_sending_from_the_edition_page_confirms_the_audience_first(
 
 
 def test_the_progress_panel_polls_while_sending_and_lists_problems_first(admin_client, mailing):
-    delivery.deliveries_create(edition=mailing)
+    ledger.deliveries_create(edition=mailing)
     Edition.objects.filter(pk=mailing.pk).update(status=Edition.Status.SENDING)
     rows = list(Delivery.objects.filter(edition=mailing).order_by("pk"))
     Delivery.objects.filter(pk=rows[0].pk).update(status="sent")
@@ -108,7 +108,7 @@ def test_the_progress_panel_polls_while_sending_and_lists_problems_first(admin_c
 
 
 def test_cancelling_from_the_edition_page_stops_what_has_not_left(admin_client, mailing):
-    delivery.deliveries_create(edition=mailing)
+    ledger.deliveries_create(edition=mailing)
     Edition.objects.filter(pk=mailing.pk).update(status=Edition.Status.SENDING)
     assert admin_client.get(change_url(mailing, "cancel/")).status_code == 405
     admin_client.post(change_url(mailing, "cancel/"))
@@ -120,14 +120,14 @@ def test_the_edition_page_costs_the_same_queries_with_more_deliveries(admin_clie
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    delivery.deliveries_create(edition=mailing)
+    ledger.deliveries_create(edition=mailing)
     admin_client.get(change_url(mailing))  # warm: the first request loads content types
     with CaptureQueriesContext(connection) as few:
         admin_client.get(change_url(mailing))
     Subscriber.objects.bulk_create(
         Subscriber(email=f"b{n}@example.org", status="active") for n in range(60)
     )
-    delivery.deliveries_create(edition=mailing)
+    ledger.deliveries_create(edition=mailing)
     with CaptureQueriesContext(connection) as many:
         admin_client.get(change_url(mailing))
     assert len(few) == len(many)

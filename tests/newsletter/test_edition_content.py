@@ -8,7 +8,7 @@ import time_machine
 from django.utils import timezone
 
 from articles.models import Article
-from newsletter import delivery
+from newsletter import delivery, ledger, services
 from newsletter.models import Edition, Subscriber
 from tests.factories import ArticleFactory
 
@@ -97,8 +97,8 @@ def test_a_scheduled_edition_waits_for_its_articles_and_goes_once_they_are_publi
     )
     assert "“Embargoed” will not be public by then" in schedule.content.decode()
     with time_machine.travel(when + timedelta(minutes=1), tick=True):
-        assert delivery.scheduled_editions_send() == []
-        assert delivery.scheduled_editions_send() == []  # a second beat tells nobody again
+        assert services.scheduled_editions_send() == []
+        assert services.scheduled_editions_send() == []  # a second beat tells nobody again
         mailing.refresh_from_db()
         assert mailing.status == Edition.Status.SCHEDULED
         assert not mailing.deliveries.exists()
@@ -108,7 +108,7 @@ def test_a_scheduled_edition_waits_for_its_articles_and_goes_once_they_are_publi
     assert notice["Subject"] == "[Driverline] Not sent yet: Fusions, week 49"
     assert "Nothing has been sent" in notice.get_body(preferencelist=("plain",)).get_content()
     with time_machine.travel(later(4), tick=True):
-        assert delivery.scheduled_editions_send() == [mailing.pk]
+        assert services.scheduled_editions_send() == [mailing.pk]
     assert Edition.objects.get(pk=mailing.pk).deliveries.count() == 3
     assert len(smtp_server.to(admin_user.email)) == 1
 
@@ -117,7 +117,7 @@ def test_a_scheduled_edition_waits_for_its_articles_and_goes_once_they_are_publi
 def test_the_intro_reaches_readers_as_html_and_as_clean_plain_text(smtp_server, client, readers):
     mailing = an_edition(ArticleFactory(title="Basket trials explained"))
     Edition.objects.filter(pk=mailing.pk).update(intro=INTRO)
-    delivery.deliveries_create(edition=mailing)
+    ledger.deliveries_create(edition=mailing)
     Edition.objects.filter(pk=mailing.pk).update(status="sending", started_at=timezone.now())
     delivery.send_batch(edition_id=mailing.pk)
     message = smtp_server.wait_for_message("r0@example.org")

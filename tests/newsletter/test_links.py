@@ -113,9 +113,9 @@ def test_editions_alerts_and_digests_carry_no_address_in_their_links(smtp_server
                    published_at=datetime(2026, 11, 18, 9, 0, tzinfo=UTC))  # fmt: skip
     ArticleFactory(title="Just out", topics=[topic])
     mailing = Edition.objects.create(subject="This week in precision oncology")
-    delivery.edition_send(edition=mailing)
-    (alert,) = delivery.alerts_create()
-    digest = delivery.digest_create(today=date(2026, 11, 23))
+    services.edition_send(edition=mailing)
+    (alert,) = services.alerts_create()
+    digest = services.digest_create(today=date(2026, 11, 23))
     for edition_id in (mailing.pk, alert, digest):
         delivery.send_batch(edition_id=edition_id)
 

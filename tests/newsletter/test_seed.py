@@ -1,7 +1,7 @@
 import pytest
 from django.core.management import call_command
 
-from newsletter import delivery
+from newsletter import emails, selectors
 from newsletter.models import Edition, Subscriber
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +16,7 @@ def test_the_demo_newsletter_loads_once_and_is_ready_to_send(staff_groups, setti
     edition = Edition.objects.get(kind="edition")
     assert edition.status == Edition.Status.DRAFT
     assert edition.featured.count() == 1
-    assert delivery.audience(edition).count() == 4
-    preview = delivery.render_preview(edition)
+    assert selectors.audience(edition).count() == 4
+    preview = emails.render_preview(edition)
     assert "NRG1" in preview.text
     assert "<strong>NRG1 gene" in preview.html
