@@ -3,11 +3,13 @@
 import re
 
 import pytest
+from django.db import connection
 
 from newsletter import delivery, ledger
 from newsletter.models import Delivery, Edition, Subscriber
 from tests.conftest import wait_for
 from tests.factories import ArticleFactory
+from tests.newsletter.mailings import edition, subscribers
 
 
 @pytest.fixture
@@ -241,3 +243,41 @@ def test_the_banner_says_sending_while_it_sends_and_sent_once_it_is(
     seen = panel_replaced(page, panel)  # the page never reloads: only the panel changes
     assert "has been sent" in seen
     assert "is sending" not in seen
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_editor_sends_an_edition_from_the_admin_after_seeing_the_audience(
+    admin_client, smtp_server, celery_worker
+):
+    subscribers(12)
+    mailing = edition()
+    base = {"action": "send_now", "_selected_action": [mailing.pk]}
+    confirm = admin_client.post("/admin/newsletter/edition/", base)
+    assert "12 subscribers" in confirm.content.decode()
+    assert Edition.objects.get(pk=mailing.pk).status == Edition.Status.DRAFT
+    admin_client.post("/admin/newsletter/edition/", {**base, "confirm": "1"})
+    wait_for(lambda: Edition.objects.get(pk=mailing.pk).status == "sent", timeout=30)
+    listing = admin_client.get("/admin/newsletter/edition/").content.decode()
+    assert "100 % · 12 sent, 0 failed, 0 bounced, 0 waiting, of 12" in listing
+    admin_client.post(
+        "/admin/newsletter/edition/", {"action": "send_test", "_selected_action": [mailing.pk]}
+    )
+    test_copy = wait_for(lambda: [m for m in smtp_server.messages if "[TEST]" in m["Subject"]])
+    assert "List-Unsubscribe" not in test_copy[0]
+
+
+@pytest.mark.django_db
+def test_the_edition_list_costs_the_same_queries_for_many_editions(admin_client):
+    from django.test.utils import CaptureQueriesContext
+
+    subscribers(3)
+    first = edition()
+    ledger.deliveries_create(edition=first)
+    with CaptureQueriesContext(connection) as one:
+        admin_client.get("/admin/newsletter/edition/")
+    for _ in range(5):
+        ledger.deliveries_create(edition=edition())
+    with CaptureQueriesContext(connection) as six:
+        page = admin_client.get("/admin/newsletter/edition/").content.decode()
+    assert len(one) == len(six)
+    assert "0 % · 0 sent, 0 failed, 0 bounced, 3 waiting, of 3" in page

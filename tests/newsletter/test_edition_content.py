@@ -11,6 +11,7 @@ from articles.models import Article
 from newsletter import delivery, ledger, services
 from newsletter.models import Edition, Subscriber
 from tests.factories import ArticleFactory
+from tests.newsletter.mailings import sending, subscribers
 
 pytestmark = pytest.mark.django_db
 
@@ -134,3 +135,24 @@ def test_the_intro_reaches_readers_as_html_and_as_clean_plain_text(smtp_server, 
     archive = client.get(f"/newsletter/archive/{mailing.pk}/").content.decode()
     assert re.search(r"<h2[^>]*>What changed this week</h2>", archive)
     assert "##" not in archive
+
+
+@pytest.mark.django_db
+def test_each_article_in_the_mail_has_a_read_link_and_its_reading_time(smtp_server):
+    subscribers(1)
+    mailing = Edition.objects.create(subject="Week 49", intro="Two reads.")
+    article = ArticleFactory(title="Basket trials explained", slug="basket-trials")
+    Article.objects.filter(pk=article.pk).update(reading_minutes=7)
+    mailing.featured.add(article)
+    sending(mailing)
+    delivery.send_batch(edition_id=mailing.pk)
+
+    message = smtp_server.wait_for_message("s0@example.org")
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "Read (7 min): http://testserver/articles/basket-trials/" in text
+    read = re.search(
+        r'<a href="http://testserver/articles/basket-trials/"[^>]*>Read the article</a> · 7 min read',
+        html,
+    )
+    assert read, html

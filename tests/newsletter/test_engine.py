@@ -1,4 +1,5 @@
-"""The delivery engine against a real SMTP server and a real Celery worker."""
+"""The delivery engine against a real SMTP server and a real Celery worker: claims, leases,
+the sweep, the send rate, retries, bounces and refusals."""
 
 import re
 import threading
@@ -7,63 +8,21 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from articles.models import Article
 from newsletter import delivery, ledger, selectors, services
 from newsletter.models import Delivery, Edition, Subscriber
 from tests.conftest import wait_for
-from tests.factories import ArticleFactory, TopicFactory, UserFactory
-
-
-def subscribers(count: int, **fields) -> list[Subscriber]:
-    return Subscriber.objects.bulk_create(
-        Subscriber(email=f"s{n}@example.org", status="active", **fields) for n in range(count)
-    )
-
-
-def edition(**fields) -> Edition:
-    edition = Edition.objects.create(subject="This week in precision oncology", intro="*Hello*")
-    edition.featured.add(ArticleFactory(title="Basket trials explained"))
-    return edition
-
-
-def sending(mailing: Edition) -> Edition:
-    """The edition as edition_send leaves it, without queuing tasks: rows created, sending."""
-    ledger.deliveries_create(edition=mailing)
-    Edition.objects.filter(pk=mailing.pk).update(status="sending")
-    return mailing
-
-
-def received_per_recipient(smtp_server) -> Counter:
-    """Messages per subscriber. Other addresses are left out: a mail queued by an earlier test
-    (an account or comment notice) can still reach this test's SMTP port from the worker."""
-    subscribers = set(Subscriber.objects.values_list("email", flat=True))
-    return Counter(
-        rcpt
-        for envelope in smtp_server.envelopes
-        for rcpt in envelope.rcpt_tos
-        if rcpt in subscribers
-    )
-
-
-def assert_list_mail(message, settings) -> None:
-    """What every newsletter mail carries, whatever its kind, as the SMTP server got it."""
-    assert message["From"] == settings.NEWSLETTER_FROM_EMAIL
-    # Long headers are folded onto a continuation line; the fold is not part of the value.
-    unsubscribe = message["List-Unsubscribe"].strip()
-    assert unsubscribe.startswith("<http://testserver/newsletter/unsubscribe/")
-    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert "newsletter.testserver" in message["List-Id"]
-    assert message["Message-ID"].startswith("<edition-")
-    text = message.get_body(preferencelist=("plain",)).get_content()
-    html = message.get_body(preferencelist=("html",)).get_content()
-    assert unsubscribe[1:-1] in text  # the same link, visible in the body
-    assert "/newsletter/preferences/" in text
-    assert "/newsletter/preferences/" in html
-    assert 'style="' in html
+from tests.factories import TopicFactory, UserFactory
+from tests.newsletter.mailings import (
+    assert_list_mail,
+    edition,
+    received_per_recipient,
+    sending,
+    subscribers,
+)
 
 
 @pytest.mark.django_db
@@ -275,159 +234,6 @@ def test_the_send_rate_holds_across_parallel_tasks(smtp_server, celery_worker, s
     assert max(per_second.values()) <= 10 + 1  # a message that arrived just after its window
 
 
-@pytest.mark.django_db(transaction=True)
-def test_an_editor_sends_an_edition_from_the_admin_after_seeing_the_audience(
-    admin_client, smtp_server, celery_worker
-):
-    subscribers(12)
-    mailing = edition()
-    base = {"action": "send_now", "_selected_action": [mailing.pk]}
-    confirm = admin_client.post("/admin/newsletter/edition/", base)
-    assert "12 subscribers" in confirm.content.decode()
-    assert Edition.objects.get(pk=mailing.pk).status == Edition.Status.DRAFT
-    admin_client.post("/admin/newsletter/edition/", {**base, "confirm": "1"})
-    wait_for(lambda: Edition.objects.get(pk=mailing.pk).status == "sent", timeout=30)
-    listing = admin_client.get("/admin/newsletter/edition/").content.decode()
-    assert "100 % · 12 sent, 0 failed, 0 bounced, 0 waiting, of 12" in listing
-    admin_client.post(
-        "/admin/newsletter/edition/", {"action": "send_test", "_selected_action": [mailing.pk]}
-    )
-    test_copy = wait_for(lambda: [m for m in smtp_server.messages if "[TEST]" in m["Subject"]])
-    assert "List-Unsubscribe" not in test_copy[0]
-
-
-@pytest.mark.django_db(transaction=True)
-def test_new_article_alerts_go_once_to_each_article_readers_of_its_topics(
-    smtp_server, celery_worker, settings
-):
-    topic, other = TopicFactory(), TopicFactory()
-    fan = Subscriber.objects.create(email="fan@example.org", status="active", frequency="each")
-    fan.topics.add(topic, other)  # follows two of the article's topics: still one mail
-    Subscriber.objects.create(email="everything@example.org", status="active", frequency="each")
-    Subscriber.objects.create(email="weekly@example.org", status="active", frequency="weekly")
-    elsewhere = Subscriber.objects.create(
-        email="else@example.org", status="active", frequency="each"
-    )
-    elsewhere.topics.add(TopicFactory())
-    article = ArticleFactory(title="NRG1 fusions explained", topics=[topic, other])
-
-    first = services.alerts_create()
-    assert services.alerts_create() == []  # publishing noticed twice: one alert
-    assert len(first) == 1
-    wait_for(lambda: Edition.objects.get(pk=first[0]).status == "sent", timeout=30)
-    counts = received_per_recipient(smtp_server)
-    assert counts == Counter({"fan@example.org": 1, "everything@example.org": 1})
-    assert Edition.objects.get(pk=first[0]).article == article
-    alert = smtp_server.to("fan@example.org")[0]
-    assert_list_mail(alert, settings)
-    assert "NRG1 fusions explained" in alert["Subject"]
-
-
-@pytest.mark.django_db(transaction=True)
-def test_weekly_digest_lists_each_readers_topics_once_a_week_and_never_empty(
-    smtp_server, celery_worker, settings
-):
-    from datetime import UTC, date, datetime, timedelta
-
-    lung, bile, other = TopicFactory(name="Lung"), TopicFactory(name="Bile"), TopicFactory()
-    last_week = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)  # Wednesday of week 47
-    ArticleFactory(title="Lung news", topics=[lung], published_at=last_week)
-    ArticleFactory(title="Bile news", topics=[bile], published_at=last_week)
-    ArticleFactory(title="Too old", topics=[lung], published_at=last_week - timedelta(days=10))
-    lung_reader = Subscriber.objects.create(email="lung@example.org", status="active")
-    lung_reader.topics.add(lung)
-    Subscriber.objects.create(email="all@example.org", status="active")
-    elsewhere = Subscriber.objects.create(email="else@example.org", status="active")
-    elsewhere.topics.add(other)  # nothing for them this week: no digest
-    Subscriber.objects.create(email="each@example.org", status="active", frequency="each")
-
-    monday = date(2026, 11, 23)
-    digest_id = services.digest_create(today=monday)
-    assert services.digest_create(today=monday) is None  # the schedule fired twice
-    assert services.digest_create(today=monday + timedelta(days=2)) is None  # same week
-    wait_for(lambda: Edition.objects.get(pk=digest_id).status == "sent", timeout=30)
-    assert Edition.objects.get(pk=digest_id).period == "2026-W47"
-    assert set(received_per_recipient(smtp_server)) == {"lung@example.org", "all@example.org"}
-    lung_text = smtp_server.to("lung@example.org")[0].get_body(("plain",)).get_content()
-    all_text = smtp_server.to("all@example.org")[0].get_body(("plain",)).get_content()
-    assert "Lung news" in lung_text
-    assert "Bile news" not in lung_text
-    assert "Lung news" in all_text
-    assert "Bile news" in all_text
-    assert "Too old" not in all_text
-    assert_list_mail(smtp_server.to("lung@example.org")[0], settings)
-    assert services.digest_create(today=date(2026, 11, 2)) is None  # a week with no articles
-
-
-@pytest.mark.django_db
-def test_scheduled_editions_start_on_time_and_cancelled_ones_send_nothing_more(
-    admin_client, smtp_server, settings
-):
-    from datetime import timedelta
-
-    import time_machine
-    from django.utils import timezone
-
-    subscribers(6)
-    mailing = edition()
-    when = timezone.localtime() + timedelta(hours=1)
-    base = {"action": "schedule", "_selected_action": [mailing.pk]}
-    admin_client.post(
-        "/admin/newsletter/edition/",
-        {**base, "apply": "1", "publish_at": when.strftime("%Y-%m-%dT%H:%M")},
-    )
-    mailing.refresh_from_db()
-    assert mailing.status == Edition.Status.SCHEDULED
-    assert services.scheduled_editions_send() == []  # not yet
-    settings.NEWSLETTER_BATCH_SIZE = 2
-    with time_machine.travel(when + timedelta(minutes=1)):
-        assert services.scheduled_editions_send() == [mailing.pk]
-        delivery.send_batch(edition_id=mailing.pk)  # two go out
-        admin_client.post(
-            "/admin/newsletter/edition/", {"action": "cancel", "_selected_action": [mailing.pk]}
-        )
-        assert delivery.send_batch(edition_id=mailing.pk) == 0
-    assert sum(received_per_recipient(smtp_server).values()) == 2
-    assert Delivery.objects.filter(status="cancelled").count() == 4
-    assert Edition.objects.get(pk=mailing.pk).status == Edition.Status.CANCELLED
-
-
-@pytest.mark.django_db
-def test_sent_editions_are_in_the_public_archive_and_linked_from_the_mail(client, smtp_server):
-    subscribers(1)
-    draft = Edition.objects.create(subject="Not sent yet")
-    mailing = edition()
-    ledger.deliveries_create(edition=mailing)
-    Edition.objects.filter(pk=mailing.pk).update(status="sending", started_at=mailing.created_at)
-    delivery.send_batch(edition_id=mailing.pk)
-    listing = client.get("/newsletter/archive/").content.decode()
-    assert "This week in precision oncology" in listing
-    assert "Not sent yet" not in listing
-    page = client.get(f"/newsletter/archive/{mailing.pk}/").content.decode()
-    assert "<em>Hello</em>" in page
-    assert "Basket trials explained" in page
-    assert client.get(f"/newsletter/archive/{draft.pk}/").status_code == 404
-    text = smtp_server.wait_for_message("s0@example.org").get_body(("plain",)).get_content()
-    assert f"View in your browser: http://testserver/newsletter/archive/{mailing.pk}/" in text
-
-
-@pytest.mark.django_db
-def test_the_edition_list_costs_the_same_queries_for_many_editions(admin_client):
-    from django.test.utils import CaptureQueriesContext
-
-    subscribers(3)
-    first = edition()
-    ledger.deliveries_create(edition=first)
-    with CaptureQueriesContext(connection) as one:
-        admin_client.get("/admin/newsletter/edition/")
-    for _ in range(5):
-        ledger.deliveries_create(edition=edition())
-    with CaptureQueriesContext(connection) as six:
-        page = admin_client.get("/admin/newsletter/edition/").content.decode()
-    assert len(one) == len(six)
-    assert "0 % · 0 sent, 0 failed, 0 bounced, 3 waiting, of 3" in page
-
-
 @pytest.mark.parametrize("refusal", ["sender", "message"])
 @pytest.mark.django_db
 def test_a_refused_sender_or_message_bounces_nobody_and_stops_the_edition(
@@ -566,42 +372,3 @@ def test_readers_who_leave_or_change_their_choices_mid_send_are_skipped(
     page.force_login(UserFactory(is_staff=True, is_superuser=True))
     progress = page.get(f"/admin/newsletter/edition/{mailing.pk}/progress/").content.decode()
     assert "Skipped <strong>3</strong>" in progress
-
-
-@pytest.mark.django_db(transaction=True)
-def test_an_alert_stops_when_its_article_is_unpublished_before_it_went_out(
-    smtp_server, celery_worker, settings
-):
-    from articles.services import article_unpublish
-
-    Subscriber.objects.create(email="each@example.org", status="active", frequency="each")
-    article = ArticleFactory(title="Embargoed news")
-    with transaction.atomic():  # its tasks are queued when this commits
-        [alert_id] = services.alerts_create()
-        article_unpublish(article=article)
-    wait_for(lambda: Edition.objects.get(pk=alert_id).status == "cancelled", timeout=30)
-    assert not received_per_recipient(smtp_server)
-    assert set(Delivery.objects.filter(edition_id=alert_id).values_list("status", flat=True)) == {
-        "cancelled"
-    }
-
-
-@pytest.mark.django_db
-def test_each_article_in_the_mail_has_a_read_link_and_its_reading_time(smtp_server):
-    subscribers(1)
-    mailing = Edition.objects.create(subject="Week 49", intro="Two reads.")
-    article = ArticleFactory(title="Basket trials explained", slug="basket-trials")
-    Article.objects.filter(pk=article.pk).update(reading_minutes=7)
-    mailing.featured.add(article)
-    sending(mailing)
-    delivery.send_batch(edition_id=mailing.pk)
-
-    message = smtp_server.wait_for_message("s0@example.org")
-    text = message.get_body(preferencelist=("plain",)).get_content()
-    html = message.get_body(preferencelist=("html",)).get_content()
-    assert "Read (7 min): http://testserver/articles/basket-trials/" in text
-    read = re.search(
-        r'<a href="http://testserver/articles/basket-trials/"[^>]*>Read the article</a> · 7 min read',
-        html,
-    )
-    assert read, html
