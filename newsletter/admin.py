@@ -139,13 +139,15 @@ class EditionAdmin(admin.ModelAdmin):
 
     @method_decorator(require_GET)
     def progress_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """The progress panel alone, which the edition page fetches every few seconds."""
+        """The progress panel alone, which the edition page fetches every few seconds. When
+        the status has changed since the page showed it (`shown`), the send buttons come
+        along, swapped in out of band: Cancel goes once the send ends, Resume comes when it
+        stops. Only then, so that no button is replaced under the editor's pointer."""
         edition = self._edition(request, pk)
-        return TemplateResponse(
-            request,
-            "admin/newsletter/edition/_progress.html",
-            self.progress_context(request, edition),
-        )
+        context = self.progress_context(request, edition)
+        changed = request.GET.get("shown") != edition.status
+        context["tools_oob"] = changed and self.has_change_permission(request, edition)
+        return TemplateResponse(request, "admin/newsletter/edition/_progress.html", context)
 
     @method_decorator(require_GET)
     @method_decorator(xframe_options_sameorigin)

@@ -230,6 +230,57 @@ def panel_replaced(page: str, panel: str) -> str:
     return page[:start] + panel + page[page.index(">", at) + 1 :]
 
 
+TOOLS = '<div class="module edition-tools"'
+
+
+def polled(page: str, answer: str) -> str:
+    """The page as htmx leaves it after a poll: the panel replaced, and the send buttons too
+    when the answer carries them out of band (data-hx-swap-oob, matched by their id)."""
+    panel, found, buttons = answer.partition(TOOLS)
+    page = panel_replaced(page, panel)
+    if found:
+        start = page.index(TOOLS)
+        end = page.index("</div>\n</div>", start) + len("</div>\n</div>")
+        page = page[:start] + (TOOLS + buttons).strip() + page[end:]
+    return page
+
+
+def test_the_send_buttons_follow_the_edition_status_without_a_reload(admin_client, client, mailing):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    ledger.deliveries_create(edition=mailing)
+    Edition.objects.filter(pk=mailing.pk).update(status=Edition.Status.SENDING)
+    page = admin_client.get(change_url(mailing)).content.decode()
+    assert tools(page)[-1] == "Cancel sending"
+    assert """data-hx-vals='{"shown": "sending"}'""" in page
+    progress = change_url(mailing, "progress/")
+    same = admin_client.get(progress, {"shown": "sending"}).content.decode()
+    assert TOOLS not in same  # nothing changed: no button is replaced under the pointer
+
+    # Stopped for attention: Resume comes, Cancel stays.
+    Edition.objects.filter(pk=mailing.pk).update(status=Edition.Status.ATTENTION)
+    stopped = polled(page, admin_client.get(progress, {"shown": "sending"}).content.decode())
+    assert tools(stopped)[-2:] == ["Resume sending", "Cancel sending"]
+
+    # Sent: Cancel goes with the send it would have cancelled.
+    Delivery.objects.filter(edition=mailing).update(status="sent")
+    Edition.objects.filter(pk=mailing.pk).update(status=Edition.Status.SENT)
+    answer = admin_client.get(progress, {"shown": "sending"}).content.decode()
+    assert 'data-hx-swap-oob="true"' in answer
+    sent = polled(page, answer)
+    assert tools(sent) == ["Send a test to admin@example.com"]
+    assert sent.count('id="edition-tools"') == 1
+    assert "data-hx-get" not in sent  # and the panel stops asking
+
+    # Staff who may only look get the panel, never buttons they could not use.
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_edition"))
+    client.force_login(viewer)
+    assert TOOLS not in client.get(progress, {"shown": "sending"}).content.decode()
+
+
 def test_the_banner_says_sending_while_it_sends_and_sent_once_it_is(
     admin_client, mailing, smtp_server
 ):
