@@ -20,7 +20,7 @@ from articles.models import Article, Topic
 from articles.services import article_publish
 from comments.models import Comment
 from config.celery import app
-from newsletter import delivery
+from newsletter import emails
 from newsletter.models import Delivery, Edition, Subscriber
 
 EDITION_SUBJECT = "Bench edition"
@@ -184,5 +184,5 @@ def newsletter_message(edition: Edition) -> bytes:
     """One real message of `edition` as it goes over SMTP, for the sink's ceiling."""
     subscriber = Subscriber.objects.filter(email__startswith="bench-").order_by("pk").first()
     row = Delivery(edition=edition, subscriber=subscriber)
-    message = delivery.build_message(delivery.render_edition(edition), row)
+    message = emails.build_message(emails.render_edition(edition), row)
     return message.message().as_bytes(linesep="\r\n")

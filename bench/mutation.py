@@ -30,7 +30,7 @@ def results() -> dict[str, Counter]:
     for line in listing.splitlines():
         name, _, status = line.strip().rpartition(": ")
         if name:
-            module = name.split(".x")[0]  # newsletter.services.x_read_token__mutmut_3
+            module = name.split(".x")[0]  # newsletter.tokens.x_read_token__mutmut_3
             by_module[module][status] += 1
     return by_module
 

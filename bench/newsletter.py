@@ -156,7 +156,7 @@ def send_with(env: dict[str, str], count: int, sink: Sink, subscribers: int) -> 
 
     from bench import fixtures
     from config.celery import app
-    from newsletter import delivery
+    from newsletter import services
     from newsletter.models import Delivery
 
     edition = fixtures.newsletter_edition(f"{count} workers")
@@ -168,7 +168,7 @@ def send_with(env: dict[str, str], count: int, sink: Sink, subscribers: int) -> 
         watched = [worker.pid for worker in workers] + [sink.process.pid]
         cpu_before = [cpu_seconds(pid) for pid in watched]
         started = time.perf_counter()
-        created = delivery.edition_send(edition=edition)
+        created = services.edition_send(edition=edition)
         create_seconds = time.perf_counter() - started
         rows = Delivery.objects.filter(edition=edition)
         pending = rows.filter(status__in=(Delivery.Status.QUEUED, Delivery.Status.SENDING))

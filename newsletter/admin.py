@@ -3,7 +3,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Case, F, IntegerField, Value, When
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -12,27 +11,19 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
-from core.admin import ScheduleForm, in_current_zone
-from newsletter import delivery
+from core.admin import ReadOnlyAdminMixin, ScheduleForm, schedule_page
+from newsletter import emails, selectors, services
 from newsletter.models import Delivery, Edition, Subscriber
 
 
 class EditionScheduleForm(ScheduleForm):
+    label = "Send at"
+    help = "The edition goes out at this time."
     now_button = "Send now…"
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["publish_at"].label = "Send at"
-        self.fields["publish_at"].help_text = in_current_zone("The edition goes out at this time.")
-
-
-def featured_with_status(edition: Edition) -> list:
-    """The featured articles, in the order the mail lists them; each knows is_public."""
-    return list(edition.featured.order_by("-published_at", "title"))
 
 
 def with_featured(edition: Edition) -> Edition:
-    edition.featured_articles = featured_with_status(edition)
+    edition.featured_articles = selectors.featured_articles(edition)
     return edition
 
 
@@ -45,10 +36,6 @@ def not_public_message(edition: Edition, articles: list) -> str:
         "article that is not public is a missing page. Publish those articles or take them "
         "out of the edition, then send."
     )
-
-
-# The edition page lists the deliveries that need attention first, then the latest sent.
-DELIVERIES_SHOWN = 25
 
 
 @admin.register(Subscriber)
@@ -86,7 +73,7 @@ class EditionAdmin(admin.ModelAdmin):
     }
 
     def get_queryset(self, request):
-        return delivery.with_progress(super().get_queryset(request))
+        return selectors.with_progress(super().get_queryset(request))
 
     def get_readonly_fields(self, request, obj=None):
         # Once it has started, an edition is a record of what was sent: no more editing.
@@ -127,24 +114,10 @@ class EditionAdmin(admin.ModelAdmin):
         return edition
 
     def progress_context(self, request: HttpRequest, edition: Edition) -> dict:
-        rows = (
-            edition.deliveries.select_related("subscriber")
-            .annotate(
-                trouble=Case(
-                    When(status=Delivery.Status.FAILED, then=Value(0)),
-                    When(status=Delivery.Status.BOUNCED, then=Value(0)),
-                    When(resent=True, then=Value(1)),
-                    When(attempts__gt=0, status=Delivery.Status.QUEUED, then=Value(1)),
-                    default=Value(2),
-                    output_field=IntegerField(),
-                )
-            )
-            .order_by("trouble", F("sent_at").desc(nulls_last=True), "pk")
-        )
         return {
             "edition": edition,
-            "progress": delivery.edition_progress(edition),
-            "deliveries": rows[:DELIVERIES_SHOWN],
+            "progress": selectors.edition_progress(edition),
+            "deliveries": selectors.deliveries_for_review(edition),
             "deliveries_url": reverse("admin:newsletter_delivery_changelist")
             + f"?edition__id__exact={edition.pk}",
             "polling": edition.status in (Edition.Status.SENDING, Edition.Status.SCHEDULED),
@@ -158,18 +131,20 @@ class EditionAdmin(admin.ModelAdmin):
         edition = self.get_object(request, object_id)
         if edition is not None:
             extra_context.update(self.progress_context(request, edition))
-            extra_context["featured"] = featured_with_status(edition)
+            extra_context["featured"] = selectors.featured_articles(edition)
         return super().change_view(request, object_id, form_url, extra_context)
 
     @method_decorator(require_GET)
     def progress_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """The progress panel alone, which the edition page fetches every few seconds."""
+        """The progress panel alone, which the edition page fetches every few seconds. When
+        the status has changed since the page showed it (`shown`), the send buttons come
+        along, swapped in out of band: Cancel goes once the send ends, Resume comes when it
+        stops. Only then, so that no button is replaced under the editor's pointer."""
         edition = self._edition(request, pk)
-        return TemplateResponse(
-            request,
-            "admin/newsletter/edition/_progress.html",
-            self.progress_context(request, edition),
-        )
+        context = self.progress_context(request, edition)
+        changed = request.GET.get("shown") != edition.status
+        context["tools_oob"] = changed and self.has_change_permission(request, edition)
+        return TemplateResponse(request, "admin/newsletter/edition/_progress.html", context)
 
     @method_decorator(require_GET)
     @method_decorator(xframe_options_sameorigin)
@@ -177,7 +152,7 @@ class EditionAdmin(admin.ModelAdmin):
         """The message as a subscriber gets it (links to their own pages left out)."""
         if part not in ("html", "text"):
             raise Http404("No such preview.")
-        message = delivery.render_preview(self._edition(request, pk))
+        message = emails.render_preview(self._edition(request, pk))
         if part == "text":
             return HttpResponse(message.text, content_type="text/plain; charset=utf-8")
         response = HttpResponse(message.html)
@@ -210,8 +185,8 @@ class EditionAdmin(admin.ModelAdmin):
 
     def _send(self, request: HttpRequest, edition: Edition, *, announce: bool = True) -> None:
         try:
-            total = delivery.edition_send(edition=edition)
-        except delivery.FeaturedNotPublic as refused:
+            total = services.edition_send(edition=edition)
+        except services.FeaturedNotPublic as refused:
             self.message_user(
                 request, not_public_message(edition, refused.articles), messages.ERROR
             )
@@ -222,14 +197,14 @@ class EditionAdmin(admin.ModelAdmin):
     @method_decorator(require_POST)
     def test_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         edition = self._edition(request, pk, change=True)
-        delivery.edition_send_test(edition=edition, to=request.user.email)
+        services.edition_send_test(edition=edition, to=request.user.email)
         self.message_user(request, f"Test sent to {request.user.email}.", messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:newsletter_edition_change", args=[edition.pk]))
 
     @method_decorator(require_POST)
     def cancel_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         edition = self._edition(request, pk, change=True)
-        stopped = delivery.edition_cancel(edition=edition)
+        stopped = services.edition_cancel(edition=edition)
         self.message_user(request, f"“{edition}” cancelled; {stopped} messages will not go.")
         return HttpResponseRedirect(reverse("admin:newsletter_edition_change", args=[edition.pk]))
 
@@ -246,7 +221,7 @@ class EditionAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:newsletter_edition_change", args=[edition.pk]))
 
     def _resume(self, request: HttpRequest, edition: Edition) -> None:
-        if delivery.edition_resume(edition=edition):
+        if services.edition_resume(edition=edition):
             self.message_user(request, f"“{edition}” is sending again.", messages.SUCCESS)
         else:
             self.message_user(
@@ -255,7 +230,7 @@ class EditionAdmin(admin.ModelAdmin):
             )  # fmt: skip
 
     def _retry_failed(self, request: HttpRequest, edition: Edition) -> None:
-        retried = delivery.edition_retry_failed(edition=edition)
+        retried = services.edition_retry_failed(edition=edition)
         self.message_user(
             request,
             f"“{edition}”: {retried} failed deliveries will be tried again "
@@ -274,7 +249,9 @@ class EditionAdmin(admin.ModelAdmin):
             self._retry_failed(request, edition)
 
     def send_confirmation(self, request, editions, *, cancel_url: str, action: bool = False):
-        audiences = [(e, delivery.audience(e).count(), featured_with_status(e)) for e in editions]
+        audiences = [
+            (e, selectors.audience(e).count(), selectors.featured_articles(e)) for e in editions
+        ]
         return TemplateResponse(
             request,
             "admin/newsletter/edition/send_confirm.html",
@@ -291,7 +268,7 @@ class EditionAdmin(admin.ModelAdmin):
 
     @admin.display(description="Progress")
     def progress(self, obj: Edition) -> str:
-        p = delivery.edition_progress(obj)
+        p = selectors.edition_progress(obj)
         return (
             f"{p['percent']} % · {p['sent']} sent, {p['failed']} failed, {p['bounced']} bounced, "
             f"{p['waiting']} waiting, of {p['total']}"
@@ -300,7 +277,7 @@ class EditionAdmin(admin.ModelAdmin):
     @admin.action(description="Send a test to myself", permissions=["change"])
     def send_test(self, request, queryset) -> None:
         for edition in queryset:
-            delivery.edition_send_test(edition=edition, to=request.user.email)
+            services.edition_send_test(edition=edition, to=request.user.email)
         self.message_user(request, f"Test sent to {request.user.email}.", messages.SUCCESS)
 
     @admin.action(description="Schedule…", permissions=["change"])
@@ -327,16 +304,9 @@ class EditionAdmin(admin.ModelAdmin):
         return self.schedule_page(request, [edition], form, change_url)
 
     def _schedule(self, request: HttpRequest, edition: Edition, at) -> None:
-        delivery.edition_schedule(edition=edition, at=at)
-        late = [
-            article
-            for article in delivery.featured_not_public(edition=edition)
-            if article.status == article.Status.DRAFT
-            or article.status == article.Status.IN_REVIEW
-            or article.published_at > at
-        ]
+        late = services.edition_schedule(edition=edition, at=at)
         if late:
-            # Allowed: at its time the edition waits for them (delivery.scheduled_editions_send).
+            # Allowed: at its time the edition waits for them (services.scheduled_editions_send).
             titles = ", ".join(f"“{article.title}”" for article in late)
             self.message_user(
                 request,
@@ -348,26 +318,22 @@ class EditionAdmin(admin.ModelAdmin):
             self.message_user(request, f"“{edition}” is scheduled.", messages.SUCCESS)
 
     def schedule_page(self, request, editions, form, back_url: str, *, action: bool = False):
-        return TemplateResponse(
+        return schedule_page(
+            self,
             request,
-            "admin/newsletter/edition/schedule.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": "Schedule editions",
-                "items": [with_featured(e) for e in editions],
-                "intro": "These editions will be sent at the time you choose:",
-                "changelist_url": back_url,
-                "form": form,
-                "opts": self.model._meta,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME if action else "",
-            },
-            status=400 if form.is_bound else 200,
+            items=[with_featured(e) for e in editions],
+            form=form,
+            title="Schedule editions",
+            intro="These editions will be sent at the time you choose:",
+            back_url=back_url,
+            action=action,
+            template="admin/newsletter/edition/schedule.html",
         )
 
     @admin.action(description="Cancel sending", permissions=["change"])
     def cancel(self, request, queryset) -> None:
         for edition in queryset:
-            stopped = delivery.edition_cancel(edition=edition)
+            stopped = services.edition_cancel(edition=edition)
             self.message_user(request, f"“{edition}” cancelled; {stopped} messages will not go.")
 
     @admin.action(description="Send now…", permissions=["change"])
@@ -391,14 +357,8 @@ class EditionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("edition", "subscriber", "status", "attempts", "last_error", "sent_at")
     list_filter = ("status", "edition")
     search_fields = ("subscriber__email",)
     list_select_related = ("edition", "subscriber")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False

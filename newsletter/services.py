@@ -1,116 +1,33 @@
-"""Subscriptions: double opt-in, consent, preferences and one-click unsubscribe."""
+"""The newsletter's writes. Subscriptions: double opt-in, consent, preferences and one-click
+unsubscribe. Editions: send, schedule, cancel, send a test, resume, retry failed; the alerts
+and the weekly digest that the newsletter makes by itself; the scheduled sends, and the
+recovery that beat runs. Sending hands an edition to this app's tasks once the transaction
+commits; the engine (delivery.py, ledger.py) does the rest."""
 
 from __future__ import annotations
 
-from enum import StrEnum
+import logging
+from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core import signing
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.models import Topic
+from articles.models import Article, Topic
 from core.links import absolute_url
 from core.mail import email_queue, render_mail
-from newsletter.models import Subscriber, new_token_id
+from newsletter import ledger, tasks
+from newsletter.emails import attention_mails, editor_copy
+from newsletter.models import Delivery, Edition, Subscriber, new_token_id
+from newsletter.selectors import featured_not_public
+from newsletter.tokens import confirm_token, links
+
+logger = logging.getLogger(__name__)
 
 
-class LinkKind(StrEnum):
-    """What a signed link in our mail is for; each kind signs with its own salt, so a link
-    made for one purpose opens nothing else."""
-
-    CONFIRM = "confirm"
-    PREFERENCES = "preferences"
-    UNSUBSCRIBE = "unsubscribe"
-
-
-# Links mailed before token_id existed signed {"s": pk, "e": address} with these salts.
-LEGACY_SALTS = {
-    LinkKind.CONFIRM: "newsletter.confirm",
-    LinkKind.PREFERENCES: "newsletter.manage",
-    LinkKind.UNSUBSCRIBE: "newsletter.unsubscribe",
-}
-
-
-class TokenError(Exception):
-    """A link that is not ours or was altered ("invalid"), is too old ("expired"), or comes
-    from mail sent before links named subscribers by token_id ("outdated")."""
-
-    def __init__(self, reason: str = "invalid"):
-        super().__init__(reason)
-        self.reason = reason
-
-
-def _signer(kind: LinkKind) -> signing.TimestampSigner:
-    return signing.TimestampSigner(salt=f"newsletter.link.{kind}")
-
-
-def link_token(*, subscriber: Subscriber, kind: LinkKind, consent: tuple[str, ...] = ()) -> str:
-    """The subscriber's token_id (and any consent fields), dot-separated, signed and
-    timestamped: nothing in it identifies the person, and it stays short."""
-    return _signer(kind).sign(".".join((subscriber.token_id, *consent)))
-
-
-def confirm_token(
-    *, subscriber: Subscriber, source: str, topic_slugs: list[str], frequency: str
-) -> str:
-    """A confirmation link's token: the consent being given (which form, which topics, how
-    often) travels with it. No source, frequency or slug contains a dot or a plus."""
-    consent = (source, frequency, "+".join(sorted(topic_slugs)))
-    return link_token(subscriber=subscriber, kind=LinkKind.CONFIRM, consent=consent)
-
-
-def read_token(*, token: str, kind: LinkKind, max_age: int | None) -> tuple[Subscriber, dict]:
-    """The subscriber a signed link names, with the consent it carries. Unsubscribe links of
-    the old form are still honoured, as leaving must always work; other old links are not."""
-    try:
-        token_id, *consent = _signer(kind).unsign(token, max_age=max_age).split(".")
-    except signing.SignatureExpired as error:
-        raise TokenError("expired") from error
-    except signing.BadSignature as error:
-        return _read_legacy_token(token=token, kind=kind, error=error)
-    subscriber = Subscriber.objects.filter(token_id=token_id).first()
-    if subscriber is None:
-        raise TokenError  # the token_id was rotated, or the subscriber is gone
-    if len(consent) != 3:
-        return subscriber, {}
-    source, frequency, topics = consent
-    return subscriber, {"src": source, "f": frequency, "t": topics.split("+") if topics else []}
-
-
-def _read_legacy_token(*, token: str, kind: LinkKind, error: Exception) -> tuple[Subscriber, dict]:
-    try:
-        payload = signing.loads(token, salt=LEGACY_SALTS[kind])
-    except signing.BadSignature:
-        raise TokenError from error
-    if kind != LinkKind.UNSUBSCRIBE:
-        raise TokenError("outdated") from error
-    subscriber = Subscriber.objects.filter(pk=payload.get("s"), email=payload.get("e")).first()
-    if subscriber is None:
-        raise TokenError from error
-    return subscriber, payload
-
-
-def links(subscriber: Subscriber) -> dict[str, str]:
-    """The per-subscriber links every newsletter mail carries (no query: token_id is a column)."""
-    return {
-        "preferences_url": absolute_url(
-            reverse(
-                "newsletter_preferences",
-                args=[link_token(subscriber=subscriber, kind=LinkKind.PREFERENCES)],
-            )
-        ),
-        "unsubscribe_url": absolute_url(
-            reverse(
-                "newsletter_unsubscribe",
-                args=[link_token(subscriber=subscriber, kind=LinkKind.UNSUBSCRIBE)],
-            )
-        ),
-    }
-
-
+# Subscriptions --------------------------------------------------------------------------------
 def subscriber_links_revoke(*, subscriber: Subscriber) -> None:
     """A new token_id: every confirmation, preferences and unsubscribe link mailed so far
     stops working at once (for a leaked link). Old-form unsubscribe links, which name the
@@ -224,3 +141,208 @@ def subscription_from_account(
         if topics is not None:
             subscriber.topics.set(topics)
     return subscriber
+
+
+# Editions -------------------------------------------------------------------------------------
+class FeaturedNotPublic(Exception):
+    """An edition links to its featured articles, and a link to one that is not public is a
+    404: such an edition does not start."""
+
+    def __init__(self, articles: list[Article]):
+        super().__init__(", ".join(article.title for article in articles))
+        self.articles = articles
+
+
+def _dispatch_on_commit(edition_id: int) -> None:
+    for _ in range(settings.NEWSLETTER_PARALLEL_TASKS):
+        transaction.on_commit(lambda: tasks.edition_deliver.delay(edition_id))
+
+
+def edition_send(*, edition: Edition) -> int:
+    """Start sending: create the deliveries and hand them to the workers. Idempotent.
+    Raises FeaturedNotPublic, leaving the edition as it was, while an article is not public."""
+    if edition.is_editable and (missing := featured_not_public(edition=edition)):
+        raise FeaturedNotPublic(missing)
+    updated = Edition.objects.filter(
+        pk=edition.pk, status__in=(Edition.Status.DRAFT, Edition.Status.SCHEDULED)
+    ).update(status=Edition.Status.SENDING, started_at=timezone.now(), stopped_reason="")
+    total = ledger.deliveries_create(edition=edition)
+    if updated:
+        _dispatch_on_commit(edition.pk)
+    return total
+
+
+def edition_resume(*, edition: Edition) -> bool:
+    """Carry on an edition that stopped for attention, once its cause is fixed."""
+    with transaction.atomic():
+        # dispatched_at cleared: if the tasks queued here are lost, the next sweep hands the
+        # edition over at once rather than a minute after its last hand-over.
+        resumed = Edition.objects.filter(pk=edition.pk, status=Edition.Status.ATTENTION).update(
+            status=Edition.Status.SENDING, stopped_reason="", dispatched_at=None
+        )
+        if resumed:
+            _dispatch_on_commit(edition.pk)
+    return bool(resumed)
+
+
+def edition_retry_failed(*, edition: Edition) -> int:
+    """Give failed deliveries a fresh retry budget, to subscribers who are still active:
+    bounced, unsubscribed and suppressed addresses are never touched. Returns how many."""
+    with transaction.atomic():
+        retried = Delivery.objects.filter(
+            edition=edition,
+            status=Delivery.Status.FAILED,
+            subscriber__status=Subscriber.Status.ACTIVE,
+        ).update(status=Delivery.Status.QUEUED, retry_until=None, next_attempt_at=timezone.now())
+        if retried:
+            Edition.objects.filter(
+                pk=edition.pk, status__in=(Edition.Status.FAILURES, Edition.Status.SENT)
+            ).update(status=Edition.Status.SENDING, finished_at=None, dispatched_at=None)
+            _dispatch_on_commit(edition.pk)
+    return retried
+
+
+def edition_schedule(*, edition: Edition, at: datetime) -> list[Article]:
+    """Send a draft or scheduled edition at `at`. Returns the featured articles that will not
+    be public by then: allowed, as at its time the edition waits for them
+    (scheduled_editions_send)."""
+    Edition.objects.filter(
+        pk=edition.pk, status__in=(Edition.Status.DRAFT, Edition.Status.SCHEDULED)
+    ).update(status=Edition.Status.SCHEDULED, scheduled_at=at)
+    return [
+        article
+        for article in featured_not_public(edition=edition)
+        if article.status == article.Status.DRAFT
+        or article.status == article.Status.IN_REVIEW
+        or article.published_at > at
+    ]
+
+
+def edition_cancel(*, edition: Edition) -> int:
+    """Stop an edition: nothing more is claimed; what already left stays recorded as sent.
+    Returns how many deliveries will not be sent."""
+    with transaction.atomic():
+        Edition.objects.filter(
+            pk=edition.pk,
+            status__in=(
+                Edition.Status.DRAFT,
+                Edition.Status.SCHEDULED,
+                Edition.Status.SENDING,
+                Edition.Status.ATTENTION,
+            ),
+        ).update(status=Edition.Status.CANCELLED, finished_at=timezone.now())
+        return Delivery.objects.filter(edition=edition, status=Delivery.Status.QUEUED).update(
+            status=Delivery.Status.CANCELLED
+        )
+
+
+def edition_send_test(*, edition: Edition, to: str) -> None:
+    """A copy to one address (an editor's own), marked as a test, outside the ledger."""
+    email_queue(editor_copy(edition, to=to))
+
+
+def alerts_create(*, since: timedelta = timedelta(days=2)) -> list[int]:
+    """An alert edition for each recently published article that has none, sent at once.
+
+    The newsletter finds new articles by itself, so articles knows nothing of it; the unique
+    constraint on (alert, article) makes a second run, or a second beat, send nothing twice.
+    """
+    recent = Article.objects.published().filter(published_at__gte=timezone.now() - since)
+    alerted = Edition.objects.filter(kind=Edition.Kind.ALERT).values("article_id")
+    started = []
+    for article in recent.exclude(pk__in=alerted):
+        try:
+            with transaction.atomic():
+                alert = Edition.objects.create(
+                    kind=Edition.Kind.ALERT,
+                    article=article,
+                    subject=f"New on {settings.SITE_NAME}: {article.title}"[:200],
+                    preheader=article.standfirst[:200],
+                )
+                alert.featured.add(article)
+                alert.audience_topics.set(article.topics.all())
+                edition_send(edition=alert)
+        except IntegrityError:
+            continue  # another run made this alert a moment ago
+        started.append(alert.pk)
+    return started
+
+
+def digest_create(*, today: date | None = None) -> int | None:
+    """Last ISO week's digest for weekly subscribers, once per week, never empty.
+
+    Only subscribers who follow at least one of the week's topics (or every topic) are in
+    the audience, so nobody gets a digest with no articles in it. A second beat, or a second
+    beat process, meets the one-digest-per-week constraint and sends nothing.
+    """
+    today = today or timezone.localdate()
+    monday = today - timedelta(days=today.weekday())
+    start = timezone.make_aware(datetime.combine(monday - timedelta(days=7), time.min))
+    end = start + timedelta(days=7)
+    year, week, _ = start.date().isocalendar()
+    period = f"{year}-W{week:02d}"
+    articles = list(
+        Article.objects.published().filter(published_at__gte=start, published_at__lt=end)
+    )
+    if not articles:
+        return None
+    try:
+        with transaction.atomic():
+            digest = Edition.objects.create(
+                kind=Edition.Kind.DIGEST,
+                period=period,
+                subject=f"{settings.SITE_NAME} weekly: {len(articles)} new "
+                f"article{'s' if len(articles) != 1 else ''}",
+                preheader="The week’s new articles in the topics you follow.",
+            )
+            digest.featured.set(articles)
+            digest.audience_topics.set(Topic.objects.filter(articles__in=articles).distinct())
+            edition_send(edition=digest)
+    except IntegrityError:
+        return None  # this week's digest exists already
+    return digest.pk
+
+
+def scheduled_editions_send() -> list[int]:
+    """Start every scheduled edition whose time has come (beat).
+
+    One that features an article not yet public stays scheduled and waits: it starts on the
+    first beat after its articles are public (or an editor cancels it). Its stopped_reason
+    says why, and the editors are told once, when it first has to wait.
+    """
+    due = Edition.objects.filter(status=Edition.Status.SCHEDULED, scheduled_at__lte=timezone.now())
+    started = []
+    for edition in due:
+        try:
+            edition_send(edition=edition)
+        except FeaturedNotPublic as waiting:
+            _wait_for_articles(edition, waiting.articles)
+            continue
+        started.append(edition.pk)
+    return started
+
+
+def _wait_for_articles(edition: Edition, articles: list[Article]) -> None:
+    titles = ", ".join(f"“{article.title}”" for article in articles)
+    reason = f"Waiting for {titles} to be public: the edition goes out once they are."
+    with transaction.atomic():
+        # Only the first beat that finds it waiting tells the editors.
+        first = Edition.objects.filter(
+            pk=edition.pk, status=Edition.Status.SCHEDULED, stopped_reason=""
+        ).update(stopped_reason=reason[:300])
+        if first:
+            logger.warning("Edition %s waits for unpublished articles: %s", edition.pk, titles)
+            edition.stopped_reason = reason[:300]
+            for message in attention_mails(edition, template="newsletter/email/waiting"):
+                email_queue(message)
+
+
+def deliveries_recover() -> int:
+    """Beat, every NEWSLETTER_SWEEP_SECONDS: rows of a worker that stopped renewing its lease
+    go back in the queue, and editions with rows due and nobody on them get workers, so
+    recovery never waits for the broker. Two cheap queries when all is well. Returns how
+    many rows went back."""
+    requeued = ledger.requeue_expired()
+    for edition_id in ledger.editions_to_dispatch():
+        _dispatch_on_commit(edition_id)
+    return requeued

@@ -2,7 +2,7 @@ from django.urls import reverse
 
 from articles.sitemaps import CanonicalSitemap
 from newsletter.models import Edition
-from newsletter.views import PUBLIC_EDITIONS
+from newsletter.selectors import editions_in_archive
 
 
 class NewsletterSitemap(CanonicalSitemap):
@@ -12,7 +12,7 @@ class NewsletterSitemap(CanonicalSitemap):
     priority = 0.4
 
     def items(self) -> list[str | Edition]:
-        editions = Edition.objects.filter(**PUBLIC_EDITIONS).only("pk").order_by("-started_at")
+        editions = editions_in_archive().only("pk")
         return ["newsletter_subscribe", "newsletter_archive", *editions]
 
     def location(self, item: str | Edition) -> str:

@@ -18,9 +18,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.markup import render_article_markdown
 from core.ratelimit import allow, ip_digest, window_seconds
-from newsletter import services
+from newsletter import selectors, services, tokens
 from newsletter.forms import PreferencesForm, SignupForm
-from newsletter.models import Edition, Subscriber
+from newsletter.models import Subscriber
 
 DAY = 24 * 3600
 SOURCES = {"footer", "article", "page", "settings"}
@@ -91,14 +91,14 @@ def check_inbox(request):
     )
 
 
-def _bad_link(request, *, kind: services.LinkKind, reason: str, days: int | None):
+def _bad_link(request, *, kind: tokens.LinkKind, reason: str, days: int | None):
     """400, in words that fit the kind of link and why it failed. Signing up again mails a
     fresh link: a confirmation, or, to the subscribed, new preferences and unsubscribe links."""
     context = {"kind": kind, "reason": reason, "days": days}
     return render(request, "newsletter/bad_link.html", context, status=400)
 
 
-def signed_link(kind: services.LinkKind, *, days_setting: str | None):
+def signed_link(kind: tokens.LinkKind, *, days_setting: str | None):
     """A view reached by a signed link from our mail: reads the token, or answers 400 with a
     page that says why and how to get a new link. `days_setting` names the setting that bounds
     the link's age, read on each request; None means the link never expires."""
@@ -108,10 +108,10 @@ def signed_link(kind: services.LinkKind, *, days_setting: str | None):
         def wrapper(request, token: str):
             days = getattr(settings, days_setting) if days_setting else None
             try:
-                subscriber, payload = services.read_token(
+                subscriber, payload = tokens.read_token(
                     token=token, kind=kind, max_age=days * DAY if days else None
                 )
-            except services.TokenError as error:
+            except tokens.TokenError as error:
                 return _bad_link(request, kind=kind, reason=error.reason, days=days)
             return view(request, token, subscriber, payload)
 
@@ -121,7 +121,7 @@ def signed_link(kind: services.LinkKind, *, days_setting: str | None):
 
 
 @require_http_methods(["GET", "POST"])
-@signed_link(services.LinkKind.CONFIRM, days_setting="NEWSLETTER_CONFIRM_DAYS")
+@signed_link(tokens.LinkKind.CONFIRM, days_setting="NEWSLETTER_CONFIRM_DAYS")
 def confirm(request, token: str, subscriber: Subscriber, payload: dict):
     """GET shows a button (so mail scanners confirm nothing); POST confirms."""
     if request.method == "GET":
@@ -132,13 +132,13 @@ def confirm(request, token: str, subscriber: Subscriber, payload: dict):
         "You’re subscribed",
         "Thank you for confirming. Every email we send has a link to change what you receive "
         "or to leave with one click.",
-        links=services.links(subscriber),
+        links=tokens.links(subscriber),
         back_url=return_path(request.GET.get("next")),
     )
 
 
 @require_http_methods(["GET", "POST"])
-@signed_link(services.LinkKind.PREFERENCES, days_setting="NEWSLETTER_MANAGE_DAYS")
+@signed_link(tokens.LinkKind.PREFERENCES, days_setting="NEWSLETTER_MANAGE_DAYS")
 def preferences(request, token: str, subscriber: Subscriber, payload: dict):
     initial = {"frequency": subscriber.frequency, "topics": list(subscriber.topics.all())}
     form = PreferencesForm(request.POST or None, initial=initial)
@@ -157,14 +157,14 @@ def preferences(request, token: str, subscriber: Subscriber, payload: dict):
         "form": form,
         "subscriber": subscriber,
         "saved": saved,
-        "unsubscribe_url": services.links(subscriber)["unsubscribe_url"],
+        "unsubscribe_url": tokens.links(subscriber)["unsubscribe_url"],
     }
     return render(request, "newsletter/preferences.html", context)
 
 
 @csrf_exempt  # RFC 8058: mail providers POST here with no session and no token of ours
 @require_http_methods(["GET", "POST"])
-@signed_link(services.LinkKind.UNSUBSCRIBE, days_setting=None)
+@signed_link(tokens.LinkKind.UNSUBSCRIBE, days_setting=None)
 def unsubscribe(request, token: str, subscriber: Subscriber, payload: dict):
     """GET: a page with a button, so link scanners unsubscribe nobody. POST: leave at once,
     answering 200 with no redirect; a second POST is harmless."""
@@ -211,19 +211,13 @@ def account_subscription(request):
     return redirect("account_settings")
 
 
-PUBLIC_EDITIONS = {
-    "kind": Edition.Kind.EDITION,
-    "status__in": (Edition.Status.SENDING, Edition.Status.SENT, Edition.Status.FAILURES),
-}
-
-
 def archive(request):
-    editions = Edition.objects.filter(**PUBLIC_EDITIONS).order_by("-started_at")
+    editions = selectors.editions_in_archive()
     return render(request, "newsletter/archive.html", {"editions": editions[:200]})
 
 
 def archive_detail(request, pk: int):
-    edition = get_object_or_404(Edition.objects.filter(**PUBLIC_EDITIONS), pk=pk)
+    edition = get_object_or_404(selectors.editions_in_archive(), pk=pk)
     return render(
         request,
         "newsletter/archive_detail.html",

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from newsletter import delivery
+from newsletter import delivery, ledger
 from newsletter.models import Edition, Subscriber
 from tests.factories import ArticleFactory, UserFactory
 
@@ -41,7 +41,7 @@ def test_a_long_edition_subject_folds_after_its_first_words_and_the_date_has_an_
     Subscriber.objects.create(email="reader@example.org", status="active")
     mailing = Edition.objects.create(subject=LONG_SUBJECT, intro="Hello")
     mailing.featured.add(ArticleFactory())
-    delivery.deliveries_create(edition=mailing)
+    ledger.deliveries_create(edition=mailing)
     Edition.objects.filter(pk=mailing.pk).update(status="sending")
     delivery.send_batch(edition_id=mailing.pk)
     message = smtp_server.wait_for_message("reader@example.org")

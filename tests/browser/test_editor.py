@@ -103,11 +103,14 @@ def test_editor_composes_an_edition_sends_it_and_watches_it_finish(
     page.get_by_role("button", name="Yes, send now").click()
     progress = page.locator("#edition-progress")
     expect(progress).to_contain_text("“Driver fusions, week 48” is sending to 40 subscribers.")
+    expect(tools.get_by_role("button", name="Cancel sending")).to_be_visible()
     page.evaluate("window.stillTheSamePage = true")
     expect(progress).to_contain_text("Sent 40", timeout=30_000)
     expect(progress).to_contain_text("100 % done")
     expect(progress).to_contain_text("“Driver fusions, week 48” has been sent")
     expect(page.get_by_text("is sending")).to_have_count(0)  # nothing on the page says otherwise
+    # The buttons followed: Cancel went with the send it would have cancelled.
+    expect(tools.locator("a, button")).to_have_text(["Send a test to editor@example.org"])
     expect(progress.get_by_role("progressbar", name="Delivery progress")).to_have_attribute(
         "value", "100"
     )

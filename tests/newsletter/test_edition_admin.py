@@ -3,11 +3,13 @@
 import re
 
 import pytest
+from django.db import connection
 
-from newsletter import delivery
+from newsletter import delivery, ledger
 from newsletter.models import Delivery, Edition, Subscriber
 from tests.conftest import wait_for
 from tests.factories import ArticleFactory
+from tests.newsletter.mailings import edition, subscribers
 
 
 @pytest.fixture
@@ -83,7 +85,7 @@ def test_sending_from_the_edition_page_confirms_the_audience_first(
 
 
 def test_the_progress_panel_polls_while_sending_and_lists_problems_first(admin_client, mailing):
-    delivery.deliveries_create(edition=mailing)
+    ledger.deliveries_create(edition=mailing)
     Edition.objects.filter(pk=mailing.pk).update(status=Edition.Status.SENDING)
     rows = list(Delivery.objects.filter(edition=mailing).order_by("pk"))
     Delivery.objects.filter(pk=rows[0].pk).update(status="sent")
@@ -108,7 +110,7 @@ def test_the_progress_panel_polls_while_sending_and_lists_problems_first(admin_c
 
 
 def test_cancelling_from_the_edition_page_stops_what_has_not_left(admin_client, mailing):
-    delivery.deliveries_create(edition=mailing)
+    ledger.deliveries_create(edition=mailing)
     Edition.objects.filter(pk=mailing.pk).update(status=Edition.Status.SENDING)
     assert admin_client.get(change_url(mailing, "cancel/")).status_code == 405
     admin_client.post(change_url(mailing, "cancel/"))
@@ -120,14 +122,14 @@ def test_the_edition_page_costs_the_same_queries_with_more_deliveries(admin_clie
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    delivery.deliveries_create(edition=mailing)
+    ledger.deliveries_create(edition=mailing)
     admin_client.get(change_url(mailing))  # warm: the first request loads content types
     with CaptureQueriesContext(connection) as few:
         admin_client.get(change_url(mailing))
     Subscriber.objects.bulk_create(
         Subscriber(email=f"b{n}@example.org", status="active") for n in range(60)
     )
-    delivery.deliveries_create(edition=mailing)
+    ledger.deliveries_create(edition=mailing)
     with CaptureQueriesContext(connection) as many:
         admin_client.get(change_url(mailing))
     assert len(few) == len(many)
@@ -228,6 +230,57 @@ def panel_replaced(page: str, panel: str) -> str:
     return page[:start] + panel + page[page.index(">", at) + 1 :]
 
 
+TOOLS = '<div class="module edition-tools"'
+
+
+def polled(page: str, answer: str) -> str:
+    """The page as htmx leaves it after a poll: the panel replaced, and the send buttons too
+    when the answer carries them out of band (data-hx-swap-oob, matched by their id)."""
+    panel, found, buttons = answer.partition(TOOLS)
+    page = panel_replaced(page, panel)
+    if found:
+        start = page.index(TOOLS)
+        end = page.index("</div>\n</div>", start) + len("</div>\n</div>")
+        page = page[:start] + (TOOLS + buttons).strip() + page[end:]
+    return page
+
+
+def test_the_send_buttons_follow_the_edition_status_without_a_reload(admin_client, client, mailing):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    ledger.deliveries_create(edition=mailing)
+    Edition.objects.filter(pk=mailing.pk).update(status=Edition.Status.SENDING)
+    page = admin_client.get(change_url(mailing)).content.decode()
+    assert tools(page)[-1] == "Cancel sending"
+    assert """data-hx-vals='{"shown": "sending"}'""" in page
+    progress = change_url(mailing, "progress/")
+    same = admin_client.get(progress, {"shown": "sending"}).content.decode()
+    assert TOOLS not in same  # nothing changed: no button is replaced under the pointer
+
+    # Stopped for attention: Resume comes, Cancel stays.
+    Edition.objects.filter(pk=mailing.pk).update(status=Edition.Status.ATTENTION)
+    stopped = polled(page, admin_client.get(progress, {"shown": "sending"}).content.decode())
+    assert tools(stopped)[-2:] == ["Resume sending", "Cancel sending"]
+
+    # Sent: Cancel goes with the send it would have cancelled.
+    Delivery.objects.filter(edition=mailing).update(status="sent")
+    Edition.objects.filter(pk=mailing.pk).update(status=Edition.Status.SENT)
+    answer = admin_client.get(progress, {"shown": "sending"}).content.decode()
+    assert 'data-hx-swap-oob="true"' in answer
+    sent = polled(page, answer)
+    assert tools(sent) == ["Send a test to admin@example.com"]
+    assert sent.count('id="edition-tools"') == 1
+    assert "data-hx-get" not in sent  # and the panel stops asking
+
+    # Staff who may only look get the panel, never buttons they could not use.
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_edition"))
+    client.force_login(viewer)
+    assert TOOLS not in client.get(progress, {"shown": "sending"}).content.decode()
+
+
 def test_the_banner_says_sending_while_it_sends_and_sent_once_it_is(
     admin_client, mailing, smtp_server
 ):
@@ -241,3 +294,41 @@ def test_the_banner_says_sending_while_it_sends_and_sent_once_it_is(
     seen = panel_replaced(page, panel)  # the page never reloads: only the panel changes
     assert "has been sent" in seen
     assert "is sending" not in seen
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_editor_sends_an_edition_from_the_admin_after_seeing_the_audience(
+    admin_client, smtp_server, celery_worker
+):
+    subscribers(12)
+    mailing = edition()
+    base = {"action": "send_now", "_selected_action": [mailing.pk]}
+    confirm = admin_client.post("/admin/newsletter/edition/", base)
+    assert "12 subscribers" in confirm.content.decode()
+    assert Edition.objects.get(pk=mailing.pk).status == Edition.Status.DRAFT
+    admin_client.post("/admin/newsletter/edition/", {**base, "confirm": "1"})
+    wait_for(lambda: Edition.objects.get(pk=mailing.pk).status == "sent", timeout=30)
+    listing = admin_client.get("/admin/newsletter/edition/").content.decode()
+    assert "100 % · 12 sent, 0 failed, 0 bounced, 0 waiting, of 12" in listing
+    admin_client.post(
+        "/admin/newsletter/edition/", {"action": "send_test", "_selected_action": [mailing.pk]}
+    )
+    test_copy = wait_for(lambda: [m for m in smtp_server.messages if "[TEST]" in m["Subject"]])
+    assert "List-Unsubscribe" not in test_copy[0]
+
+
+@pytest.mark.django_db
+def test_the_edition_list_costs_the_same_queries_for_many_editions(admin_client):
+    from django.test.utils import CaptureQueriesContext
+
+    subscribers(3)
+    first = edition()
+    ledger.deliveries_create(edition=first)
+    with CaptureQueriesContext(connection) as one:
+        admin_client.get("/admin/newsletter/edition/")
+    for _ in range(5):
+        ledger.deliveries_create(edition=edition())
+    with CaptureQueriesContext(connection) as six:
+        page = admin_client.get("/admin/newsletter/edition/").content.decode()
+    assert len(one) == len(six)
+    assert "0 % · 0 sent, 0 failed, 0 bounced, 3 waiting, of 3" in page

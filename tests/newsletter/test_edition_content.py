@@ -8,9 +8,10 @@ import time_machine
 from django.utils import timezone
 
 from articles.models import Article
-from newsletter import delivery
+from newsletter import delivery, ledger, services
 from newsletter.models import Edition, Subscriber
 from tests.factories import ArticleFactory
+from tests.newsletter.mailings import sending, subscribers
 
 pytestmark = pytest.mark.django_db
 
@@ -97,8 +98,8 @@ def test_a_scheduled_edition_waits_for_its_articles_and_goes_once_they_are_publi
     )
     assert "“Embargoed” will not be public by then" in schedule.content.decode()
     with time_machine.travel(when + timedelta(minutes=1), tick=True):
-        assert delivery.scheduled_editions_send() == []
-        assert delivery.scheduled_editions_send() == []  # a second beat tells nobody again
+        assert services.scheduled_editions_send() == []
+        assert services.scheduled_editions_send() == []  # a second beat tells nobody again
         mailing.refresh_from_db()
         assert mailing.status == Edition.Status.SCHEDULED
         assert not mailing.deliveries.exists()
@@ -108,7 +109,7 @@ def test_a_scheduled_edition_waits_for_its_articles_and_goes_once_they_are_publi
     assert notice["Subject"] == "[Driverline] Not sent yet: Fusions, week 49"
     assert "Nothing has been sent" in notice.get_body(preferencelist=("plain",)).get_content()
     with time_machine.travel(later(4), tick=True):
-        assert delivery.scheduled_editions_send() == [mailing.pk]
+        assert services.scheduled_editions_send() == [mailing.pk]
     assert Edition.objects.get(pk=mailing.pk).deliveries.count() == 3
     assert len(smtp_server.to(admin_user.email)) == 1
 
@@ -117,7 +118,7 @@ def test_a_scheduled_edition_waits_for_its_articles_and_goes_once_they_are_publi
 def test_the_intro_reaches_readers_as_html_and_as_clean_plain_text(smtp_server, client, readers):
     mailing = an_edition(ArticleFactory(title="Basket trials explained"))
     Edition.objects.filter(pk=mailing.pk).update(intro=INTRO)
-    delivery.deliveries_create(edition=mailing)
+    ledger.deliveries_create(edition=mailing)
     Edition.objects.filter(pk=mailing.pk).update(status="sending", started_at=timezone.now())
     delivery.send_batch(edition_id=mailing.pk)
     message = smtp_server.wait_for_message("r0@example.org")
@@ -134,3 +135,24 @@ def test_the_intro_reaches_readers_as_html_and_as_clean_plain_text(smtp_server, 
     archive = client.get(f"/newsletter/archive/{mailing.pk}/").content.decode()
     assert re.search(r"<h2[^>]*>What changed this week</h2>", archive)
     assert "##" not in archive
+
+
+@pytest.mark.django_db
+def test_each_article_in_the_mail_has_a_read_link_and_its_reading_time(smtp_server):
+    subscribers(1)
+    mailing = Edition.objects.create(subject="Week 49", intro="Two reads.")
+    article = ArticleFactory(title="Basket trials explained", slug="basket-trials")
+    Article.objects.filter(pk=article.pk).update(reading_minutes=7)
+    mailing.featured.add(article)
+    sending(mailing)
+    delivery.send_batch(edition_id=mailing.pk)
+
+    message = smtp_server.wait_for_message("s0@example.org")
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "Read (7 min): http://testserver/articles/basket-trials/" in text
+    read = re.search(
+        r'<a href="http://testserver/articles/basket-trials/"[^>]*>Read the article</a> · 7 min read',
+        html,
+    )
+    assert read, html

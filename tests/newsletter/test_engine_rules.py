@@ -8,7 +8,7 @@ import time_machine
 from django.utils import timezone
 
 from articles.models import Article
-from newsletter import delivery
+from newsletter import delivery, ledger, services
 from newsletter.models import Delivery, Edition, Subscriber
 from tests.factories import ArticleFactory
 
@@ -23,7 +23,7 @@ def readers(count: int, **fields) -> list[Subscriber]:
 
 def sending(**fields) -> Edition:
     mailing = Edition.objects.create(subject="Rules", **fields)
-    delivery.deliveries_create(edition=mailing)
+    ledger.deliveries_create(edition=mailing)
     Edition.objects.filter(pk=mailing.pk).update(status="sending")
     return mailing
 
@@ -40,12 +40,12 @@ def arrived(smtp_server) -> list[str]:
 def test_the_sweep_never_requeues_a_row_that_is_not_sending(settings):
     readers(3)
     mailing = sending()
-    claimed = delivery.claim_batch(edition_id=mailing.pk, size=3)
+    claimed = ledger.claim_batch(edition_id=mailing.pk, size=3)
     expired = timezone.now() - timedelta(seconds=1)
     Delivery.objects.update(lease_until=expired)
     Delivery.objects.filter(pk=claimed[0].pk).update(status="sent")
     Delivery.objects.filter(pk=claimed[1].pk).update(status="bounced")
-    assert delivery.requeue_expired() == 1
+    assert ledger.requeue_expired() == 1
     assert sorted(statuses().values()) == ["bounced", "queued", "sent"]
 
 
@@ -54,18 +54,18 @@ def test_the_claim_leaves_rows_whose_retry_is_not_due_yet():
     mailing = sending()
     later = timezone.now() + timedelta(minutes=5)
     Delivery.objects.filter(subscriber__email="r0@example.org").update(next_attempt_at=later)
-    claimed = delivery.claim_batch(edition_id=mailing.pk, size=10)
+    claimed = ledger.claim_batch(edition_id=mailing.pk, size=10)
     assert sorted(d.subscriber.email for d in claimed) == ["r1@example.org", "r2@example.org"]
     with time_machine.travel(later + timedelta(seconds=1), tick=False):
-        [due] = delivery.claim_batch(edition_id=mailing.pk, size=10)
+        [due] = ledger.claim_batch(edition_id=mailing.pk, size=10)
     assert due.subscriber.email == "r0@example.org"
 
 
 # --- Recording results: only the claim that holds a row may record it -------------------------
 LATE_RECORDS = {
-    "sent": lambda row: delivery._mark_sent([row]),
-    "retry": lambda row: delivery._mark_retry(row, "451 late"),
-    "bounced": lambda row: delivery._mark_bounced(row, "550 late"),
+    "sent": lambda row: ledger.mark_sent([row]),
+    "retry": lambda row: ledger.mark_retry(row, "451 late"),
+    "bounced": lambda row: ledger.mark_bounced(row, "550 late"),
 }
 
 
@@ -78,11 +78,11 @@ def record_late(mark: str, row: Delivery) -> None:
 def test_a_worker_whose_claim_was_taken_over_records_nothing_over_the_new_claim(mark):
     readers(1)
     mailing = sending()
-    [old] = delivery.claim_batch(edition_id=mailing.pk, size=1)
+    [old] = ledger.claim_batch(edition_id=mailing.pk, size=1)
     # The old worker froze, its lease ran out, and another worker claimed the row again.
     Delivery.objects.update(lease_until=timezone.now() - timedelta(seconds=1))
-    delivery.requeue_expired()
-    [new] = delivery.claim_batch(edition_id=mailing.pk, size=1)
+    ledger.requeue_expired()
+    [new] = ledger.claim_batch(edition_id=mailing.pk, size=1)
     record_late(mark, old)
     row = Delivery.objects.get()
     assert (row.status, row.claim, row.attempts) == ("sending", new.claim, 0)
@@ -93,8 +93,8 @@ def test_a_worker_whose_claim_was_taken_over_records_nothing_over_the_new_claim(
 def test_a_final_state_is_never_overwritten_by_a_late_record(mark):
     readers(1)
     mailing = sending()
-    [row] = delivery.claim_batch(edition_id=mailing.pk, size=1)
-    delivery._mark_sent([row])
+    [row] = ledger.claim_batch(edition_id=mailing.pk, size=1)
+    ledger.mark_sent([row])
     record_late(mark, row)
     recorded = Delivery.objects.get()
     assert (recorded.status, recorded.attempts, recorded.last_error) == ("sent", 1, "")
@@ -205,9 +205,9 @@ def test_temporary_failures_are_retried_until_the_budget_and_not_a_moment_longer
 def test_a_cancelled_edition_sends_none_of_the_rows_given_back_to_it(smtp_server, settings):
     readers(5)
     mailing = sending()
-    claimed = delivery.claim_batch(edition_id=mailing.pk, size=2)
-    delivery.edition_cancel(edition=mailing)
-    delivery._release(claimed)  # the worker that held them gives them back
+    claimed = ledger.claim_batch(edition_id=mailing.pk, size=2)
+    services.edition_cancel(edition=mailing)
+    ledger.release(claimed)  # the worker that held them gives them back
     assert delivery.send_batch(edition_id=mailing.pk) == 0
     assert set(statuses().values()) == {"cancelled"}
     assert not arrived(smtp_server)
@@ -220,7 +220,7 @@ def test_alerts_are_made_for_recent_public_articles_only(smtp_server):
     ArticleFactory(title="Old", published_at=now - timedelta(days=3))
     ArticleFactory(title="Draft", status=Article.Status.DRAFT, published_at=None)
     ArticleFactory(title="Later", status=Article.Status.SCHEDULED, published_at=now + timedelta(1))
-    started = delivery.alerts_create()
+    started = services.alerts_create()
     assert [Edition.objects.get(pk=pk).article for pk in started] == [recent]
 
 
@@ -229,10 +229,10 @@ def test_an_article_with_a_digest_still_gets_its_alert_and_only_one():
     digest = Edition.objects.create(kind=Edition.Kind.DIGEST, subject="Digest", period="2026-W48")
     digest.featured.add(article)
     Edition.objects.create(kind=Edition.Kind.EDITION, subject="An edition", article=article)
-    [alert] = delivery.alerts_create()
+    [alert] = services.alerts_create()
     assert Edition.objects.get(pk=alert).kind == Edition.Kind.ALERT
     assert Edition.objects.get(pk=alert).article == article
-    assert delivery.alerts_create() == []
+    assert services.alerts_create() == []
 
 
 def test_an_alert_features_its_article_and_is_addressed_to_its_topics():
@@ -240,7 +240,7 @@ def test_an_alert_features_its_article_and_is_addressed_to_its_topics():
 
     topic = TopicFactory()
     article = ArticleFactory(title="With topics", topics=[topic])
-    [alert_id] = delivery.alerts_create()
+    [alert_id] = services.alerts_create()
     alert = Edition.objects.get(pk=alert_id)
     assert list(alert.featured.all()) == [article]
     assert list(alert.audience_topics.all()) == [topic]
@@ -267,7 +267,7 @@ def test_the_digest_covers_exactly_last_iso_week(published, included, settings):
     # Any day of week 48 builds week 47's digest.
     for today in (date(2026, 11, 23), date(2026, 11, 26), date(2026, 11, 29)):
         Edition.objects.filter(kind=Edition.Kind.DIGEST).delete()
-        digest_id = delivery.digest_create(today=today)
+        digest_id = services.digest_create(today=today)
         assert (digest_id is not None) is included, today
         if included:
             digest = Edition.objects.get(pk=digest_id)
@@ -280,5 +280,5 @@ def test_the_digest_leaves_out_articles_that_are_not_public(settings):
     wednesday = WEEK_47_MONDAY + timedelta(days=2)
     ArticleFactory(title="Public", published_at=wednesday)
     ArticleFactory(title="Pulled", status=Article.Status.DRAFT, published_at=wednesday)
-    digest = Edition.objects.get(pk=delivery.digest_create(today=date(2026, 11, 23)))
+    digest = Edition.objects.get(pk=services.digest_create(today=date(2026, 11, 23)))
     assert [a.title for a in digest.featured.all()] == ["Public"]

@@ -15,7 +15,7 @@ from django.core import signing
 from django.test import Client
 from django.utils import timezone
 
-from newsletter import delivery, services
+from newsletter import delivery, services, tokens
 from newsletter.models import Edition, Subscriber
 from tests.factories import ArticleFactory, TopicFactory
 
@@ -113,9 +113,9 @@ def test_editions_alerts_and_digests_carry_no_address_in_their_links(smtp_server
                    published_at=datetime(2026, 11, 18, 9, 0, tzinfo=UTC))  # fmt: skip
     ArticleFactory(title="Just out", topics=[topic])
     mailing = Edition.objects.create(subject="This week in precision oncology")
-    delivery.edition_send(edition=mailing)
-    (alert,) = delivery.alerts_create()
-    digest = delivery.digest_create(today=date(2026, 11, 23))
+    services.edition_send(edition=mailing)
+    (alert,) = services.alerts_create()
+    digest = services.digest_create(today=date(2026, 11, 23))
     for edition_id in (mailing.pk, alert, digest):
         delivery.send_batch(edition_id=edition_id)
 
@@ -158,11 +158,11 @@ def test_old_preferences_and_confirmation_links_get_the_friendly_page_offering_a
 @pytest.mark.django_db
 def test_tampered_expired_and_misdirected_links_are_refused(client, settings):
     subscriber = Subscriber.objects.create(email="late@example.org", status="active")
-    token = services.confirm_token(
+    token = tokens.confirm_token(
         subscriber=subscriber, source="page", topic_slugs=[], frequency="weekly"
     )
     confirm = f"/newsletter/confirm/{token}/"
-    links = {kind: path(url) for kind, url in services.links(subscriber).items()}
+    links = {kind: path(url) for kind, url in tokens.links(subscriber).items()}
     preferences, unsubscribe = links["preferences_url"], links["unsubscribe_url"]
 
     later = timezone.now() + timedelta(days=settings.NEWSLETTER_CONFIRM_DAYS, hours=1)
@@ -185,21 +185,21 @@ def test_tampered_expired_and_misdirected_links_are_refused(client, settings):
 @pytest.mark.django_db
 def test_a_new_token_id_revokes_every_link_already_sent(client):
     subscriber = Subscriber.objects.create(email="leaked@example.org", status="active")
-    old = services.links(subscriber)
+    old = tokens.links(subscriber)
     services.subscriber_links_revoke(subscriber=subscriber)
     for url in old.values():
         assert client.get(path(url)).status_code == 400
-    for url in services.links(subscriber).values():
+    for url in tokens.links(subscriber).values():
         assert client.get(path(url)).status_code == 200
 
 
 @pytest.mark.django_db
 def test_each_kind_of_expired_link_says_how_long_that_kind_works(client, settings):
     subscriber = Subscriber.objects.create(email="slow@example.org", status="pending")
-    token = services.confirm_token(
+    token = tokens.confirm_token(
         subscriber=subscriber, source="page", topic_slugs=[], frequency="weekly"
     )
-    preferences = path(services.links(subscriber)["preferences_url"])
+    preferences = path(tokens.links(subscriber)["preferences_url"])
     now = timezone.now()
 
     with time_machine.travel(now + timedelta(days=settings.NEWSLETTER_CONFIRM_DAYS, hours=1)):

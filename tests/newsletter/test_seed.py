@@ -2,7 +2,7 @@ import pytest
 from django.core.management import call_command
 
 from articles.demo import DemoDataError
-from newsletter import delivery
+from newsletter import emails, selectors
 from newsletter.management.commands.seed_newsletter import load_edition, load_subscribers
 from newsletter.models import Edition, Subscriber
 
@@ -18,8 +18,8 @@ def test_the_demo_newsletter_loads_once_and_is_ready_to_send(staff_groups, setti
     edition = Edition.objects.get(kind="edition")
     assert edition.status == Edition.Status.DRAFT
     assert edition.featured.count() == 1
-    assert delivery.audience(edition).count() == 4
-    preview = delivery.render_preview(edition)
+    assert selectors.audience(edition).count() == 4
+    preview = emails.render_preview(edition)
     assert "NRG1" in preview.text
     assert "<strong>NRG1 gene" in preview.html
 

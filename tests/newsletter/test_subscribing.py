@@ -3,7 +3,7 @@ import re
 import pytest
 from django.test import Client
 
-from newsletter import services
+from newsletter import tokens
 from newsletter.models import Subscriber
 from tests.conftest import wait_for
 from tests.factories import ArticleFactory, TopicFactory
@@ -64,7 +64,7 @@ def test_the_answer_never_reveals_whether_an_address_is_known(client, smtp_serve
 @pytest.mark.django_db
 def test_one_click_unsubscribe_per_rfc_8058():
     subscriber = Subscriber.objects.create(email="bye@example.org", status="active")
-    url = services.links(subscriber)["unsubscribe_url"].removeprefix("http://testserver")
+    url = tokens.links(subscriber)["unsubscribe_url"].removeprefix("http://testserver")
     scanner = Client(enforce_csrf_checks=True)
     page = scanner.get(url)
     assert page.status_code == 200
@@ -94,7 +94,7 @@ def test_resubscribing_goes_through_confirmation_again(client, smtp_server, cele
 def test_preferences_change_topics_and_frequency(client):
     subscriber = Subscriber.objects.create(email="prefs@example.org", status="active")
     topic = TopicFactory()
-    url = services.links(subscriber)["preferences_url"].removeprefix("http://testserver")
+    url = tokens.links(subscriber)["preferences_url"].removeprefix("http://testserver")
     assert "prefs@example.org" in client.get(url).content.decode()
     response = client.post(url, {"frequency": "each", "topics": [topic.pk]})
     assert "Your preferences are saved." in response.content.decode()

@@ -7,16 +7,16 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from newsletter import services
+from newsletter import tokens
 from newsletter.models import Subscriber
-from newsletter.services import LinkKind
+from newsletter.tokens import LinkKind
 from tests.factories import TopicFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def confirm_url(subscriber: Subscriber, *, topics=(), frequency="weekly") -> str:
-    token = services.confirm_token(
+    token = tokens.confirm_token(
         subscriber=subscriber, source="footer", topic_slugs=list(topics), frequency=frequency
     )
     return f"/newsletter/confirm/{token}/"
@@ -55,7 +55,7 @@ def test_the_topics_chosen_at_sign_up_are_stored_while_confirmation_waits(client
 
 def test_links_of_a_deleted_subscriber_open_nothing(client):
     reader = Subscriber.objects.create(email="gone@example.org", status="active")
-    urls = services.links(reader)
+    urls = tokens.links(reader)
     reader.delete()
     for url in urls.values():
         assert client.get(url.removeprefix("http://testserver")).status_code == 400
@@ -76,7 +76,7 @@ def test_a_signed_in_reader_who_subscribes_is_linked_to_their_account(client):
 
 def test_a_second_unsubscribe_keeps_the_date_of_the_first(client):
     reader = Subscriber.objects.create(email="bye@example.org", status="active")
-    token = services.link_token(subscriber=reader, kind=LinkKind.UNSUBSCRIBE)
+    token = tokens.link_token(subscriber=reader, kind=LinkKind.UNSUBSCRIBE)
     first = timezone.now()
     with time_machine.travel(first, tick=False):
         client.post(f"/newsletter/unsubscribe/{token}/")

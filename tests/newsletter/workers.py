@@ -19,7 +19,7 @@ from celery import Celery
 from django.conf import settings
 from django.db import connection
 
-from newsletter import delivery
+from newsletter import ledger
 from newsletter.models import Edition, Subscriber
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,8 +116,8 @@ def sweeping(client: Celery, queue: str, every: float | None = None):
     def sweep() -> None:
         try:
             while not stop.wait(every):
-                delivery.requeue_expired()
-                for edition_id in delivery.editions_to_dispatch():
+                ledger.requeue_expired()
+                for edition_id in ledger.editions_to_dispatch():
                     send(client, queue, edition_id)
         finally:
             connection.close()
@@ -136,7 +136,7 @@ def sending_edition(prefix: str, subject: str, count: int) -> tuple[Edition, set
     emails = {f"{prefix}{n}@example.org" for n in range(count)}
     Subscriber.objects.bulk_create(Subscriber(email=e, status="active") for e in emails)
     mailing = Edition.objects.create(subject=subject)
-    delivery.deliveries_create(edition=mailing)
+    ledger.deliveries_create(edition=mailing)
     Edition.objects.filter(pk=mailing.pk).update(status="sending")
     return mailing, emails
 
@@ -145,7 +145,7 @@ def send(client: Celery, queue: str, edition_id: int) -> None:
     """One send task to the drill's queue, declared first: on RabbitMQ a message published
     before the worker has bound its queue would otherwise be dropped."""
     declare = [client.amqp.queues[queue]]
-    client.send_task("newsletter.tasks.send_edition", [edition_id], queue=queue, declare=declare)
+    client.send_task("newsletter.tasks.edition_deliver", [edition_id], queue=queue, declare=declare)
 
 
 def start(client: Celery, queue: str, mailing: Edition, tasks: int = 1) -> None:

@@ -1,0 +1,162 @@
+"""Newsletter mail: an edition rendered once (its intro from Markdown into HTML and plain
+text, its featured articles, a digest's blocks per article), then one message per subscriber
+built from it (their links, their digest's articles, the list headers); and the mails that
+tell editors an edition needs them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMultiAlternatives
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from core.links import absolute_url, mail_context
+from core.mail import MailMessage, inline_css, inline_css_fragment, render_mail
+from core.markup import render_article_markdown, render_markdown_text
+from newsletter.models import Delivery, Edition, Subscriber
+from newsletter.tokens import links
+
+# Stand-ins filled per subscriber, so the templates are rendered once per edition.
+PREFERENCES = "__DRIVERLINE_PREFERENCES_URL__"
+UNSUBSCRIBE = "__DRIVERLINE_UNSUBSCRIBE_URL__"
+ARTICLES = "__DRIVERLINE_ARTICLES__"
+
+
+@dataclass(frozen=True)
+class RenderedEdition:
+    subject: str
+    text: str
+    html: str
+    # Digests: each article's block, rendered once, with the ids of its topics.
+    blocks: tuple[tuple[frozenset[int], str, str], ...] = ()
+
+
+def render_edition(edition: Edition) -> RenderedEdition:
+    """The template work, done once per edition; per-subscriber links are stand-ins."""
+    context = {
+        "edition": edition,
+        # The article rules, headings included, through the one sanitiser; and as plain text.
+        "intro_html": render_article_markdown(edition.intro).html,
+        "intro_text": render_markdown_text(edition.intro),
+        "articles": list(edition.featured.prefetch_related("topics").order_by("-published_at")),
+        **mail_context(),
+        "preferences_url": PREFERENCES,
+        "unsubscribe_url": UNSUBSCRIBE,
+    }
+    blocks: tuple = ()
+    if edition.kind == Edition.Kind.DIGEST:
+        # Each reader's digest lists only the week's articles in their topics.
+        blocks = tuple(
+            (
+                frozenset(topic.pk for topic in article.topics.all()),
+                render_to_string("newsletter/email/_article.txt", {**context, "article": article}),
+                inline_css_fragment(
+                    render_to_string(
+                        "newsletter/email/_article.html", {**context, "article": article}
+                    )
+                ),
+            )
+            for article in context["articles"]
+        )
+        context["articles"] = []
+        context["digest_blocks"] = ARTICLES
+    return RenderedEdition(
+        subject=edition.subject,
+        text=render_to_string("newsletter/email/edition_message.txt", context),
+        html=inline_css(render_to_string("newsletter/email/edition_message.html", context)),
+        blocks=blocks,
+    )
+
+
+def render_preview(edition: Edition) -> RenderedEdition:
+    """The edition as a subscriber of every topic sees it, with its personal links inert:
+    for the admin preview and the editor's test message."""
+    rendered = render_edition(edition)
+
+    def inert(text: str, part: int) -> str:
+        text = text.replace(ARTICLES, "".join(block[part] for block in rendered.blocks))
+        return text.replace(PREFERENCES, "#").replace(UNSUBSCRIBE, "#")
+
+    return RenderedEdition(
+        subject=rendered.subject, text=inert(rendered.text, 1), html=inert(rendered.html, 2)
+    )
+
+
+def editor_copy(edition: Edition, *, to: str) -> MailMessage:
+    """A copy for one address (an editor's own), marked as a test: no list headers, and
+    the personal links inert."""
+    preview = render_preview(edition)
+    message = MailMessage(
+        subject=f"[TEST] {preview.subject}",
+        body=preview.text,
+        from_email=settings.NEWSLETTER_FROM_EMAIL,
+        to=[to],
+    )
+    message.attach_alternative(preview.html, "text/html")
+    return message
+
+
+def mail_host() -> str:
+    """The site's host name, in Message-IDs and the List-Id."""
+    return urlsplit(settings.SITE_URL).hostname or "localhost"
+
+
+def build_message(rendered: RenderedEdition, delivery: Delivery) -> MailMessage:
+    subscriber = delivery.subscriber
+    urls = links(subscriber)
+    host = mail_host()
+
+    wanted = subscriber_topic_ids(subscriber)
+    chosen = [b for b in rendered.blocks if not wanted or b[0] & wanted]
+
+    def personal(text: str, part: int) -> str:
+        text = text.replace(ARTICLES, "".join(block[part] for block in chosen))
+        return text.replace(PREFERENCES, urls["preferences_url"]).replace(
+            UNSUBSCRIBE, urls["unsubscribe_url"]
+        )
+
+    message = MailMessage(
+        subject=rendered.subject,
+        body=personal(rendered.text, 1),
+        from_email=settings.NEWSLETTER_FROM_EMAIL,
+        to=[subscriber.email],
+        headers={
+            # Deterministic, so a resend after a crash is recognisable as the same message;
+            # ledger.mark_sent stores the same value.
+            "Message-ID": f"<edition-{delivery.edition_id}.{subscriber.pk}@{host}>",
+            "List-Unsubscribe": f"<{urls['unsubscribe_url']}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "List-Id": f"{settings.SITE_NAME} newsletter <newsletter.{host}>",
+        },
+    )
+    message.attach_alternative(personal(rendered.html, 2), "text/html")
+    return message
+
+
+def subscriber_topic_ids(subscriber: Subscriber) -> frozenset[int]:
+    """Prefetched by ledger.claim_batch, so a batch costs one query for all its subscribers."""
+    return frozenset(topic.pk for topic in subscriber.topics.all())
+
+
+def attention_mails(
+    edition: Edition, *, template: str = "newsletter/email/attention"
+) -> list[EmailMultiAlternatives]:
+    """One mail to each editor (and superuser) that the edition stopped (or waits), and why."""
+    User = get_user_model()
+    can_send = Q(groups__permissions__codename="change_edition") | Q(
+        user_permissions__codename="change_edition"
+    )
+    editors = User.objects.filter(is_active=True).filter(can_send | Q(is_superuser=True))
+    context = {
+        "edition": edition,
+        "edition_url": absolute_url(reverse("admin:newsletter_edition_change", args=[edition.pk])),
+    }
+    return [
+        render_mail(template, to=address, context=context)
+        for address in editors.distinct().values_list("email", flat=True)
+    ]

@@ -1,0 +1,115 @@
+"""Reads of the newsletter: who gets an edition, what it features, how far its sending has
+come and which deliveries need a look, which editions have stalled, and the public archive."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+
+from articles.models import Article
+from newsletter.models import Delivery, Edition, Subscriber
+
+
+def audience(edition: Edition) -> QuerySet[Subscriber]:
+    """Active subscribers who want this edition: its topics, or everything."""
+    subscribers = Subscriber.objects.filter(status=Subscriber.Status.ACTIVE)
+    if edition.kind == Edition.Kind.ALERT:
+        subscribers = subscribers.filter(frequency=Subscriber.Frequency.EACH_ARTICLE)
+    elif edition.kind == Edition.Kind.DIGEST:
+        subscribers = subscribers.filter(frequency=Subscriber.Frequency.WEEKLY)
+    topic_ids = list(edition.audience_topics.values_list("pk", flat=True))
+    if topic_ids:
+        subscribers = subscribers.filter(Q(topics__in=topic_ids) | Q(topics__isnull=True))
+    return subscribers.distinct()
+
+
+def featured_not_public(*, edition: Edition) -> list[Article]:
+    """The edition's featured articles that are not public now (Article.objects.published())."""
+    public = Article.objects.published().values("pk")
+    return list(edition.featured.exclude(pk__in=public).order_by("title"))
+
+
+def featured_articles(edition: Edition) -> list[Article]:
+    """The featured articles, in the order the mail lists them; each knows is_public."""
+    return list(edition.featured.order_by("-published_at", "title"))
+
+
+def with_progress(editions: QuerySet[Edition]) -> QuerySet[Edition]:
+    """Delivery counts by status on each edition, in the same query (no query per row)."""
+    return editions.annotate(
+        **{
+            f"deliveries_{status}": Count("deliveries", filter=Q(deliveries__status=status))
+            for status in Delivery.Status.values
+        },
+        deliveries_resent=Count("deliveries", filter=Q(deliveries__resent=True)),
+    )
+
+
+FINAL = (
+    Delivery.Status.SENT,
+    Delivery.Status.FAILED,
+    Delivery.Status.BOUNCED,
+    Delivery.Status.CANCELLED,
+    Delivery.Status.SKIPPED,
+)
+
+
+def edition_progress(edition: Edition) -> dict[str, int]:
+    """Progress from an edition annotated by `with_progress`; `resent` counts the rows that
+    were requeued after a crash once handed to the server (possibly sent twice)."""
+    counts = {status: getattr(edition, f"deliveries_{status}") for status in Delivery.Status.values}
+    total = sum(counts.values())
+    done = sum(counts[status] for status in FINAL)
+    return {
+        **counts,
+        "waiting": counts[Delivery.Status.QUEUED] + counts[Delivery.Status.SENDING],
+        "resent": edition.deliveries_resent,
+        "total": total,
+        "percent": round(100 * done / total) if total else 0,
+    }
+
+
+# The edition page lists the deliveries that need attention first, then the latest sent.
+DELIVERIES_SHOWN = 25
+
+
+def deliveries_for_review(edition: Edition, *, limit: int = DELIVERIES_SHOWN) -> QuerySet[Delivery]:
+    """The edition's deliveries that need attention first (failed and bounced, then those
+    possibly sent twice or waiting for a retry), then the latest sent: the first `limit`."""
+    return (
+        edition.deliveries.select_related("subscriber")
+        .annotate(
+            trouble=Case(
+                When(status=Delivery.Status.FAILED, then=Value(0)),
+                When(status=Delivery.Status.BOUNCED, then=Value(0)),
+                When(resent=True, then=Value(1)),
+                When(attempts__gt=0, status=Delivery.Status.QUEUED, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("trouble", F("sent_at").desc(nulls_last=True), "pk")[:limit]
+    )
+
+
+def editions_stalled(*, now: datetime) -> list[int]:
+    """Sending editions with rows due at `now` and no worker on them (no live lease)."""
+    stalled = []
+    for edition_id in Edition.objects.filter(status=Edition.Status.SENDING).values_list(
+        "pk", flat=True
+    ):
+        rows = Delivery.objects.filter(edition_id=edition_id)
+        due = rows.filter(status=Delivery.Status.QUEUED, next_attempt_at__lte=now)
+        worked_on = rows.filter(status=Delivery.Status.SENDING, lease_until__gte=now)
+        if due.exists() and not worked_on.exists():
+            stalled.append(edition_id)
+    return stalled
+
+
+def editions_in_archive() -> QuerySet[Edition]:
+    """The public archive: composed editions that have gone out (or are going), newest first."""
+    return Edition.objects.filter(
+        kind=Edition.Kind.EDITION,
+        status__in=(Edition.Status.SENDING, Edition.Status.SENT, Edition.Status.FAILURES),
+    ).order_by("-started_at")
