@@ -243,7 +243,7 @@ def _send_account_mail(bag: Mailbag) -> None:
 
 def _send_newsletter_mail(bag: Mailbag, handler: RecordingHandler) -> None:
     from articles.models import Article
-    from newsletter import delivery, tasks
+    from newsletter import services, tasks
     from newsletter.models import Edition, Subscriber
     from tests.factories import ArticleFactory, TopicFactory, UserFactory
 
@@ -284,9 +284,9 @@ def _send_newsletter_mail(bag: Mailbag, handler: RecordingHandler) -> None:
     )
     edition.featured.add(featured)
     with bag.expect(newsletter_test_send="editor@example.org"):
-        delivery.edition_send_test(edition=edition, to="editor@example.org")
+        services.edition_send_test(edition=edition, to="editor@example.org")
     with bag.expect(newsletter_edition="weekly@example.org"):
-        delivery.edition_send(edition=edition)
+        services.edition_send(edition=edition)
     assert Edition.objects.get(pk=edition.pk).status == Edition.Status.SENT
 
     ArticleFactory(title="Fresh: a new NTRK result", published_at=timezone.now(), topics=[topic])
@@ -320,7 +320,7 @@ def _send_newsletter_mail(bag: Mailbag, handler: RecordingHandler) -> None:
     handler.refuse_data_from = "newsletter@localhost"
     try:
         with bag.expect(newsletter_attention="editor@example.org"):
-            delivery.edition_send(edition=refused)
+            services.edition_send(edition=refused)
     finally:
         handler.refuse_data = handler.refuse_data_from = ""
     assert Edition.objects.get(pk=refused.pk).status == Edition.Status.ATTENTION
