@@ -98,6 +98,19 @@ class ArticleAdminForm(forms.ModelForm):
             author.label_from_instance = lambda user: f"{user.public_name} ({user.email})"
         if "slug" in self.fields and self._slug_follows_title():
             self.fields["slug"].widget.attrs["data-follows-title"] = ""
+        if self.instance.published_at:
+            # The picker shows minutes: compared as shown, so an untouched time is unchanged.
+            self.initial["published_at"] = self._stored_time_in_minutes()
+
+    def _stored_time_in_minutes(self):
+        return self.instance.published_at.replace(second=0, microsecond=0)
+
+    def clean_published_at(self):
+        # Left as shown, the stored time stands, seconds and all (not a "corrected" time).
+        at = self.cleaned_data.get("published_at")
+        if at and self.instance.published_at and at == self._stored_time_in_minutes():
+            return self.instance.published_at
+        return at
 
     def _slug_follows_title(self) -> bool:
         """A saved draft, never given a time, whose slug is still the one made from its title."""
@@ -167,6 +180,8 @@ class ArticleAdmin(admin.ModelAdmin):
             # Copies: the declared fields are shared by every form class made from the admin form.
             form.base_fields = copy.deepcopy(form.base_fields)
             form.base_fields["published_at"].disabled = True
+            if "status" not in form.base_fields:
+                return form  # a view-only page, where every field is shown read-only
             if obj is not None and obj.status in Article.PUBLIC_STATUSES:
                 # Shown as it is; saving keeps it, since only a publisher may change it.
                 form.base_fields["status"].disabled = True

@@ -299,3 +299,29 @@ def test_an_article_keeps_an_author_who_is_no_longer_staff(client, editor):
     article = ArticleFactory(author=former, title="Old piece", slug="old-piece")
     form = client.get(f"/admin/articles/article/{article.pk}/change/").content.decode()
     assert "Fran Former" in form
+
+
+def test_a_moderator_reads_an_article_in_the_admin(client, staff_groups):
+    moderator = UserFactory(is_staff=True)
+    moderator.groups.add(staff_groups["Moderators"])
+    client.force_login(moderator)
+    article = ArticleFactory(title="Read, not written")
+    page = client.get(f"/admin/articles/article/{article.pk}/change/")
+    assert page.status_code == 200  # every field read-only; the form had no status to disable
+    assert "Read, not written" in page.content.decode()
+
+
+def test_saving_a_live_article_keeps_its_publication_time_to_the_second(client, editor):
+    """The picker shows minutes: a time the editor left alone is not cut to the minute."""
+    at = (timezone.now() - timedelta(days=2)).replace(second=37)
+    article = ArticleFactory(slug="live-one", topics=[TopicFactory()], published_at=at)
+    data = article_form(
+        article.topics.get(),
+        slug="live-one",
+        body="Edited.",
+        published_at=timezone.localtime(at).strftime("%Y-%m-%dT%H:%M"),
+        **{"faqs-TOTAL_FORMS": "0"},
+    )
+    assert client.post(f"/admin/articles/article/{article.pk}/change/", data).status_code == 302
+    article.refresh_from_db()
+    assert (article.body, article.published_at) == ("Edited.", at)
