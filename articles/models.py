@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import reversion
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -237,3 +238,62 @@ class Reference(models.Model):
         if self.kind == self.Kind.PUBMED and self.identifier.strip().isdigit():
             return f"https://pubmed.ncbi.nlm.nih.gov/{self.identifier.strip()}/"
         return identifier_url(self.identifier) or ""
+
+
+class ArticleRevision(models.Model):
+    """One revision of an article, as the editors' history lists it.
+
+    django-reversion keeps the revision itself (who, when, the note: its Revision) and the
+    content (a Version each of the article, its FAQ entries and its references). This row ties
+    that revision to its article, so the history is one indexed query, and says what kind of
+    step it was. `content_digest` fingerprints the content (publication state left out), so two
+    revisions with the same text are known to be the same without reading their versions.
+    """
+
+    class Kind(models.TextChoices):
+        EDIT = "edit", "Edit"
+        PUBLICATION = "publication", "Publication"
+        RESTORE = "restore", "Restore"
+
+    revision = models.OneToOneField(
+        "reversion.Revision", on_delete=models.CASCADE, related_name="article_revision"
+    )
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="revisions")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.EDIT)
+    content_digest = models.CharField(max_length=64)
+    restored_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ("-pk",)
+        indexes = [models.Index(fields=["article", "-id"], name="article_revision_history_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.article_id}: {self.revision.comment}"
+
+    @property
+    def note(self) -> str:
+        return self.revision.comment
+
+    @property
+    def created_at(self):
+        return self.revision.date_created
+
+    @property
+    def by(self) -> str:
+        """Who made it: a person's public name, or the site itself (the schedule, the seed)."""
+        user = self.revision.user
+        return user.public_name if user else "the site"
+
+
+# Revisions: one holds the article with its FAQ entries and references (they follow it). Only
+# what editors write is kept; rendered HTML, contents and reading time are made again on restore.
+ARTICLE_REVISION_FIELDS = tuple(
+    field.name
+    for field in [*Article._meta.concrete_fields, *Article._meta.many_to_many]
+    if field.editable and not field.primary_key
+)
+reversion.register(Article, fields=ARTICLE_REVISION_FIELDS, follow=("faqs", "references"))
+reversion.register(FAQEntry, exclude=("answer_html",))
+reversion.register(Reference)

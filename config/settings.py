@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "django_htmx",
     "csp",
+    "reversion",
 ]
 
 MIDDLEWARE = [
