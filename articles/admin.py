@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import slugify
 
+from articles import revisions
+from articles.admin_revisions import ArticleRevisionsAdminMixin
 from articles.models import Article, FAQEntry, Reference, Topic
 from articles.services import (
     PUBLISH_PERMISSION,
@@ -56,6 +58,16 @@ class ArticleAdminForm(forms.ModelForm):
         required=False,
         label="Publish at",
         help_text=in_current_zone("Empty means now; a future time schedules it."),
+    )
+    # Not in the fieldsets: shown under the FAQ and references, since it describes the whole save
+    # (admin/articles/article/change_form.html).
+    change_note = forms.CharField(
+        required=False,
+        max_length=revisions.NOTE_MAX_LENGTH,
+        label="Change note",
+        help_text="What you changed and why, in a line, for the article’s history. Left empty, "
+        "it lists the fields and entries you changed.",
+        widget=forms.TextInput(attrs={"class": "vLargeTextField"}),
     )
 
     class Meta:
@@ -144,7 +156,7 @@ class ArticleAdminForm(forms.ModelForm):
 
 
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(ArticleRevisionsAdminMixin, admin.ModelAdmin):
     form = ArticleAdminForm
     list_display = ("title", "status", "kind", "published_at", "last_reviewed", "author")
     list_filter = ("status", "kind", "topics", "published_at", "last_reviewed")
@@ -198,9 +210,17 @@ class ArticleAdmin(admin.ModelAdmin):
         article_edit_save(article=obj, by=request.user, created=not change)
 
     def save_related(self, request, form, formsets, change) -> None:
-        """Once the FAQ and references are saved too, the status the editor chose."""
+        """Once the FAQ and references are saved too, a revision, then the status the editor
+        chose (which records a revision of its own when it changes the state)."""
         super().save_related(request, form, formsets, change)
         article = form.instance
+        revisions.article_edit_revision(
+            article=article,
+            by=request.user,
+            note=form.cleaned_data.get("change_note", ""),
+            changes=revisions.form_changes(form, formsets),
+            created=not change,
+        )
         status = form.cleaned_data.get("status", article.status)
         at = form.cleaned_data.get("published_at")
         was_public = article.is_public
@@ -269,6 +289,7 @@ class ArticleAdmin(admin.ModelAdmin):
         preview = self.admin_site.admin_view(self.preview_view)
         return [
             path("preview/", preview, name="articles_article_preview"),
+            *self.revision_urls(),
             *super().get_urls(),
         ]
 

@@ -2,6 +2,8 @@
 
 Publication state (status and publication time) changes only here, and only from the locked row:
 the caller says what it saw, and a row that changed since is left as the other person left it.
+Every change of state is recorded as a revision of the article ("Published", "Scheduled for …"),
+by the person who asked or by the site itself (None: the schedule, the seed).
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from articles.models import Article
+from articles.models import Article, ArticleRevision
+from articles.revisions import article_revision_baseline, article_revision_save, when
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +29,13 @@ CONTENT_FIELDS = [
     for field in Article._meta.concrete_fields
     if field.name not in ("id", "status", "published_at", "created_at")
 ]
+
+
+# The notes of the revisions that file an article away from the site.
+FILED_NOTES = {
+    Article.Status.DRAFT: "back to draft",
+    Article.Status.IN_REVIEW: "submitted for review",
+}
 
 
 class PublishError(ValueError):
@@ -62,6 +72,7 @@ def article_edit_save(*, article: Article, by: AbstractBaseUser, created: bool) 
         article.status, article.published_at = Article.Status.DRAFT, None
         article.save()
     else:
+        article_revision_baseline(article=article)
         article.save(update_fields=CONTENT_FIELDS)
         article.refresh_from_db(fields=["status", "published_at"])
     return article
@@ -104,6 +115,7 @@ def article_publish(
                 pk=current.pk, status=current.status, published_at=current.published_at
             ).update(status=status, published_at=published_at, updated_at=now)
             log.info("article %s %s for %s", current.pk, status, published_at)
+            _record_state(article, by, _publish_note(current, status, published_at, by, now))
     article.refresh_from_db(fields=["status", "published_at", "updated_at"])
     return article
 
@@ -115,15 +127,23 @@ def article_unpublish(*, article: Article, by: AbstractBaseUser | None = None) -
     rather than from the state `article` was read in; drafts and articles in review are left alone.
     """
     with transaction.atomic():
-        current = Article.objects.select_for_update().get(pk=article.pk)
-        if current.status in Article.PUBLIC_STATUSES:
-            _check_publish_right(by)
-            Article.objects.filter(pk=current.pk, status__in=Article.PUBLIC_STATUSES).update(
-                status=Article.Status.DRAFT, published_at=None, updated_at=timezone.now()
-            )
-            log.info("article %s unpublished", current.pk)
+        if note := _take_off(article, by):
+            _record_state(article, by, note)
     article.refresh_from_db(fields=["status", "published_at", "updated_at"])
     return article
+
+
+def _take_off(article: Article, by: AbstractBaseUser | None) -> str:
+    """Unpublish from the locked row; what was done, in words ("" when nothing was)."""
+    current = Article.objects.select_for_update().get(pk=article.pk)
+    if current.status not in Article.PUBLIC_STATUSES:
+        return ""
+    _check_publish_right(by)
+    Article.objects.filter(pk=current.pk, status__in=Article.PUBLIC_STATUSES).update(
+        status=Article.Status.DRAFT, published_at=None, updated_at=timezone.now()
+    )
+    log.info("article %s unpublished", current.pk)
+    return "Unpublished" if current.is_public else "Schedule cancelled"
 
 
 def article_status_change(
@@ -140,12 +160,43 @@ def article_status_change(
     """
     if status in Article.PUBLIC_STATUSES:
         return article_publish(article=article, at=at, by=by)
-    article_unpublish(article=article, by=by)
-    Article.objects.filter(
-        pk=article.pk, status__in=(Article.Status.DRAFT, Article.Status.IN_REVIEW)
-    ).exclude(status=status).update(status=status, updated_at=timezone.now())
+    with transaction.atomic():
+        notes = [_take_off(article, by)]
+        if (
+            Article.objects.filter(
+                pk=article.pk, status__in=(Article.Status.DRAFT, Article.Status.IN_REVIEW)
+            )
+            .exclude(status=status)
+            .update(status=status, updated_at=timezone.now())
+        ):
+            notes.append(FILED_NOTES.get(status, "status changed"))
+        if note := ", ".join(filter(None, notes)):
+            _record_state(article, by, note[0].upper() + note[1:])
     article.refresh_from_db(fields=["status", "published_at", "updated_at"])
     return article
+
+
+def _publish_note(
+    before: Article,
+    status: str,
+    published_at: datetime,
+    by: AbstractBaseUser | None,
+    now: datetime,
+) -> str:
+    """The note of a publication's revision, from the state before and after."""
+    if status == Article.Status.SCHEDULED:
+        return f"Scheduled for {when(published_at)}"
+    if before.status == Article.Status.SCHEDULED and published_at == before.published_at:
+        return "Published by the schedule" if by is None else "Published as scheduled"
+    if before.is_public:
+        return f"Publication time set to {when(published_at)}"
+    if published_at < now:
+        return f"Published, dated {when(published_at)}"
+    return "Published"
+
+
+def _record_state(article: Article, by: AbstractBaseUser | None, note: str) -> None:
+    article_revision_save(article=article, by=by, note=note, kind=ArticleRevision.Kind.PUBLICATION)
 
 
 def publish_due_articles() -> list[int]:
