@@ -16,7 +16,7 @@ from django.utils.text import slugify
 
 from articles import revisions
 from articles.admin_revisions import ArticleRevisionsAdminMixin
-from articles.models import Article, FAQEntry, Reference, Topic
+from articles.models import EDITOR_FIELDS, Article, FAQEntry, Reference, Topic
 from articles.services import (
     PUBLISH_PERMISSION,
     PublishError,
@@ -72,21 +72,7 @@ class ArticleAdminForm(forms.ModelForm):
 
     class Meta:
         model = Article
-        fields = (
-            "title",
-            "slug",
-            "kind",
-            "standfirst",
-            "topics",
-            "body",
-            "status",
-            "published_at",
-            "last_reviewed",
-            "author",
-            "comments_open",
-            "discussion_prompt",
-            "seo_description",
-        )
+        fields = EDITOR_FIELDS
         widgets = {
             "standfirst": forms.Textarea(attrs={"rows": 3}),
             "body": forms.Textarea(attrs={"rows": 24, "class": "vLargeTextField md-source"}),

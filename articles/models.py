@@ -287,6 +287,23 @@ class ArticleRevision(models.Model):
         return user.public_name if user else "the site"
 
 
+# What editors write in the change form, in its order (the revision comparison follows it).
+EDITOR_FIELDS = (
+    "title",
+    "slug",
+    "kind",
+    "standfirst",
+    "topics",
+    "body",
+    "status",
+    "published_at",
+    "last_reviewed",
+    "author",
+    "comments_open",
+    "discussion_prompt",
+    "seo_description",
+)
+
 # Revisions: one holds the article with its FAQ entries and references (they follow it). Only
 # what editors write is kept; rendered HTML, contents and reading time are made again on restore.
 ARTICLE_REVISION_FIELDS = tuple(

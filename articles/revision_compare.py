@@ -13,31 +13,23 @@ from django.contrib.auth import get_user_model
 from django.utils import dateformat
 from django.utils.safestring import SafeString
 
-from articles.models import ARTICLE_REVISION_FIELDS, Article, ArticleRevision, Reference, Topic
+from articles.models import (
+    ARTICLE_REVISION_FIELDS,
+    EDITOR_FIELDS,
+    Article,
+    ArticleRevision,
+    Reference,
+    Topic,
+)
 from articles.revisions import ArticleContent, Entry, revision_contents, when
 from articles.textdiff import diff_words, html_text
 from core.markup import render_article_markdown
 
 # The order fields are compared in: the change form's, then any field added since.
-_FORM_ORDER = (
-    "title",
-    "slug",
-    "kind",
-    "standfirst",
-    "topics",
-    "body",
-    "status",
-    "published_at",
-    "last_reviewed",
-    "author",
-    "comments_open",
-    "discussion_prompt",
-    "seo_description",
-)
 COMPARED_FIELDS = tuple(
     sorted(
         ARTICLE_REVISION_FIELDS,
-        key=lambda name: _FORM_ORDER.index(name) if name in _FORM_ORDER else len(_FORM_ORDER),
+        key=lambda name: EDITOR_FIELDS.index(name) if name in EDITOR_FIELDS else len(EDITOR_FIELDS),
     )
 )
 

@@ -7,7 +7,7 @@ typo in the demo content reads as a sentence rather than a traceback from the se
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -130,6 +130,14 @@ def array_of_tables(data: dict[str, Any], key: str, *, path: Path, required: boo
     if required and not tables:
         raise DemoDataError(path, f"has no [[{key}]] tables")
     return tables
+
+
+def numbered_tables(
+    data: dict[str, Any], key: str, *, path: Path, required: bool
+) -> Iterator[tuple[str, dict]]:
+    """Each `[[key]]` table with where it stands ("[[faq]] 2"), for messages that point at it."""
+    for number, table in enumerate(array_of_tables(data, key, path=path, required=required), 1):
+        yield f"[[{key}]] {number}", table
 
 
 def model_check(instance: models.Model, given: Iterable[str], *, path: Path, where: str) -> None:

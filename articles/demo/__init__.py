@@ -19,8 +19,8 @@ from pathlib import Path
 from articles.models import Article, FAQEntry, Reference, Topic
 from core.datafiles import (
     DemoDataError,
-    array_of_tables,
     model_check,
+    numbered_tables,
     read_front_matter,
     read_toml,
     table_fields,
@@ -94,10 +94,7 @@ def load_topics(folder: Path | None = None) -> list[DemoTopic]:
     """The topics of topics.toml (in DEMO_DIR unless told), in file order."""
     path = (folder or DEMO_DIR) / "topics.toml"
     topics: list[DemoTopic] = []
-    for number, table in enumerate(
-        array_of_tables(read_toml(path), "topic", path=path, required=True), start=1
-    ):
-        where = f"[[topic]] {number}"
+    for where, table in numbered_tables(read_toml(path), "topic", path=path, required=True):
         topic = DemoTopic(
             **table_fields(
                 table,
@@ -162,20 +159,14 @@ def load_article(path: Path, *, topic_slugs: set[str]) -> DemoArticle:
         where="front matter",
     )
     faqs = []
-    for number, table in enumerate(
-        array_of_tables(meta, "faq", path=path, required=False), start=1
-    ):
-        where = f"[[faq]] {number}"
+    for where, table in numbered_tables(meta, "faq", path=path, required=False):
         faq = DemoFAQ(
             **table_fields(table, path=path, where=where, required={"question": str, "answer": str})
         )
         model_check(FAQEntry(**vars(faq)), vars(faq), path=path, where=where)
         faqs.append(faq)
     references = []
-    for number, table in enumerate(
-        array_of_tables(meta, "reference", path=path, required=False), start=1
-    ):
-        where = f"[[reference]] {number}"
+    for where, table in numbered_tables(meta, "reference", path=path, required=False):
         reference = DemoReference(
             **table_fields(
                 table,

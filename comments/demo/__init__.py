@@ -14,8 +14,8 @@ from django.contrib.auth import get_user_model
 from comments.models import Comment
 from core.datafiles import (
     DemoDataError,
-    array_of_tables,
     model_check,
+    numbered_tables,
     read_toml,
     table_fields,
 )
@@ -63,13 +63,10 @@ def load_discussion(path: Path | None = None) -> DemoDiscussion:
         raise DemoDataError(
             path, f"unknown top-level key '{unknown[0]}' (expected [[reader]] and [[comment]])"
         )
-    readers = _readers(path, array_of_tables(data, "reader", path=path, required=True))
+    readers = _readers(path, data)
     emails = {reader.email for reader in readers}
     comments: list[DemoComment] = []
-    for number, table in enumerate(
-        array_of_tables(data, "comment", path=path, required=True), start=1
-    ):
-        where = f"[[comment]] {number}"
+    for where, table in numbered_tables(data, "comment", path=path, required=True):
         comment = DemoComment(
             **table_fields(
                 table,
@@ -84,7 +81,7 @@ def load_discussion(path: Path | None = None) -> DemoDiscussion:
                 },
             )
         )
-        where = f"[[comment]] {number} ('{comment.key}')"
+        where = f"{where} ('{comment.key}')"
         keys = {earlier.key for earlier in comments}
         if comment.key in keys:
             raise DemoDataError(path, f"{where}: key '{comment.key}' is used twice")
@@ -117,11 +114,10 @@ def load_discussion(path: Path | None = None) -> DemoDiscussion:
     return DemoDiscussion(readers=tuple(readers), comments=tuple(comments))
 
 
-def _readers(path: Path, tables: list[dict]) -> list[DemoReader]:
+def _readers(path: Path, data: dict) -> list[DemoReader]:
     user_model = get_user_model()
     readers: list[DemoReader] = []
-    for number, table in enumerate(tables, start=1):
-        where = f"[[reader]] {number}"
+    for where, table in numbered_tables(data, "reader", path=path, required=True):
         reader = DemoReader(
             **table_fields(
                 table,

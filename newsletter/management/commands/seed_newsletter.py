@@ -17,8 +17,8 @@ from django.utils import timezone
 from articles.demo import FOUNDING_ARTICLE_SLUG, DemoDataError
 from articles.models import Article, Topic
 from core.datafiles import (
-    array_of_tables,
     model_check,
+    numbered_tables,
     read_front_matter,
     read_toml,
     table_fields,
@@ -45,10 +45,7 @@ class DemoEdition:
 def load_subscribers(path: Path | None = None) -> list[DemoSubscriber]:
     path = path or DEMO_DIR / "subscribers.toml"
     subscribers = []
-    for number, table in enumerate(
-        array_of_tables(read_toml(path), "subscriber", path=path, required=True), start=1
-    ):
-        where = f"[[subscriber]] {number}"
+    for where, table in numbered_tables(read_toml(path), "subscriber", path=path, required=True):
         subscriber = DemoSubscriber(
             **table_fields(
                 table,
