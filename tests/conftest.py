@@ -88,6 +88,19 @@ def wait_for(condition: Callable[[], object], *, timeout: float = 20, message: s
 
 
 # --- A real SMTP server -------------------------------------------------------------------
+def raw_header(raw: bytes, name: str) -> list[str]:
+    """A header's physical lines in a raw message, exactly as they came over the wire."""
+    head = raw.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0].decode("ascii")
+    lines = head.split("\n")
+    start = next(i for i, line in enumerate(lines) if line.lower().startswith(f"{name.lower()}:"))
+    folded = [lines[start]]
+    for line in lines[start + 1 :]:
+        if not line[:1].isspace():
+            break
+        folded.append(line)
+    return folded
+
+
 class RecordingHandler:
     """An aiosmtpd handler that keeps every message it accepts, and can misbehave on purpose:
     `refuse` answers 550 for those recipients and `defer_rcpt` 451 for a recipient that many

@@ -7,6 +7,7 @@ import pytest
 
 from newsletter import delivery, ledger
 from newsletter.models import Edition, Subscriber
+from tests.conftest import raw_header
 from tests.factories import ArticleFactory, UserFactory
 
 LONG_SUBJECT = (
@@ -15,21 +16,9 @@ LONG_SUBJECT = (
 )
 
 
-def raw_header(envelope, name: str) -> list[str]:
-    """The header's physical lines, exactly as they came over the wire."""
-    lines = envelope.content.decode().replace("\r\n", "\n").split("\n")
-    start = next(i for i, line in enumerate(lines) if line.startswith(f"{name}:"))
-    folded = [lines[start]]
-    for line in lines[start + 1 :]:
-        if not line[:1].isspace():
-            break
-        folded.append(line)
-    return folded
-
-
 def assert_well_formed(envelope, message, subject: str) -> None:
-    first = raw_header(envelope, "Subject")[0]
-    assert first.removeprefix("Subject:").strip(), raw_header(envelope, "Subject")
+    first = raw_header(envelope.content, "Subject")[0]
+    assert first.removeprefix("Subject:").strip(), raw_header(envelope.content, "Subject")
     assert message["Subject"] == subject
     assert re.fullmatch(r"\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \+0000", message["Date"])
 
@@ -48,7 +37,7 @@ def test_a_long_edition_subject_folds_after_its_first_words_and_the_date_has_an_
     assert_well_formed(smtp_server.envelopes[-1], message, LONG_SUBJECT)
     # The link is one long token: written as it is, never as an encoded word a client
     # would not read as a link.
-    unsubscribe = "".join(raw_header(smtp_server.envelopes[-1], "List-Unsubscribe"))
+    unsubscribe = "".join(raw_header(smtp_server.envelopes[-1].content, "List-Unsubscribe"))
     assert "=?" not in unsubscribe
     assert message["List-Unsubscribe"].strip().startswith("<http://testserver/newsletter/")
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

@@ -33,7 +33,7 @@ from django.test import Client, RequestFactory, TestCase, override_settings
 from django.test.signals import template_rendered
 from django.utils import timezone
 
-from tests.conftest import RecordingHandler, free_port
+from tests.conftest import RecordingHandler, free_port, raw_header
 from tests.validation.conftest import JAVA, REQUIRE_VALIDATORS, VNU_JAR, _run_vnu
 
 pytestmark = pytest.mark.django_db
@@ -433,19 +433,6 @@ def mailed(django_db_setup, django_db_blocker, tmp_path_factory) -> Mailed:
 def parsed(mailed: Mailed, case: str) -> email.message.EmailMessage:
     """Parsed strictly: a defect in the structure raises here."""
     return email.message_from_bytes(mailed.raw[case], policy=policy.strict)
-
-
-def raw_header(raw: bytes, name: str) -> list[str]:
-    """The header's physical lines, as they came over the wire."""
-    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
-    lines = head.split("\r\n")
-    start = next(i for i, line in enumerate(lines) if line.lower().startswith(f"{name.lower()}:"))
-    folded = [lines[start]]
-    for line in lines[start + 1 :]:
-        if not line[:1].isspace():
-            break
-        folded.append(line)
-    return folded
 
 
 def links(text: str, html: str) -> tuple[list[str], list[str]]:
