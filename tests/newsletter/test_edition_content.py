@@ -107,7 +107,9 @@ def test_a_scheduled_edition_waits_for_its_articles_and_goes_once_they_are_publi
         assert "Waiting for “Embargoed” to be public" in page.content.decode()
     notice = smtp_server.wait_for_message(admin_user.email)
     assert notice["Subject"] == "[Driverline] Not sent yet: Fusions, week 49"
-    assert "Nothing has been sent" in notice.get_body(preferencelist=("plain",)).get_content()
+    notice_text = notice.get_body(preferencelist=("plain",)).get_content()
+    assert "Nothing has been sent" in notice_text
+    assert "Waiting for “Embargoed” to be public" in notice_text  # the reason, named
     with time_machine.travel(later(4), tick=True):
         assert services.scheduled_editions_send() == [mailing.pk]
     assert Edition.objects.get(pk=mailing.pk).deliveries.count() == 3

@@ -282,3 +282,21 @@ def test_the_digest_leaves_out_articles_that_are_not_public(settings):
     ArticleFactory(title="Pulled", status=Article.Status.DRAFT, published_at=wednesday)
     digest = Edition.objects.get(pk=services.digest_create(today=date(2026, 11, 23)))
     assert [a.title for a in digest.featured.all()] == ["Public"]
+
+
+# --- What the automatic editions say -----------------------------------------------------------
+def test_an_alert_is_titled_with_the_site_and_the_article_and_previews_its_standfirst(settings):
+    ArticleFactory(title="A new approval", standfirst="What changed for NRG1 fusions.")
+    alert = Edition.objects.get(pk=services.alerts_create()[0])
+    assert alert.subject == f"New on {settings.SITE_NAME}: A new approval"
+    assert alert.preheader == "What changed for NRG1 fusions."
+
+
+@pytest.mark.parametrize(("count", "subject"), [(1, "1 new article"), (2, "2 new articles")])
+def test_the_digest_counts_its_articles_in_its_subject(count, subject, settings):
+    readers(1, frequency="weekly")
+    for n in range(count):
+        ArticleFactory(published_at=WEEK_47_MONDAY + timedelta(days=1, hours=n))
+    digest = Edition.objects.get(pk=services.digest_create(today=date(2026, 11, 23)))
+    assert digest.subject == f"{settings.SITE_NAME} weekly: {subject}"
+    assert digest.preheader == "The week’s new articles in the topics you follow."

@@ -257,3 +257,23 @@ def test_the_migration_gives_every_existing_subscriber_a_distinct_token_id():
     token_ids = list(Subscriber.objects.values_list("token_id", flat=True))
     assert len(token_ids) == len(set(token_ids)) == 2500
     assert all(len(token_id) == 22 for token_id in token_ids)
+
+
+@pytest.mark.django_db
+def test_an_old_unsubscribe_link_stops_working_once_the_address_changed(client):
+    subscriber = Subscriber.objects.create(email="was@example.org", status="active")
+    url = old_link("unsubscribe", subscriber)
+    Subscriber.objects.filter(pk=subscriber.pk).update(email="now@example.org")
+    assert client.post(url).status_code == 400
+    assert Subscriber.objects.get().status == "active"
+
+
+@pytest.mark.django_db
+def test_an_old_unsubscribe_link_of_a_deleted_subscriber_never_reaches_a_new_one(client):
+    gone = Subscriber.objects.create(email="same@example.org", status="active")
+    url = old_link("unsubscribe", gone)
+    gone.delete()
+    newcomer = Subscriber.objects.create(email="same@example.org", status="active")
+    assert client.post(url).status_code == 400
+    newcomer.refresh_from_db()
+    assert newcomer.status == "active"

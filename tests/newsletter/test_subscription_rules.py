@@ -84,3 +84,67 @@ def test_a_second_unsubscribe_keeps_the_date_of_the_first(client):
         assert client.post(f"/newsletter/unsubscribe/{token}/").status_code == 200
     reader.refresh_from_db()
     assert (reader.status, reader.unsubscribed_at) == ("unsubscribed", first)
+
+
+# Subscribing from the account settings page (subscription_from_account) ------------------------
+def test_a_mixed_case_account_address_subscribes_the_one_lower_case_subscriber(client):
+    Subscriber.objects.create(email="member@example.org", status="pending")
+    reader = UserFactory(email="Member@Example.ORG")
+    client.force_login(reader)
+    client.post("/newsletter/account/", {"action": "subscribe", "frequency": "each"})
+    (subscriber,) = Subscriber.objects.all()  # no second row by case
+    assert subscriber.email == "member@example.org"
+    assert (subscriber.status, subscriber.frequency, subscriber.user) == ("active", "each", reader)
+
+
+def test_the_topics_chosen_in_settings_are_stored_and_recorded_as_consent(client):
+    lung, bile = TopicFactory(name="Lung", slug="lung"), TopicFactory(name="Bile", slug="bile")
+    client.force_login(UserFactory(email="topics@example.org"))
+    client.post(
+        "/newsletter/account/",
+        {"action": "subscribe", "frequency": "weekly", "topics": [lung.pk, bile.pk]},
+    )
+    subscriber = Subscriber.objects.get()
+    assert set(subscriber.topics.all()) == {lung, bile}
+    assert subscriber.consent_topics == ["bile", "lung"]
+    assert subscriber.consent_source == "settings"
+
+
+def test_subscribing_again_from_settings_keeps_the_first_consent_and_changes_the_frequency(client):
+    first = timezone.now() - timedelta(days=30)
+    Subscriber.objects.create(
+        email="again@example.org", status="active", consent_at=first, consent_source="footer"
+    )
+    client.force_login(UserFactory(email="again@example.org"))
+    client.post("/newsletter/account/", {"action": "subscribe", "frequency": "each"})
+    subscriber = Subscriber.objects.get()
+    assert (subscriber.consent_at, subscriber.consent_source) == (first, "footer")
+    assert subscriber.frequency == "each"
+
+
+def test_a_reader_who_left_subscribes_from_settings_with_a_fresh_consent(client):
+    left = timezone.now() - timedelta(days=10)
+    Subscriber.objects.create(
+        email="back@example.org", status="unsubscribed", unsubscribed_at=left,
+        consent_at=left - timedelta(days=100), consent_source="footer",
+    )  # fmt: skip
+    client.force_login(UserFactory(email="back@example.org"))
+    before = timezone.now()
+    client.post("/newsletter/account/", {"action": "subscribe", "frequency": "weekly"})
+    subscriber = Subscriber.objects.get()
+    assert (subscriber.status, subscriber.unsubscribed_at) == ("active", None)
+    assert subscriber.consent_at >= before
+    assert subscriber.consent_source == "settings"
+
+
+def test_subscribing_from_an_account_without_topics_keeps_the_topics_already_chosen():
+    from newsletter import services
+
+    lung = TopicFactory(name="Lung")
+    reader = UserFactory(email="keeps@example.org")
+    subscriber = Subscriber.objects.create(email="keeps@example.org", status="active")
+    subscriber.topics.set([lung])
+    services.subscription_from_account(user=reader, frequency="each", topics=None)
+    assert list(Subscriber.objects.get().topics.all()) == [lung]
+    services.subscription_from_account(user=reader, frequency="each", topics=[])
+    assert not Subscriber.objects.get().topics.exists()  # an empty choice is a choice
