@@ -300,3 +300,161 @@ def test_the_digest_counts_its_articles_in_its_subject(count, subject, settings)
     digest = Edition.objects.get(pk=services.digest_create(today=date(2026, 11, 23)))
     assert digest.subject == f"{settings.SITE_NAME} weekly: {subject}"
     assert digest.preheader == "The week’s new articles in the topics you follow."
+
+
+# --- An alert whose article went off the site --------------------------------------------------
+def test_an_unpublished_articles_alert_is_cancelled_alone_with_its_reason_and_date(smtp_server):
+    from articles.services import article_unpublish
+
+    readers(3, frequency="each")
+    pulled, kept = ArticleFactory(title="Pulled"), ArticleFactory(title="Kept")
+    services.alerts_create()
+    alert = Edition.objects.get(article=pulled)
+    other = Edition.objects.get(article=kept)
+    Delivery.objects.filter(edition=alert, subscriber__email="r0@example.org").update(
+        status=Delivery.Status.SENT
+    )  # it had already reached one reader
+    article_unpublish(article=pulled)
+    moment = timezone.now().replace(microsecond=0) + timedelta(minutes=1)
+    with time_machine.travel(moment, tick=False):
+        assert delivery.send_batch(edition_id=alert.pk, size=1) == 1
+    alert.refresh_from_db()
+    assert alert.status == Edition.Status.CANCELLED
+    assert alert.stopped_reason == (
+        "The article was unpublished before the alert had gone to everyone."
+    )
+    assert alert.finished_at == moment
+    by_reader = dict(alert.deliveries.values_list("subscriber__email", "status"))
+    assert by_reader == {"r0@example.org": "sent", "r1@example.org": "cancelled",
+                         "r2@example.org": "cancelled"}  # fmt: skip
+    other.refresh_from_db()
+    assert other.status == Edition.Status.SENDING  # the other article's alert goes on
+    assert set(other.deliveries.values_list("status", flat=True)) == {"queued"}
+    assert not arrived(smtp_server)
+    assert delivery.send_batch(edition_id=other.pk) == 3
+    assert len(arrived(smtp_server)) == 3
+
+
+@pytest.mark.parametrize(
+    ("today", "period"),
+    [
+        (date(2026, 1, 12), "2026-W02"),  # a one-digit week, padded: periods sort as text
+        (date(2026, 1, 5), "2026-W01"),  # the week began in December: ISO's year, not the date's
+    ],
+)
+def test_the_digest_period_is_the_iso_week_it_covers(today, period, settings):
+    settings.TIME_ZONE = "UTC"
+    readers(1, frequency="weekly")
+    monday = datetime.combine(today - timedelta(days=7), datetime.min.time(), tzinfo=UTC)
+    ArticleFactory(published_at=monday + timedelta(hours=10))
+    digest = Edition.objects.get(pk=services.digest_create(today=today))
+    assert digest.period == period
+
+
+def test_the_digest_is_addressed_to_the_topics_of_its_articles_only(settings):
+    from tests.factories import TopicFactory
+
+    lung, bile, quiet = TopicFactory(), TopicFactory(), TopicFactory()
+    readers(1, frequency="weekly")
+    ArticleFactory(topics=[lung, bile], published_at=WEEK_47_MONDAY + timedelta(days=1))
+    ArticleFactory(topics=[lung], published_at=WEEK_47_MONDAY + timedelta(days=2))
+    ArticleFactory(topics=[quiet], published_at=WEEK_47_MONDAY - timedelta(days=3))
+    digest = Edition.objects.get(pk=services.digest_create(today=date(2026, 11, 23)))
+    assert sorted(t.pk for t in digest.audience_topics.all()) == sorted([lung.pk, bile.pk])
+    assert digest.featured.count() == 2
+
+
+# --- What a row holds after each record --------------------------------------------------------
+LONG_REASON = "451 4.3.0 " + "busy " * 100  # servers can say a lot; the column keeps 300
+
+
+def test_a_retry_due_exactly_when_the_budget_ends_is_still_tried(settings):
+    settings.NEWSLETTER_RETRY_BASE_SECONDS = 0  # no backoff: the next attempt is now
+    readers(1)
+    mailing = sending()
+    moment = timezone.now().replace(microsecond=0) + timedelta(seconds=1)
+    with time_machine.travel(moment, tick=False):
+        [row] = ledger.claim_batch(edition_id=mailing.pk, size=1)
+        Delivery.objects.filter(pk=row.pk).update(retry_until=moment)
+        row.refresh_from_db()
+        ledger.mark_retry(row, "451 busy")
+    row.refresh_from_db()
+    assert (row.status, row.next_attempt_at, row.retry_until) == ("queued", moment, moment)
+
+
+def test_a_retried_row_is_let_go_by_its_worker_with_the_servers_words_kept():
+    readers(1)
+    mailing = sending()
+    [row] = ledger.claim_batch(edition_id=mailing.pk, size=1)
+    ledger.mark_handed([row])
+    ledger.mark_retry(row, LONG_REASON)
+    row.refresh_from_db()
+    assert row.status == "queued"
+    assert (row.claim, row.handed_at, row.lease_until) == ("", None, None)
+    assert row.last_error == LONG_REASON[:300]
+    assert len(row.last_error) == 300
+
+
+def test_a_bounced_row_is_let_go_by_its_worker_with_the_servers_words_kept():
+    readers(1)
+    mailing = sending()
+    [row] = ledger.claim_batch(edition_id=mailing.pk, size=1)
+    ledger.mark_handed([row])
+    ledger.mark_bounced(row, "550 5.1.1 " + "unknown " * 60)
+    row.refresh_from_db()
+    assert row.status == "bounced"
+    assert (row.handed_at, row.lease_until) == (None, None)
+    assert len(row.last_error) == 300
+
+
+def test_the_sweep_gives_back_a_handed_row_as_possibly_sent_and_no_longer_handed():
+    readers(2)
+    mailing = sending()
+    handed, quiet = ledger.claim_batch(edition_id=mailing.pk, size=2)
+    ledger.mark_handed([handed])
+    Delivery.objects.update(lease_until=timezone.now() - timedelta(seconds=1))
+    assert ledger.requeue_expired() == 2
+    handed.refresh_from_db()
+    quiet.refresh_from_db()
+    assert (handed.status, handed.handed_at, handed.resent, handed.claim) == (
+        "queued",
+        None,
+        True,
+        "",
+    )
+    assert (quiet.status, quiet.resent) == ("queued", False)
+
+
+def test_the_sweep_cancels_what_it_gives_back_to_a_cancelled_edition_and_nothing_else():
+    readers(3)
+    cancelled = sending()
+    going = sending()
+    [sent, lost, _] = ledger.claim_batch(edition_id=cancelled.pk, size=3)
+    ledger.mark_sent([sent])
+    services.edition_cancel(edition=cancelled)
+    Delivery.objects.filter(pk=lost.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
+    ledger.requeue_expired()
+    by_row = dict(cancelled.deliveries.values_list("pk", "status"))
+    assert by_row[sent.pk] == "sent"  # a final state stays final
+    assert by_row[lost.pk] == "cancelled"  # not back in a queue nobody will send
+    assert set(going.deliveries.values_list("status", flat=True)) == {"queued"}
+
+
+# --- A refusal of the message or the sender: the edition stops -----------------------------------
+def test_a_refused_message_stops_after_one_try_and_only_its_own_edition(smtp_server):
+    readers(3)
+    refused, other = sending(), sending()
+    smtp_server.refuse_data = "554 5.7.1 " + "Message refused as spam. " * 20
+    delivery.send_batch(edition_id=refused.pk, size=3)
+    assert len(smtp_server.tried) == 1  # no second reader tried over a refused sender
+    refused.refresh_from_db()
+    other.refresh_from_db()
+    assert refused.status == Edition.Status.ATTENTION
+    assert len(refused.stopped_reason) == 300  # the server's words, to the column's size
+    assert other.status == Edition.Status.SENDING  # another edition is not stopped with it
+    rows = refused.deliveries
+    # The row that was refused goes back with the server's answer; nobody's status changed.
+    tried = rows.get(subscriber__email=smtp_server.tried[0])
+    assert (tried.status, tried.claim, tried.attempts) == ("queued", "", 0)
+    assert tried.last_error.startswith("554 5.7.1 Message refused as spam.")
+    assert set(rows.values_list("status", flat=True)) == {"queued"}
