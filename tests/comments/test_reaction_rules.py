@@ -110,3 +110,33 @@ def test_a_ban_outlives_the_account_by_every_address_it_had():
 def test_keeping_the_ban_of_a_reader_never_banned_bans_nobody():
     comment_ban_keep(user=UserFactory())
     assert not CommentBan.objects.exists()
+
+
+def test_marking_ones_own_comment_is_refused_in_words():
+    own = CommentFactory()
+    with pytest.raises(CommentError, match=r"^You can't mark your own comment as helpful\.$"):
+        comment_mark_helpful(comment=own, user=own.author)
+    assert Comment.objects.get(pk=own.pk).helpful_count == 0
+
+
+def test_marking_a_second_comment_helpful_keeps_the_mark_on_the_first():
+    first = CommentFactory()
+    second = CommentFactory(article=first.article)
+    reader = UserFactory()
+    assert comment_mark_helpful(comment=first, user=reader) is True
+    assert comment_mark_helpful(comment=second, user=reader) is True
+    counts = dict(Comment.objects.values_list("pk", "helpful_count"))
+    assert counts == {first.pk: 1, second.pk: 1}
+
+
+def test_an_automatic_hide_is_recorded_with_its_reason_for_the_moderators(settings):
+    from comments.models import ModerationDecision
+
+    settings.COMMENTS_HIDE_AFTER_FLAGS = 2
+    reported = CommentFactory()
+    comment_flag(comment=reported, user=UserFactory(), reason="spam")
+    assert not ModerationDecision.objects.filter(comment=reported).exists()  # one is not enough
+    comment_flag(comment=reported, user=UserFactory(), reason="abuse")
+    decision = ModerationDecision.objects.get(comment=reported)
+    assert (decision.action, decision.reason) == ("hold", "reported by 2 readers")
+    assert Comment.objects.get(pk=reported.pk).held_reason == "reported by 2 readers"

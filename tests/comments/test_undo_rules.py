@@ -130,3 +130,43 @@ def test_an_undone_decision_shows_on_the_cached_page_at_once():
     comment_decisions_undo(decision_ids=[decision.pk], moderator=moderator)
 
     assert "Worth keeping" in Client().get(page).content.decode()
+
+
+def test_a_moved_comment_is_skipped_and_the_other_decisions_still_undone():
+    mod = ModeratorFactory()
+    moved, kept = CommentFactory(status="pending"), CommentFactory(status="pending")
+    first, second = decide(moved, mod, "approve"), decide(kept, mod, "approve")
+    Comment.objects.filter(pk=moved.pk).update(status=Comment.Status.REMOVED)  # by its author
+    assert comment_decisions_undo(decision_ids=[first.pk, second.pk], moderator=mod) == 1
+    assert (status(moved), status(kept)) == ("removed", "pending")
+
+
+def test_an_undo_is_not_itself_undone():
+    mod = ModeratorFactory()
+    comment = CommentFactory()
+    rejection = decide(comment, mod, "reject")
+    comment_decisions_undo(decision_ids=[rejection.pk], moderator=mod)
+    undo = ModerationDecision.objects.filter(comment=comment).first()
+    assert undo.action == ModerationDecision.Action.UNDO
+    assert comment_decisions_undo(decision_ids=[undo.pk], moderator=mod) == 0
+    assert status(comment) == "approved"
+
+
+def test_a_decision_recorded_without_the_status_before_it_is_never_undone():
+    mod = ModeratorFactory()
+    comment = CommentFactory()
+    rejection = decide(comment, mod, "reject")
+    ModerationDecision.objects.filter(pk=rejection.pk).update(previous_status="")  # older rows
+    assert comment_decisions_undo(decision_ids=[rejection.pk], moderator=mod) == 0
+    assert status(comment) == "rejected"
+
+
+def test_undoing_my_ban_never_lifts_the_ban_another_moderator_made_first():
+    first_mod, me = ModeratorFactory(), ModeratorFactory()
+    earlier = CommentFactory()
+    later = CommentFactory(author=earlier.author)
+    decide(earlier, first_mod, "ban", reason="spam links")
+    mine = decide(later, me, "ban", reason="spam again")
+    assert comment_decisions_undo(decision_ids=[mine.pk], moderator=me) == 1
+    ban = CommentBan.objects.get(user=earlier.author)  # still banned, by the first moderator
+    assert (ban.banned_by, ban.reason) == (first_mod, "spam links")

@@ -27,3 +27,26 @@ def test_sent_editions_are_in_the_public_archive_and_linked_from_the_mail(client
     assert client.get(f"/newsletter/archive/{draft.pk}/").status_code == 404
     text = smtp_server.wait_for_message("s0@example.org").get_body(("plain",)).get_content()
     assert f"View in your browser: http://testserver/newsletter/archive/{mailing.pk}/" in text
+
+
+@pytest.mark.django_db
+def test_alerts_and_digests_are_personal_and_never_in_the_archive(client):
+    from django.utils import timezone
+
+    from tests.factories import ArticleFactory
+
+    article = ArticleFactory(title="A news alert's article")
+    now = timezone.now()
+    alert = Edition.objects.create(
+        kind=Edition.Kind.ALERT, article=article, subject="Alert: new article",
+        status=Edition.Status.SENT, started_at=now,
+    )  # fmt: skip
+    digest = Edition.objects.create(
+        kind=Edition.Kind.DIGEST, period="2026-W47", subject="Weekly digest of week 47",
+        status=Edition.Status.SENT, started_at=now,
+    )  # fmt: skip
+    listing = client.get("/newsletter/archive/").content.decode()
+    assert "Alert: new article" not in listing
+    assert "Weekly digest of week 47" not in listing
+    for mailing in (alert, digest):
+        assert client.get(f"/newsletter/archive/{mailing.pk}/").status_code == 404

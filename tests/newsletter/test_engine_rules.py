@@ -458,3 +458,12 @@ def test_a_refused_message_stops_after_one_try_and_only_its_own_edition(smtp_ser
     assert (tried.status, tried.claim, tried.attempts) == ("queued", "", 0)
     assert tried.last_error.startswith("554 5.7.1 Message refused as spam.")
     assert set(rows.values_list("status", flat=True)) == {"queued"}
+
+
+def test_an_edition_whose_rows_have_all_gone_out_is_not_handed_to_the_workers_again():
+    readers(2)
+    done, lost = sending(), sending()
+    for row in ledger.claim_batch(edition_id=done.pk, size=2):
+        ledger.mark_sent([row])  # its finish is not recorded yet: it still says "sending"
+    # Its rows were due long ago and nobody holds them, but none is waiting to be sent.
+    assert ledger.editions_to_dispatch() == [lost.pk]

@@ -121,3 +121,78 @@ def test_only_scheduled_editions_whose_time_has_come_are_sent():
 
     assert services.scheduled_editions_send() == [due.pk]
     assert [state(e).status for e in (due, draft, later)] == ["sending", "draft", "scheduled"]
+
+
+# --- Handing the edition back to the workers ---------------------------------------------------
+@pytest.mark.django_db(transaction=True)
+def test_a_resumed_edition_and_a_retried_one_are_sent_by_the_workers(smtp_server, celery_worker):
+    from tests.conftest import wait_for
+
+    subscribers(3)
+    stopped, finished = sending(edition()), sending(edition())
+    Edition.objects.filter(pk=stopped.pk).update(status=Edition.Status.ATTENTION)
+    Delivery.objects.filter(edition=finished).update(status=Delivery.Status.FAILED)
+    Edition.objects.filter(pk=finished.pk).update(status=Edition.Status.FAILURES)
+
+    assert services.edition_resume(edition=stopped)
+    assert services.edition_retry_failed(edition=finished) == 3
+    for mailing in (stopped, finished):
+        wait_for(
+            lambda mailing=mailing: state(mailing).status == Edition.Status.SENT,
+            timeout=30,
+            message=f"edition {mailing.pk} was not sent after being handed back",
+        )
+    assert len(smtp_server.messages) == 6
+
+
+def test_a_resumed_or_retried_edition_is_handed_over_by_the_next_sweep_at_once():
+    from newsletter import ledger
+
+    subscribers(2)
+    stopped, finished = sending(edition()), sending(edition())
+    just_now = timezone.now() - timedelta(seconds=5)  # the sweep handed both over 5 s ago
+    Edition.objects.filter(pk=stopped.pk).update(status="attention", dispatched_at=just_now)
+    Edition.objects.filter(pk=finished.pk).update(status="failures", dispatched_at=just_now)
+    Delivery.objects.filter(edition=finished).update(status=Delivery.Status.FAILED)
+    services.edition_resume(edition=stopped)
+    services.edition_retry_failed(edition=finished)
+    # Were the tasks queued on resume lost, the sweep must not wait out DISPATCH_EVERY.
+    assert sorted(ledger.editions_to_dispatch()) == sorted([stopped.pk, finished.pk])
+
+
+def test_retrying_failed_rows_never_resends_what_was_sent_or_bounced():
+    readers = subscribers(3)
+    mailing = sending(edition())
+    rows = {row.subscriber_id: row for row in mailing.deliveries.all()}
+    Delivery.objects.filter(pk=rows[readers[0].pk].pk).update(status=Delivery.Status.FAILED)
+    Delivery.objects.filter(pk=rows[readers[1].pk].pk).update(status=Delivery.Status.SENT)
+    Delivery.objects.filter(pk=rows[readers[2].pk].pk).update(status=Delivery.Status.BOUNCED)
+    Edition.objects.filter(pk=mailing.pk).update(status=Edition.Status.FAILURES)
+    assert services.edition_retry_failed(edition=mailing) == 1
+    statuses = dict(mailing.deliveries.values_list("subscriber_id", "status"))
+    assert statuses == {readers[0].pk: "queued", readers[1].pk: "sent", readers[2].pk: "bounced"}
+
+
+def test_retrying_the_failed_rows_of_a_cancelled_edition_never_restarts_it():
+    subscribers(1)
+    mailing = sending(edition())
+    Delivery.objects.filter(edition=mailing).update(status=Delivery.Status.FAILED)
+    Edition.objects.filter(pk=mailing.pk).update(status=Edition.Status.CANCELLED)
+    services.edition_retry_failed(edition=mailing)
+    assert state(mailing).status == Edition.Status.CANCELLED
+
+
+def test_an_edition_waiting_for_its_articles_does_not_hold_up_the_next_one():
+    from articles.models import Article
+    from tests.factories import ArticleFactory
+
+    embargoed = ArticleFactory(status=Article.Status.DRAFT, published_at=None)
+    due = timezone.now() - timedelta(minutes=1)
+    editions = [edition() for _ in range(3)]
+    editions[1].featured.add(embargoed)
+    Edition.objects.filter(pk__in=[e.pk for e in editions]).update(
+        status=Edition.Status.SCHEDULED, scheduled_at=due
+    )
+    started = services.scheduled_editions_send()
+    assert sorted(started) == sorted([editions[0].pk, editions[2].pk])
+    assert state(editions[1]).status == Edition.Status.SCHEDULED

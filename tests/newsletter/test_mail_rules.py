@@ -1,0 +1,64 @@
+"""What the newsletter's own mail says and who gets it, from the mutation run's survivors in
+newsletter/emails.py: the editor's test copy, and the notices when an edition stops."""
+
+import re
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from newsletter import emails, services
+from newsletter.models import Edition, Subscriber
+from tests.factories import ArticleFactory, TopicFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PERSONAL_LINK = re.compile(r"https?://[^\s\"]*/newsletter/(?:preferences|unsubscribe)/[^/\s\"]+/")
+WEEK_47_MONDAY = datetime(2026, 11, 16, 0, 0, tzinfo=UTC)
+
+
+def test_the_editors_test_copy_is_what_a_reader_of_every_topic_gets_with_links_inert(settings):
+    settings.TIME_ZONE = "UTC"
+    lung, bile = TopicFactory(), TopicFactory()
+    ArticleFactory(title="Lung week", topics=[lung], published_at=WEEK_47_MONDAY + timedelta(1))
+    ArticleFactory(title="Bile week", topics=[bile], published_at=WEEK_47_MONDAY + timedelta(2))
+    Subscriber.objects.create(email="all@example.org", status="active")  # every topic
+    digest = Edition.objects.get(pk=services.digest_create(today=date(2026, 11, 23)))
+    row = digest.deliveries.select_related("subscriber").get()
+    received = emails.build_message(emails.render_edition(digest), row)
+    copy = emails.editor_copy(digest, to="editor@example.org")
+
+    def inert(text: str) -> str:  # the reader's own links (signed a moment apart) made "#"
+        return PERSONAL_LINK.sub("#", text)
+
+    assert copy.subject == f"[TEST] {digest.subject}"
+    assert (copy.from_email, copy.to) == (settings.NEWSLETTER_FROM_EMAIL, ["editor@example.org"])
+    assert "Lung week" in copy.body
+    assert "Bile week" in copy.body
+    assert copy.body == inert(received.body)
+    [(html, mimetype)] = copy.alternatives
+    assert mimetype == "text/html"
+    assert html == inert(received.alternatives[0][0])
+    assert "__DRIVERLINE" not in copy.body + html
+    assert not PERSONAL_LINK.search(copy.body + html)  # nobody leaves by testing
+    assert PERSONAL_LINK.search(received.body)  # while the reader has their own links
+
+
+def test_the_notice_of_a_stopped_edition_goes_to_everyone_who_may_send_editions_only():
+    can_send = Permission.objects.get(codename="change_edition")
+    by_group = UserFactory(email="group.editor@example.org", is_staff=True)
+    group = by_group.groups.create(name="Senders")
+    group.permissions.add(can_send)
+    by_hand = UserFactory(email="own.right@example.org", is_staff=True)
+    by_hand.user_permissions.add(can_send)
+    UserFactory(email="super@example.org", is_superuser=True, is_staff=True)
+    UserFactory(email="moderator@example.org", is_staff=True)
+    gone = UserFactory(email="left@example.org", is_staff=True, is_active=False)
+    gone.user_permissions.add(can_send)
+    mailing = Edition.objects.create(subject="Stopped", stopped_reason="554 refused")
+    notices = emails.attention_mails(mailing)
+    assert sorted(address for notice in notices for address in notice.to) == [
+        "group.editor@example.org",
+        "own.right@example.org",
+        "super@example.org",
+    ]
