@@ -53,8 +53,8 @@ bench: install
 
 # Mutation testing of the rules' modules ([tool.mutmut] in pyproject.toml); not part of CI.
 mutation: install
-	@rm -rf mutants
-	$(VENV)/bin/python -m bench.mutation
+	@case "$(MUTATION_ARGS)" in *--survivors*|*--modules*|*--report*) ;; *) rm -rf mutants ;; esac
+	$(VENV)/bin/python -m bench.mutation $(MUTATION_ARGS)
 
 install: $(STAMP)
 

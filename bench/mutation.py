@@ -1,8 +1,13 @@
 """`make mutation`: mutation testing of the modules that hold the rules (see [tool.mutmut] in
 pyproject.toml), then the score per module and every surviving mutant.
 
-    make mutation                    # a full run (about 20 minutes on 2 cores)
+    make mutation                    # a full run from scratch (the figures in the README)
+    make mutation MUTATION_ARGS=--survivors   # only the last run's survivors again, with any new tests
+    make mutation MUTATION_ARGS="--modules newsletter.tokens comments.moderation"   # some modules only
     .venv/bin/python -m bench.mutation --report   # the table again, from the last run
+
+`make mutation` starts from an empty mutants/ folder; --survivors and --modules keep the last
+run's results and re-run only what they name (mutmut notices new tests and maps them first).
 
 Not part of CI. The figures go in the README beside the bench's; var/mutation/latest.txt
 keeps the last table.
@@ -13,6 +18,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -35,6 +41,18 @@ def results() -> dict[str, Counter]:
     return by_module
 
 
+def surviving_names() -> list[str]:
+    """The mutants that survived the last run, by name."""
+    listing = subprocess.run(
+        [sys.executable, "-m", "mutmut", "results"], cwd=ROOT, capture_output=True, text=True
+    ).stdout
+    return [
+        line.strip().rpartition(": ")[0]
+        for line in listing.splitlines()
+        if line.strip().endswith(": survived")
+    ]
+
+
 def table(by_module: dict[str, Counter]) -> str:
     rows = [
         f"{'module':<24} {'mutants':>8} {'killed':>7} {'survived':>9} {'other':>6} {'score':>6}"
@@ -51,15 +69,27 @@ def table(by_module: dict[str, Counter]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--report", action="store_true", help="only report the last run")
+    parser.add_argument("--survivors", action="store_true", help="re-run the last survivors")
+    parser.add_argument("--modules", nargs="+", metavar="MODULE", help="e.g. newsletter.tokens")
     args = parser.parse_args()
+    started = time.monotonic()
     if not args.report:
-        subprocess.run([sys.executable, "-m", "mutmut", "run"], cwd=ROOT, check=False)
+        names = [f"{module}.*" for module in args.modules or ()]
+        if args.survivors:
+            names += surviving_names()
+            if not names:
+                print("No survivors recorded: nothing to re-run.")
+        if not (args.survivors and not names):
+            subprocess.run([sys.executable, "-m", "mutmut", "run", *names], cwd=ROOT, check=False)
+    elapsed = time.monotonic() - started
     by_module = results()
     survivors = subprocess.run(
         [sys.executable, "-m", "mutmut", "results"], cwd=ROOT, capture_output=True, text=True
     ).stdout
+    took = "" if args.report else f"\n\nThis run took {elapsed / 60:.1f} minutes."
     report = (
-        f"{table(by_module)}\n\nSurviving mutants (`mutmut show <name>` shows one):\n{survivors}"
+        f"{table(by_module)}{took}\n\n"
+        f"Surviving mutants (`mutmut show <name>` shows one):\n{survivors}"
     )
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "latest.txt").write_text(report)

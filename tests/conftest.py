@@ -21,9 +21,11 @@ REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
 _skipped_browser_tests: list[str] = []
 
 
-# --- Collection: browser tests are marked, and never skipped silently ---------------------
+# --- Collection: browser and worker tests are marked; browser tests never skipped silently ---------------------
 def pytest_collection_modifyitems(config, items):
     for item in items:
+        if "celery_worker" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.worker)  # the mutation run leaves these out
         if "tests/browser/" in str(item.path).replace(os.sep, "/"):
             item.add_marker(pytest.mark.browser)
             if not CHROMIUM:
