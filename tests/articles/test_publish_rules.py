@@ -200,3 +200,21 @@ def test_an_edit_keeps_the_author_named_and_never_the_publication_state(publishe
     assert article.title == "A corrected title"
     assert article.is_public
     assert (stale.status, stale.published_at) == (article.status, article.published_at)
+
+
+def test_the_refusals_tell_the_editor_what_happened_in_full_sentences(writer):
+    draft = _draft(title="Embargoed approval")
+    with pytest.raises(services.PublishError) as refusal:
+        services.article_publish(article=draft, by=writer)
+    assert str(refusal.value) == (
+        "Your edits are saved, but only editors who may publish can publish, schedule or "
+        "unpublish an article; its publication is unchanged."
+    )
+    stale = Article.objects.get(pk=draft.pk)
+    services.article_publish(article=draft)
+    with pytest.raises(services.PublishError) as moved:
+        services.article_publish(article=stale, at=timezone.now() + timedelta(days=1))
+    assert str(moved.value) == (
+        "“Embargoed approval” was changed by someone else meanwhile (it is now published); "
+        "nothing was done. Reload it and try again."
+    )

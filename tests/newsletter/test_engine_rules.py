@@ -467,3 +467,33 @@ def test_an_edition_whose_rows_have_all_gone_out_is_not_handed_to_the_workers_ag
         ledger.mark_sent([row])  # its finish is not recorded yet: it still says "sending"
     # Its rows were due long ago and nobody holds them, but none is waiting to be sent.
     assert ledger.editions_to_dispatch() == [lost.pk]
+
+
+# --- The edition page's list of deliveries -----------------------------------------------------
+def test_the_edition_page_lists_deliveries_in_trouble_first_then_the_latest_sent():
+    from newsletter import selectors
+
+    names = ["failed", "bounced", "resent", "retrying", "sent_old", "sent_after_retry", "waiting"]
+    Subscriber.objects.bulk_create(
+        Subscriber(email=f"{name}@example.org", status="active") for name in names
+    )
+    mailing = sending()
+    now = timezone.now()
+    rows = {d.subscriber.email.split("@")[0]: d for d in mailing.deliveries.all()}
+    changes = {
+        "failed": {"status": "failed", "attempts": 3},
+        "bounced": {"status": "bounced", "attempts": 1},
+        "resent": {"status": "sent", "resent": True, "sent_at": now - timedelta(hours=2)},
+        "retrying": {"status": "queued", "attempts": 1},
+        "sent_old": {"status": "sent", "sent_at": now - timedelta(hours=3)},
+        "sent_after_retry": {"status": "sent", "attempts": 1, "sent_at": now - timedelta(hours=1)},
+    }
+    for name, fields in changes.items():
+        Delivery.objects.filter(pk=rows[name].pk).update(**fields)
+    listed = [d.subscriber.email.split("@")[0] for d in selectors.deliveries_for_review(mailing)]
+    assert listed == [
+        "failed", "bounced",  # in trouble
+        "resent", "retrying",  # to watch: possibly sent twice, waiting for a retry
+        "sent_after_retry", "sent_old", "waiting",  # the rest, the latest sent first
+    ]  # fmt: skip
+    assert len(selectors.deliveries_for_review(mailing, limit=3)) == 3

@@ -148,3 +148,20 @@ def test_subscribing_from_an_account_without_topics_keeps_the_topics_already_cho
     assert list(Subscriber.objects.get().topics.all()) == [lung]
     services.subscription_from_account(user=reader, frequency="each", topics=[])
     assert not Subscriber.objects.get().topics.exists()  # an empty choice is a choice
+
+
+def test_confirming_one_address_leaves_every_other_pending_address_pending(client):
+    mine = Subscriber.objects.create(email="mine@example.org", status="pending")
+    Subscriber.objects.create(email="theirs@example.org", status="pending")
+    client.post(confirm_url(mine))
+    statuses = dict(Subscriber.objects.values_list("email", "status"))
+    assert statuses == {"mine@example.org": "active", "theirs@example.org": "pending"}
+
+
+def test_a_confirmation_link_without_consent_fields_still_confirms(client):
+    reader = Subscriber.objects.create(email="plain@example.org", status="pending")
+    token = tokens.link_token(subscriber=reader, kind=LinkKind.CONFIRM)  # no source or topics
+    response = client.post(f"/newsletter/confirm/{token}/")
+    assert response.status_code == 200
+    reader.refresh_from_db()
+    assert (reader.status, reader.consent_topics) == ("active", [])

@@ -1,0 +1,84 @@
+"""Moderators' decisions (comments.moderation.comment_moderate), from the mutation run's
+survivors: the refusals in words, removed comments left alone, reports answered only on the
+comments decided, the cached page following a decision, and the record of a ban's sweep."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from comments.models import Comment, CommentFlag, ModerationDecision
+from comments.moderation import comment_moderate
+from comments.services import CommentError, comment_flag, flag_counts_refresh
+from tests.factories import CommentFactory, ModeratorFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_decision_without_a_known_action_or_a_needed_reason_is_refused_in_words():
+    moderator, comment = ModeratorFactory(), CommentFactory()
+    with pytest.raises(CommentError, match=r"^Choose approve, reject, spam or ban\.$"):
+        comment_moderate(comments=[comment], moderator=moderator, action="undo")
+    with pytest.raises(
+        CommentError, match=r"^Give a reason for this decision: pick one, or describe it\.$"
+    ):
+        comment_moderate(comments=[comment], moderator=moderator, action="reject", reason="  ")
+    assert Comment.objects.get(pk=comment.pk).status == Comment.Status.APPROVED
+    assert not ModerationDecision.objects.exists()
+
+
+def test_a_comment_its_author_removed_stays_removed_whatever_is_decided():
+    moderator = ModeratorFactory()
+    removed = CommentFactory(status=Comment.Status.REMOVED)
+    decided = comment_moderate(
+        comments=[removed], moderator=moderator, action="reject", reason="off topic"
+    )
+    assert decided == []
+    assert Comment.objects.get(pk=removed.pk).status == Comment.Status.REMOVED
+
+
+def test_an_approval_answers_the_reports_of_the_comments_approved_only(settings):
+    settings.COMMENTS_HIDE_AFTER_FLAGS = 5
+    moderator = ModeratorFactory()
+    approved, other = CommentFactory(), CommentFactory()
+    for comment in (approved, other):
+        comment_flag(comment=comment, user=UserFactory(), reason="spam")
+    comment_moderate(comments=[approved], moderator=moderator, action="approve")
+    open_reports = CommentFlag.objects.filter(answered_at__isnull=True)
+    assert list(open_reports.values_list("comment_id", flat=True)) == [other.pk]
+    counts = dict(Comment.objects.values_list("pk", "flag_count"))
+    assert counts == {approved.pk: 0, other.pk: 1}
+
+
+def test_each_comment_counts_only_its_own_open_reports():
+    first, second, quiet = CommentFactory(), CommentFactory(), CommentFactory()
+    for reader in (UserFactory(), UserFactory()):
+        CommentFlag.objects.create(comment=first, user=reader, reason="spam")
+    CommentFlag.objects.create(comment=second, user=UserFactory(), reason="abuse")
+    flag_counts_refresh(comment_ids=[first.pk, second.pk, quiet.pk])
+    counts = dict(Comment.objects.values_list("pk", "flag_count"))
+    assert counts == {first.pk: 2, second.pk: 1, quiet.pk: 0}
+
+
+def test_an_approved_comment_shows_at_once_on_the_cached_page(django_capture_on_commit_callbacks):
+    moderator = ModeratorFactory()
+    waiting = CommentFactory(status=Comment.Status.PENDING, body="Just approved, now public")
+    page = waiting.article.get_absolute_url()
+    assert "Just approved, now public" not in Client().get(page).content.decode()  # cached
+    with django_capture_on_commit_callbacks(execute=True):
+        comment_moderate(comments=[waiting], moderator=moderator, action="approve")
+    assert "Just approved, now public" in Client().get(page).content.decode()
+
+
+def test_a_ban_records_why_each_waiting_comment_of_the_author_left_the_queue():
+    moderator = ModeratorFactory()
+    posted = CommentFactory()
+    waiting = CommentFactory(author=posted.author, status=Comment.Status.PENDING)
+    comment_moderate(comments=[posted], moderator=moderator, action="ban", reason="spam links")
+    swept = ModerationDecision.objects.get(comment=waiting)
+    assert (swept.action, swept.reason, swept.moderator) == (
+        "reject",
+        "author banned: spam links",
+        moderator,
+    )
+    assert Comment.objects.get(pk=waiting.pk).status == Comment.Status.REJECTED
