@@ -15,11 +15,13 @@ from django.utils.html import format_html
 from django.utils.text import slugify
 
 from articles import revisions
+from articles.admin_drafts import ArticleDraftsAdminMixin
 from articles.admin_revisions import ArticleRevisionsAdminMixin
-from articles.models import EDITOR_FIELDS, Article, FAQEntry, Reference, Topic
+from articles.models import EDITOR_FIELDS, Article, ArticleRevision, FAQEntry, Reference, Topic
 from articles.services import (
     PUBLISH_PERMISSION,
     PublishError,
+    article_edit_finish,
     article_edit_save,
     article_publish,
     article_status_change,
@@ -142,7 +144,7 @@ class ArticleAdminForm(forms.ModelForm):
 
 
 @admin.register(Article)
-class ArticleAdmin(ArticleRevisionsAdminMixin, admin.ModelAdmin):
+class ArticleAdmin(ArticleDraftsAdminMixin, ArticleRevisionsAdminMixin, admin.ModelAdmin):
     form = ArticleAdminForm
     list_display = ("title", "status", "kind", "published_at", "last_reviewed", "author")
     list_filter = ("status", "kind", "topics", "published_at", "last_reviewed")
@@ -196,18 +198,29 @@ class ArticleAdmin(ArticleRevisionsAdminMixin, admin.ModelAdmin):
         article_edit_save(article=obj, by=request.user, created=not change)
 
     def save_related(self, request, form, formsets, change) -> None:
-        """Once the FAQ and references are saved too, a revision, then the status the editor
-        chose (which records a revision of its own when it changes the state)."""
+        """Once the FAQ and references are saved too, a revision (of a live article: its
+        unpublished changes), then the status the editor chose (which records a revision of its
+        own when it changes the state)."""
         super().save_related(request, form, formsets, change)
         article = form.instance
-        revisions.article_edit_revision(
+        status = form.cleaned_data.get("status", article.status)
+        recorded = article_edit_finish(
             article=article,
             by=request.user,
             note=form.cleaned_data.get("change_note", ""),
             changes=revisions.form_changes(form, formsets),
             created=not change,
+            status=status,
+            live=getattr(request, "article_live", None),
         )
-        status = form.cleaned_data.get("status", article.status)
+        request.article_saved = True
+        if recorded is not None and recorded.kind == ArticleRevision.Kind.DRAFT:
+            self.message_user(
+                request,
+                f"Your changes to “{article}” are saved as unpublished changes: readers see the "
+                "published version until they are published.",
+                messages.WARNING,
+            )
         at = form.cleaned_data.get("published_at")
         was_public = article.is_public
         before = (article.status, article.published_at)
@@ -276,6 +289,7 @@ class ArticleAdmin(ArticleRevisionsAdminMixin, admin.ModelAdmin):
         return [
             path("preview/", preview, name="articles_article_preview"),
             *self.revision_urls(),
+            *self.draft_urls(),
             *super().get_urls(),
         ]
 

@@ -128,10 +128,16 @@ class ArticleRevisionsAdminMixin:
         revision = self._revision(article, revision_id)
         if request.method == "POST":
             revisions.revision_restore(article=article, revision=revision, by=request.user)
+            live = (
+                " It is the article’s unpublished changes: readers see the published version "
+                "until they are published."
+                if article.is_public
+                else ""
+            )
             self.message_user(
                 request,
                 f"Restored the revision of {revisions.when(revision.created_at)} by "
-                f"{revision.by}, as a new revision. The publication state is unchanged.",
+                f"{revision.by}, as a new revision. The publication state is unchanged.{live}",
                 messages.SUCCESS,
             )
             return redirect("admin:articles_article_change", article.pk)

@@ -145,9 +145,7 @@ class Article(models.Model):
 
     def save(self, *args, **kwargs):
         # Rendered once here, so no request ever parses Markdown.
-        rendered = render_article_markdown(self.body)
-        self.body_html, self.toc = rendered.html, rendered.toc
-        self.reading_minutes = rendered.reading_minutes
+        self.render()
         update_fields = kwargs.get("update_fields")
         if update_fields and "body" in update_fields:
             kwargs["update_fields"] = {*update_fields, "body_html", "toc", "reading_minutes"}
@@ -155,6 +153,12 @@ class Article(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("article_detail", kwargs={"slug": self.slug})
+
+    def render(self) -> None:
+        """Render the body into its HTML, contents and reading time (on save, or for a preview)."""
+        rendered = render_article_markdown(self.body)
+        self.body_html, self.toc = rendered.html, rendered.toc
+        self.reading_minutes = rendered.reading_minutes
 
     @property
     def description(self) -> str:
@@ -198,8 +202,11 @@ class FAQEntry(models.Model):
         return self.question
 
     def save(self, *args, **kwargs):
-        self.answer_html = render_snippet_markdown(self.answer)
+        self.render()
         super().save(*args, **kwargs)
+
+    def render(self) -> None:
+        self.answer_html = render_snippet_markdown(self.answer)
 
 
 class Reference(models.Model):
@@ -254,6 +261,9 @@ class ArticleRevision(models.Model):
         EDIT = "edit", "Edit"
         PUBLICATION = "publication", "Publication"
         RESTORE = "restore", "Restore"
+        # Of a live article: saved, not yet on the site (articles/drafts.py).
+        DRAFT = "draft", "Unpublished changes"
+        DISCARD = "discard", "Changes discarded"
 
     revision = models.OneToOneField(
         "reversion.Revision", on_delete=models.CASCADE, related_name="article_revision"

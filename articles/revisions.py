@@ -43,6 +43,8 @@ STATE_FIELDS = ("status", "published_at")
 RESTORED_FIELDS = tuple(
     name for name in ARTICLE_REVISION_FIELDS if name not in (*STATE_FIELDS, "slug")
 )
+# What a draft of a live article changes, once published: the same, with the address.
+EDITED_FIELDS = (*RESTORED_FIELDS, "slug")
 ENTRY_FIELDS = {
     FAQEntry: ("question", "answer", "order"),
     Reference: ("label", "kind", "identifier", "url", "order"),
@@ -244,6 +246,7 @@ def article_edit_revision(
     note: str,
     changes: FormChanges,
     created: bool,
+    kind: str = ArticleRevision.Kind.EDIT,
 ) -> ArticleRevision | None:
     """The revision of an editor's save in the admin, once its FAQ and references are saved.
 
@@ -253,25 +256,29 @@ def article_edit_revision(
     note = note.strip()
     if not (note or created or changes.fields or changes.content or not changes.state):
         return None
-    return article_revision_save(article=article, by=by, note=note or changes.note(created=created))
+    note = note or changes.note(created=created)
+    return article_revision_save(article=article, by=by, note=note, kind=kind)
 
 
 # Restoring -----------------------------------------------------------------------------------
 def revision_restore(
     *, article: Article, revision: ArticleRevision, by: AbstractBaseUser
 ) -> ArticleRevision:
-    """Write `revision`'s content back to the article (its fields, topics, FAQ entries and
-    references) and record that as a new revision. Nothing in the history is deleted.
+    """Bring `revision`'s content back (its fields, topics, FAQ entries and references) as a new
+    revision. Nothing in the history is deleted.
 
     The publication state (status, publication time) and the address (slug) stay as they are:
-    a restore is an edit, and state changes only through the publish services.
+    a restore is an edit, and state changes only through the publish services. Like any edit of
+    a live article, restoring one makes its unpublished changes (a draft): readers keep the live
+    text until the changes are published.
     """
     if revision.article_id != article.pk:
         raise ValueError("That revision belongs to another article.")
     with transaction.atomic():
         current = Article.objects.select_for_update().get(pk=article.pk)
+        live = live_capture(current) if current.is_public else None
         (content,) = revision_contents(revision)
-        _content_apply(current, content)
+        content_apply(current, content)
         note = f"Restored the revision of {when(revision.created_at)} by {revision.by}"
         restored = article_revision_save(
             article=current,
@@ -280,12 +287,18 @@ def revision_restore(
             kind=ArticleRevision.Kind.RESTORE,
             restored_from=revision,
         )
+        if live is not None:
+            live_put_back(current, live)
     article.refresh_from_db()
     return restored
 
 
-def _content_apply(article: Article, content: ArticleContent) -> None:
-    fields = [name for name in RESTORED_FIELDS if name != "topics"]
+def content_apply(
+    article: Article, content: ArticleContent, *, fields: tuple[str, ...] = RESTORED_FIELDS
+) -> None:
+    """Write `content` to the article's rows: its `fields`, topics, FAQ entries and references.
+    Rows that already hold what `content` says are left alone."""
+    fields = [name for name in fields if name != "topics"]
     author_id = content.fields.get("author")
     if author_id is not None and not get_user_model().objects.filter(pk=author_id).exists():
         fields.remove("author")  # the account is gone: keep the author the article has
@@ -306,6 +319,9 @@ def _entries_apply(article: Article, model, entries: tuple[Entry, ...]) -> None:
     for entry in entries:
         row = existing.get(entry.pk)
         adding = row is None
+        if not adding and all(getattr(row, k) == v for k, v in entry.values.items()):
+            kept.append(row.pk)
+            continue
         if adding:
             id_free = not model.objects.filter(pk=entry.pk).exists()
             row = model(pk=entry.pk if id_free else None, article=article)
@@ -313,4 +329,27 @@ def _entries_apply(article: Article, model, entries: tuple[Entry, ...]) -> None:
             setattr(row, name, value)
         row.save(force_insert=adding)  # renders an FAQ answer again
         kept.append(row.pk)
-    model.objects.filter(article=article).exclude(pk__in=kept).delete()
+    if set(existing) - set(kept):
+        model.objects.filter(article=article).exclude(pk__in=kept).delete()
+
+
+# Live content kept while a draft is written -------------------------------------------------
+@dataclass(frozen=True)
+class LiveContent:
+    """What readers see of a live article, taken before its rows are used for a draft."""
+
+    content: ArticleContent
+    updated_at: Any
+
+
+def live_capture(article: Article) -> LiveContent:
+    current = _article_with_content(article.pk, lock=False)
+    return LiveContent(content=ArticleContent.of_article(current), updated_at=current.updated_at)
+
+
+def live_put_back(article: Article, live: LiveContent) -> None:
+    """The article's rows hold `live` again, address and modification time included, as if the
+    draft had never been written to them (it is in a revision now)."""
+    content_apply(article, live.content, fields=EDITED_FIELDS)
+    Article.objects.filter(pk=article.pk).update(updated_at=live.updated_at)
+    article.updated_at = live.updated_at

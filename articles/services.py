@@ -15,8 +15,21 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from articles import drafts
 from articles.models import Article, ArticleRevision
-from articles.revisions import article_revision_baseline, article_revision_save, when
+from articles.revisions import (
+    EDITED_FIELDS,
+    FormChanges,
+    LiveContent,
+    article_content,
+    article_edit_revision,
+    article_revision_baseline,
+    article_revision_save,
+    content_apply,
+    live_put_back,
+    revision_contents,
+    when,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +78,9 @@ def _locked(article: Article) -> Article:
 def article_edit_save(*, article: Article, by: AbstractBaseUser, created: bool) -> Article:
     """Save an editor's edits to the content, never to the publication state: a new article
     starts as a draft with no time, and an existing one keeps the state it has in the
-    database, whatever the instance says. `by` becomes the author when none is named."""
+    database, whatever the instance says. `by` becomes the author when none is named.
+    For a live article the rows hold the edit only until article_edit_finish records it as a
+    draft and puts the live content back, in the same transaction."""
     if article.author_id is None:
         article.author = by
     if created:
@@ -76,6 +91,107 @@ def article_edit_save(*, article: Article, by: AbstractBaseUser, created: bool) 
         article.save(update_fields=CONTENT_FIELDS)
         article.refresh_from_db(fields=["status", "published_at"])
     return article
+
+
+def article_edit_finish(
+    *,
+    article: Article,
+    by: AbstractBaseUser,
+    note: str,
+    changes: FormChanges,
+    created: bool,
+    status: str,
+    live: LiveContent | None,
+) -> ArticleRevision | None:
+    """Record an editor's save once the admin has written it, FAQ and references included.
+
+    `live` is what readers saw of a live article before the save (None if it was not live). One
+    that stays live keeps it: the save becomes its unpublished changes (a draft revision) and the
+    rows are put back as they were, in the same transaction. Taking it off the site in the same
+    save (a publisher choosing another status) makes it an ordinary edit of the rows.
+    """
+    taken_off = status not in Article.PUBLIC_STATUSES and by.has_perm(PUBLISH_PERMISSION)
+    if live is None or taken_off:
+        return article_edit_revision(
+            article=article, by=by, note=note, changes=changes, created=created
+        )
+    same_as_live = article_content(article).digest() == live.content.digest()
+    kind = ArticleRevision.Kind.EDIT if same_as_live else ArticleRevision.Kind.DRAFT
+    revision = article_edit_revision(
+        article=article, by=by, note=note, changes=changes, created=created, kind=kind
+    )
+    live_put_back(article, live)
+    return revision
+
+
+def article_revision_publish(
+    *, article: Article, revision: ArticleRevision, by: AbstractBaseUser | None
+) -> ArticleRevision:
+    """Put a live article's unpublished changes (`revision`, its draft) on the site: its content
+    becomes the rows readers see, recorded as a publication revision, in one transaction.
+
+    The one way a revision's content reaches a live article; `by` needs the publish permission.
+    Refused (PublishError) when `revision` is not the article's draft any more: newer changes
+    were saved, or they were published or discarded meanwhile.
+    """
+    if by is not None and not by.has_perm(PUBLISH_PERMISSION):
+        raise PublishError(
+            "Only editors who may publish can put changes on the site; the live article is "
+            "unchanged and the changes are kept."
+        )
+    with transaction.atomic():
+        current = Article.objects.select_for_update().get(pk=article.pk)
+        if revision.article_id != current.pk:
+            raise PublishError("Those changes belong to another article.")
+        draft = drafts.article_draft(current)
+        if draft is None or draft.pk != revision.pk:
+            raise PublishError(
+                f"Those are no longer the unpublished changes of “{current}”"
+                + (": newer ones were saved meanwhile" if draft else "")
+                + ". Nothing was published; look at the article again."
+            )
+        _draft_apply(current, draft)
+        log.info("article %s: changes of revision %s published", current.pk, draft.pk)
+        published = article_revision_save(
+            article=current,
+            by=by,
+            note=f"Published the changes of {when(draft.created_at)} by {draft.by}",
+            kind=ArticleRevision.Kind.PUBLICATION,
+        )
+    article.refresh_from_db()
+    return published
+
+
+def _draft_apply(current: Article, draft: ArticleRevision) -> None:
+    (content,) = revision_contents(draft)
+    slug = content.fields.get("slug")
+    if Article.objects.filter(slug=slug).exclude(pk=current.pk).exists():
+        raise PublishError(
+            f"The changes give “{current}” the address “{slug}”, which another article has "
+            "taken since; nothing was done. Change the address in the article and try again."
+        )
+    content_apply(current, content, fields=EDITED_FIELDS)
+
+
+def article_draft_discard(
+    *, article: Article, revision: ArticleRevision, by: AbstractBaseUser
+) -> ArticleRevision:
+    """Set a live article's unpublished changes (`revision`) aside: the live content is recorded
+    as the newest revision, so the change form shows it again. The draft stays in the history."""
+    with transaction.atomic():
+        current = Article.objects.select_for_update().get(pk=article.pk)
+        draft = drafts.article_draft(current)
+        if draft is None or draft.pk != revision.pk:
+            raise PublishError(
+                f"Those are no longer the unpublished changes of “{current}”; nothing was "
+                "discarded. Look at the article again."
+            )
+        return article_revision_save(
+            article=current,
+            by=by,
+            note=f"Discarded the unpublished changes of {when(draft.created_at)} by {draft.by}",
+            kind=ArticleRevision.Kind.DISCARD,
+        )
 
 
 def article_publish(
@@ -139,11 +255,15 @@ def _take_off(article: Article, by: AbstractBaseUser | None) -> str:
     if current.status not in Article.PUBLIC_STATUSES:
         return ""
     _check_publish_right(by)
+    # Off the site, the rows are the working copy again: unpublished changes move into them.
+    if draft := drafts.article_draft(current):
+        _draft_apply(current, draft)
     Article.objects.filter(pk=current.pk, status__in=Article.PUBLIC_STATUSES).update(
         status=Article.Status.DRAFT, published_at=None, updated_at=timezone.now()
     )
     log.info("article %s unpublished", current.pk)
-    return "Unpublished" if current.is_public else "Schedule cancelled"
+    note = "Unpublished" if current.is_public else "Schedule cancelled"
+    return f"{note}, with its unpublished changes" if draft else note
 
 
 def article_status_change(

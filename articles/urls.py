@@ -6,6 +6,9 @@ urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("articles/", views.ArchiveView.as_view(), name="archive"),
     path("articles/<slug:slug>/", views.ArticleDetailView.as_view(), name="article_detail"),
+    path(
+        "articles/<slug:slug>/preview/", views.ArticlePreviewView.as_view(), name="article_preview"
+    ),
     path("topics/", views.TopicListView.as_view(), name="topic_list"),
     path("topics/<slug:slug>/", views.TopicDetailView.as_view(), name="topic_detail"),
     path("topics/<slug:slug>/feed/rss/", feeds.TopicRssFeed(), name="topic_feed_rss"),

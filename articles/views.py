@@ -5,7 +5,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.views.generic import DetailView, ListView, TemplateView
 
-from articles import selectors, structured_data
+from articles import drafts, selectors, structured_data
 from articles.models import Article, Topic
 
 
@@ -89,6 +89,28 @@ class ArticleDetailView(DetailView):
             jsonld=structured_data.article_graph(article=article, topics=topics),
             **kwargs,
         )
+
+
+class ArticlePreviewView(ArticleDetailView):
+    """The article page with its unpublished changes, for staff who may change articles; to
+    anyone else it does not exist. Never indexed, never kept by a cache; nothing is saved."""
+
+    def get_object(self, queryset=None):
+        user = self.request.user
+        if not (user.is_staff and user.has_perm("articles.change_article")):
+            raise Http404("No article here.")
+        article = DetailView.get_object(self, queryset)
+        self.draft = drafts.article_draft(article)
+        return drafts.draft_article(article, self.draft) if self.draft else article
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(draft_preview=True, draft=self.draft, **kwargs)
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        response["X-Robots-Tag"] = "noindex"
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 class SearchView(PublicArticlesMixin, ListView):

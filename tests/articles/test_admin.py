@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from articles import drafts, revisions
 from articles.models import Article
 from tests.factories import ArticleFactory, TopicFactory, UserFactory
 
@@ -183,6 +184,7 @@ def writer(client, staff_groups):
 
 
 def test_a_writer_who_edits_a_live_article_saves_the_edit_and_leaves_it_live(client, writer):
+    """Saved as the article's unpublished changes (tests/articles/test_drafts.py)."""
     article = ArticleFactory(title="Live one", slug="live-one", topics=[TopicFactory()])
     published_at = article.published_at
     page = client.get(f"/admin/articles/article/{article.pk}/change/").content.decode()
@@ -199,7 +201,10 @@ def test_a_writer_who_edits_a_live_article_saves_the_edit_and_leaves_it_live(cli
     response = client.post(f"/admin/articles/article/{article.pk}/change/", data)
     assert response.status_code == 302
     article.refresh_from_db()
-    assert article.title == "Live one, corrected"
+    assert article.title == "Live one"  # readers keep the published text
+    assert drafts.article_draft(article).note.startswith("Changed title")
+    page = client.get(f"/admin/articles/article/{article.pk}/change/").content.decode()
+    assert 'value="Live one, corrected"' in page
     assert article.status == Article.Status.PUBLISHED
     assert article.published_at == published_at
     client.logout()
@@ -324,4 +329,6 @@ def test_saving_a_live_article_keeps_its_publication_time_to_the_second(client, 
     )
     assert client.post(f"/admin/articles/article/{article.pk}/change/", data).status_code == 302
     article.refresh_from_db()
-    assert (article.body, article.published_at) == ("Edited.", at)
+    assert article.published_at == at
+    (draft,) = revisions.revision_contents(drafts.article_draft(article))
+    assert draft.fields["body"] == "Edited."

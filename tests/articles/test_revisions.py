@@ -2,10 +2,12 @@
 state is a revision with who, when and a note; editors see the history, compare any two
 revisions with the changed words marked, and restore one as a new revision."""
 
-from datetime import timedelta
+import re
+from datetime import date, timedelta
 
 import pytest
 import time_machine
+from django import forms as forms_module
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -62,43 +64,42 @@ def article():
     return article
 
 
-def change_form(article: Article, **overrides) -> dict:
-    """The change form as the admin shows it for `article`, with `overrides` typed in."""
-    local = timezone.localtime(article.published_at) if article.published_at else None
-    data = {
-        "title": article.title,
-        "slug": article.slug,
-        "kind": article.kind,
-        "standfirst": article.standfirst,
-        "topics": [topic.pk for topic in article.topics.all()],
-        "body": article.body,
-        "status": article.status,
-        "published_at": local.strftime("%Y-%m-%dT%H:%M") if local else "",
-        "last_reviewed": article.last_reviewed.isoformat() if article.last_reviewed else "",
-        "author": article.author_id or "",
-        "comments_open": "on" if article.comments_open else "",
-        "discussion_prompt": article.discussion_prompt,
-        "seo_description": article.seo_description,
-        "change_note": "",
-    }
-    for prefix, rows, names in (
-        ("faqs", article.faqs.all(), ("question", "answer", "order")),
-        ("references", article.references.all(), ("label", "kind", "identifier", "url", "order")),
-    ):
-        rows = list(rows)
-        data[f"{prefix}-TOTAL_FORMS"] = data[f"{prefix}-INITIAL_FORMS"] = len(rows)
-        for index, row in enumerate(rows):
-            data[f"{prefix}-{index}-id"] = row.pk
-            data[f"{prefix}-{index}-article"] = article.pk
-            for name in names:
-                data[f"{prefix}-{index}-{name}"] = getattr(row, name)
+def _posted(value):
+    """A value as the browser posts it."""
+    if isinstance(value, date):
+        return value.isoformat()
+    return "" if value is None else value
+
+
+def change_form(client, article: Article, **overrides) -> dict:
+    """The change form as the admin shows it to the signed-in editor (a live article's
+    unpublished changes, when it has some), as the browser posts it, with `overrides` typed in."""
+    page = client.get(f"/admin/articles/article/{article.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    shown = [page.context["adminform"].form]
+    for inline in page.context["inline_admin_formsets"]:
+        shown += [inline.formset.management_form, *inline.formset.forms]
+    data = {}
+    for form in shown:
+        for name, field in form.fields.items():
+            if field.disabled or name == "DELETE":
+                continue
+            value = form[name].value()
+            if isinstance(field, forms_module.BooleanField):
+                value = "on" if value else None
+            elif isinstance(field, forms_module.DateTimeField):
+                # As the page showed it, in the editor's zone (not the test's).
+                shown_at = re.search(rf'name="{form.add_prefix(name)}" value="([^"]*)"', html)
+                value = shown_at.group(1) if shown_at else ""
+            data[form.add_prefix(name)] = _posted(value)
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
 
 
 def save(client, article: Article, **overrides):
     response = client.post(
-        f"/admin/articles/article/{article.pk}/change/", change_form(article, **overrides)
+        f"/admin/articles/article/{article.pk}/change/", change_form(client, article, **overrides)
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     article.refresh_from_db()
@@ -130,7 +131,8 @@ def test_each_admin_save_with_its_inlines_is_one_revision_with_the_note_and_the_
     assert latest.note == "Plain words in the background"
     assert latest.revision.user == editor
     assert latest.by == "Eda Editor"
-    assert latest.kind == ArticleRevision.Kind.EDIT
+    # The article is live: the save is its unpublished changes (tests/articles/test_drafts.py).
+    assert latest.kind == ArticleRevision.Kind.DRAFT
     # One revision holds the article, its FAQ entry and its reference.
     held = {version._model for version in Version.objects.filter(revision=latest.revision)}
     assert held == {Article, FAQEntry, Reference}
@@ -138,8 +140,8 @@ def test_each_admin_save_with_its_inlines_is_one_revision_with_the_note_and_the_
     assert "several tumour sites" in saved.fields["body"]
     assert saved.faqs[0].values["answer"] == "People whose tumour has the driver."
     assert saved.references[0].values["identifier"] == "NCT02912949"
-    # The fingerprint of the revision is that of the content it was made from.
-    assert latest.content_digest == saved.digest() == revisions.article_content(article).digest()
+    # The fingerprint of the revision is that of the content it was made from, not the live one.
+    assert latest.content_digest == saved.digest() != revisions.article_content(article).digest()
 
 
 def test_an_empty_note_is_made_from_the_changed_fields_and_entries(client, editor, article):
@@ -199,7 +201,7 @@ def test_saving_a_live_article_untouched_keeps_its_publication_time_to_the_secon
     assert published_at.second == 37
     save(client, article, body=BODY + "\n\nMore.")
     assert article.published_at == published_at
-    assert [r.kind for r in history_of(article)][:2] == ["edit", "publication"]
+    assert [r.kind for r in history_of(article)][:2] == ["draft", "publication"]
 
 
 def test_every_change_of_publication_state_is_a_revision_by_who_made_it(editor):
@@ -322,6 +324,7 @@ def test_restore_asks_first_then_brings_back_the_body_and_faq_as_a_new_revision(
 ):
     first = history_of(article)[0]
     original_faq = article.faqs.get().pk
+    article_unpublish(article=article, by=editor)  # a draft's rows are what it restores into
     save(
         client,
         article,
@@ -384,9 +387,13 @@ def test_restore_never_changes_the_publication_state_or_the_address(client, edit
         assert (article.status, article.published_at) == ("published", live_since)
         assert article.slug == "basket-trials-renamed"
         assert article.is_public
-    assert article.body == BODY
-
+    # A live article keeps its text: the restore is its unpublished changes...
+    assert article.body == "Changed while a draft."
+    assert content(history_of(article)[0]).fields["body"] == BODY
+    # ...which become its text when it is taken off the site.
     article_unpublish(article=article, by=editor)
+    article.refresh_from_db()
+    assert article.body == BODY
     published_revision = history_of(article)[1]
     assert content(published_revision).fields["status"] == "published"
     client.post(f"/admin/articles/article/{article.pk}/history/{published_revision.pk}/restore/")

@@ -1,5 +1,6 @@
-"""An editor's revisions in the admin: two edits with notes, the history, a comparison chosen with
-the keyboard, and a restore that brings the old text back to readers."""
+"""An editor's revisions in the admin: two edits of a live article with notes (its unpublished
+changes, previewed and then published), the history, a comparison chosen with the keyboard, and a
+restore that, once published, brings the old text back to readers."""
 
 import re
 
@@ -38,7 +39,26 @@ def test_editor_edits_twice_compares_and_restores_the_old_text(
     page.locator("#id_faqs-0-answer").fill("People whose tumour carries the driver.")
     page.get_by_label("Change note:").fill("A clearer answer")
     page.get_by_role("button", name="Save and continue editing").click()
-    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    expect(page.locator(".messagelist")).to_contain_text("saved as unpublished changes")
+
+    # The article is live: readers still see the published text; staff preview the changes.
+    banner = page.locator("#unpublished-changes")
+    expect(banner).to_contain_text("This article has unpublished changes (saved")
+    expect(banner).to_contain_text("by Eda Editor)")
+    axe_check(page, context="change form with unpublished changes")
+    page.goto(live_server.url + article.get_absolute_url())
+    expect(page.get_by_text("One driver, many tumour sites.")).to_be_visible()
+    page.goto(live_server.url + article.get_absolute_url() + "preview/")
+    expect(page.get_by_text("Preview — not published.")).to_be_visible()
+    expect(page.get_by_text("One driver, several cancers.")).to_be_visible()
+    axe_check(page, context="preview of unpublished changes")
+    page.get_by_role("link", name="Back to the article in the admin").click()
+    page.get_by_role("button", name="Publish changes").click()
+    expect(page.locator(".messagelist")).to_contain_text("are live")
+    expect(page.locator("#unpublished-changes")).to_have_count(0)
+    page.goto(live_server.url + article.get_absolute_url())
+    expect(page.get_by_text("One driver, several cancers.")).to_be_visible()
+    page.goto(live_server.url + f"/admin/articles/article/{article.pk}/change/")
 
     # The history, newest first.
     page.get_by_role("link", name="History").click()
@@ -46,15 +66,16 @@ def test_editor_edits_twice_compares_and_restores_the_old_text(
         page.get_by_role("heading", name="History of “Basket trials, explained”")
     ).to_be_visible()
     rows = page.locator("#revision-history tbody tr")
-    expect(rows).to_have_count(3)
-    expect(rows.nth(0)).to_contain_text("A clearer answer")
-    expect(rows.nth(0)).to_contain_text("Eda Editor")
-    expect(rows.nth(1)).to_contain_text("Plainer wording")
-    expect(rows.nth(2)).to_contain_text("As it was before revisions were kept")
+    expect(rows).to_have_count(4)
+    expect(rows.nth(0)).to_contain_text("Published the changes of")
+    expect(rows.nth(1)).to_contain_text("A clearer answer")
+    expect(rows.nth(1)).to_contain_text("Eda Editor")
+    expect(rows.nth(2)).to_contain_text("Plainer wording")
+    expect(rows.nth(3)).to_contain_text("As it was before revisions were kept")
     axe_check(page, context="history")
 
-    # What the newest revision changed.
-    rows.nth(0).get_by_role("link", name=re.compile(r"^Compare")).click()
+    # What the newest edit changed.
+    rows.nth(1).get_by_role("link", name=re.compile(r"^Compare")).click()
     changes = page.locator("#revision-changes")
     expect(changes.locator("ins")).to_have_text(["whose tumour carries"])
     expect(changes.locator("del")).to_have_text(["with"])
@@ -77,7 +98,7 @@ def test_editor_edits_twice_compares_and_restores_the_old_text(
 
     # Restore the oldest: a confirmation first, then a new revision.
     page.get_by_role("link", name="Back to the history").click()
-    rows.nth(2).get_by_role("link", name=re.compile(r"^Restore")).click()
+    rows.nth(3).get_by_role("link", name=re.compile(r"^Restore")).click()
     expect(page.get_by_text("Restoring never changes the publication state")).to_be_visible()
     axe_check(page, context="restore confirmation")
     page.get_by_role("button", name="Yes, restore this revision").click()
@@ -86,10 +107,13 @@ def test_editor_edits_twice_compares_and_restores_the_old_text(
         "## What a basket trial is\n\nOne driver, many tumour sites."
     )
     page.get_by_role("link", name="History").click()
-    expect(rows).to_have_count(4)
+    expect(rows).to_have_count(5)
     expect(rows.nth(0)).to_contain_text("Restored the revision of")
 
-    # Readers see the old text again; the article never left the site.
+    # Published, readers see the old text again; the article never left the site.
+    page.goto(live_server.url + f"/admin/articles/article/{article.pk}/change/")
+    page.get_by_role("button", name="Publish changes").click()
+    expect(page.locator(".messagelist")).to_contain_text("are live")
     assert Article.objects.get(pk=article.pk).is_public
     page.goto(live_server.url + article.get_absolute_url())
     expect(page.get_by_text("One driver, many tumour sites.")).to_be_visible()

@@ -118,7 +118,10 @@ def _fetch_everything(tmp: Path) -> Fetched:
     admin.force_login(UserFactory(is_staff=True, is_superuser=True, display_name="Admin"))
     draft_edition = Edition.objects.create(subject="A draft edition", intro="Hello")
     draft_edition.featured.add(article)
+    _unpublished_changes(group, title="Published just now, corrected")
     for name, url in {
+        "admin-article-changes": f"/admin/articles/article/{group.pk}/change/",
+        "article-preview": f"{group.get_absolute_url()}preview/",
         "admin-edition": f"/admin/newsletter/edition/{draft_edition.pk}/change/",
         "admin-edition-sent": f"/admin/newsletter/edition/{edition.pk}/change/",
         "admin-article": f"/admin/articles/article/{article.pk}/change/",
@@ -127,6 +130,8 @@ def _fetch_everything(tmp: Path) -> Fetched:
         response = admin.get(url)
         assert response.status_code == 200, url
         fetched.html[name] = response.content.decode()
+    assert "This article has unpublished changes" in fetched.html["admin-article-changes"]
+    assert "Published just now, corrected" in fetched.html["article-preview"]
 
     for name, url in {
         "rss": "/feed/rss/",
@@ -187,3 +192,21 @@ def vnu(validated) -> dict[str, list[dict]]:
             pytest.fail("the Nu Html Checker is missing: run `make validators`")
         pytest.skip("the Nu Html Checker is not installed (make validators)")
     return validated.vnu_errors
+
+
+def _unpublished_changes(article, **fields) -> None:
+    """A live article's draft, made as the admin's save makes one (articles/admin_drafts.py)."""
+    from django.db import transaction
+
+    from articles import revisions
+    from articles.models import ArticleRevision
+
+    with transaction.atomic():
+        live = revisions.live_capture(article)
+        for name, value in fields.items():
+            setattr(article, name, value)
+        article.save()
+        revisions.article_revision_save(
+            article=article, by=None, note="Corrected", kind=ArticleRevision.Kind.DRAFT
+        )
+        revisions.live_put_back(article, live)

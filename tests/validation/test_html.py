@@ -25,6 +25,8 @@ PAGES = [
     "admin-edition-sent",
     "admin-article",
     "admin-article-add",
+    "admin-article-changes",
+    "article-preview",
 ]
 
 

@@ -1,0 +1,129 @@
+"""The article admin's side of drafts of live articles (articles/drafts.py).
+
+The change form of a live article works on its unpublished changes: inside one transaction the
+draft is written into the rows, the admin shows or saves the form as it always does, and then
+either the save is recorded as the draft and the live content put back
+(articles.services.article_edit_finish), or, when nothing was saved, the transaction is rolled
+back. Readers never see the rows in between. Publishing and discarding the changes are POSTs
+to the services.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.admin.utils import unquote
+from django.db import transaction
+from django.http import HttpRequest, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.urls import path, reverse
+
+from articles import drafts, revisions
+from articles.models import Article, ArticleRevision
+from articles.services import PublishError, article_draft_discard, article_revision_publish
+
+
+class ArticleDraftsAdminMixin:
+    """For the article's ModelAdmin, beside ArticleRevisionsAdminMixin (whose lookups it uses)."""
+
+    def draft_urls(self) -> list:
+        publish = self.admin_site.admin_view(self.draft_publish_view)
+        discard = self.admin_site.admin_view(self.draft_discard_view)
+        return [
+            path(
+                "<path:object_id>/changes/<int:revision_id>/publish/",
+                publish,
+                name="articles_article_changes_publish",
+            ),
+            path(
+                "<path:object_id>/changes/<int:revision_id>/discard/",
+                discard,
+                name="articles_article_changes_discard",
+            ),
+        ]
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        article = self._live_article(request, object_id)
+        if article is None:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        with transaction.atomic():
+            # Locked first, so no publication of changes comes between reading the live content
+            # and putting it back.
+            Article.objects.select_for_update().only("pk").get(pk=article.pk)
+            live = revisions.live_capture(article)
+            draft = drafts.article_draft(article, live=live.content)
+            context = {
+                **(extra_context or {}),
+                **self._draft_context(request, article, draft, live),
+            }
+            if draft is not None:
+                drafts.draft_open(article, draft)
+            request.article_live = live  # for save_related: what to put back
+            response = super().changeform_view(request, object_id, form_url, context)
+            if not getattr(request, "article_saved", False):
+                # Shown, not saved (a GET, or a form with errors): the draft leaves the rows.
+                if hasattr(response, "render"):
+                    response.render()
+                transaction.set_rollback(True)
+        return response
+
+    def _live_article(self, request: HttpRequest, object_id) -> Article | None:
+        """The live article of this change form, when the user may change it."""
+        if object_id is None or not self.has_change_permission(request):
+            return None
+        article = self.get_object(request, unquote(object_id))
+        if article is None or not article.is_public:
+            return None
+        return article if self.has_change_permission(request, article) else None
+
+    def _draft_context(
+        self,
+        request: HttpRequest,
+        article: Article,
+        draft: ArticleRevision | None,
+        live: revisions.LiveContent,
+    ) -> dict:
+        if draft is None:
+            return {}
+        live = drafts.live_revision(article, live=live.content)
+        compare = reverse("admin:articles_article_compare", args=[article.pk])
+        return {
+            "article_draft": draft,
+            "draft_when": revisions.when(draft.created_at),
+            "draft_preview_url": reverse("article_preview", kwargs={"slug": article.slug}),
+            "draft_compare_url": f"{compare}?a={live.pk}&b={draft.pk}" if live else "",
+            "draft_publish_url": reverse(
+                "admin:articles_article_changes_publish", args=[article.pk, draft.pk]
+            ),
+            "draft_discard_url": reverse(
+                "admin:articles_article_changes_discard", args=[article.pk, draft.pk]
+            ),
+            "may_publish_changes": self.has_publish_permission(request),
+        }
+
+    def draft_publish_view(self, request: HttpRequest, object_id: str, revision_id: int):
+        """POST: put the article's unpublished changes on the site."""
+        return self._draft_action(request, object_id, revision_id, publish=True)
+
+    def draft_discard_view(self, request: HttpRequest, object_id: str, revision_id: int):
+        """POST: set the unpublished changes aside; the form shows the live article again."""
+        return self._draft_action(request, object_id, revision_id, publish=False)
+
+    def _draft_action(self, request: HttpRequest, object_id: str, revision_id: int, *, publish):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        article = self._article_for_revisions(request, object_id)
+        revision = self._revision(article, revision_id)
+        service = article_revision_publish if publish else article_draft_discard
+        try:
+            service(article=article, revision=revision, by=request.user)
+        except PublishError as refusal:
+            self.message_user(request, str(refusal), messages.ERROR)
+        else:
+            done = (
+                f"The changes to “{article}” are live."
+                if publish
+                else f"The unpublished changes to “{article}” were discarded; they stay in its "
+                "history. The form shows the live article."
+            )
+            self.message_user(request, done, messages.SUCCESS)
+        return redirect("admin:articles_article_change", article.pk)
