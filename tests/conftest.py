@@ -72,6 +72,32 @@ def staff_groups(db):
     return {group.name: group for group in Group.objects.all()}
 
 
+@pytest.fixture
+def tasks_inline(django_capture_on_commit_callbacks):
+    """Tasks queued on commit run at once in this thread, through the same task code a worker
+    runs (Celery's eager mode), so a rule test can read the mail it caused without a worker.
+    Tests of the wiring itself (a task reaching a worker) use celery_worker instead.
+
+        with tasks_inline():
+            client.post("/newsletter/", ...)   # the confirmation is at the SMTP server now
+    """
+    from contextlib import contextmanager
+
+    from config.celery import app
+
+    @contextmanager
+    def inline():
+        eager = app.conf.task_always_eager, app.conf.task_eager_propagates
+        app.conf.task_always_eager = app.conf.task_eager_propagates = True
+        try:
+            with django_capture_on_commit_callbacks(execute=True):
+                yield
+        finally:
+            app.conf.task_always_eager, app.conf.task_eager_propagates = eager
+
+    return inline
+
+
 # --- Helpers ------------------------------------------------------------------------------
 def free_port() -> int:
     with socket.socket() as sock:
