@@ -218,3 +218,14 @@ def test_the_refusals_tell_the_editor_what_happened_in_full_sentences(writer):
         "“Embargoed approval” was changed by someone else meanwhile (it is now published); "
         "nothing was done. Reload it and try again."
     )
+
+
+def test_taking_a_scheduled_article_off_the_schedule_says_so_and_names_who(publisher):
+    later = ArticleFactory(
+        status=Article.Status.SCHEDULED, published_at=timezone.now() + timedelta(1)
+    )
+    services.article_status_change(article=later, status=Article.Status.IN_REVIEW, by=publisher)
+    newest = article_revision_list(later).first()
+    assert newest.revision.comment == "Schedule cancelled, submitted for review"
+    assert newest.revision.user == publisher
+    assert (later.status, later.published_at) == (Article.Status.IN_REVIEW, None)

@@ -82,3 +82,33 @@ def test_a_ban_records_why_each_waiting_comment_of_the_author_left_the_queue():
         moderator,
     )
     assert Comment.objects.get(pk=waiting.pk).status == Comment.Status.REJECTED
+
+
+# --- The reason a moderator gives (moderation_reason) -----------------------------------------
+@pytest.mark.parametrize(
+    ("choice", "note", "reason"),
+    [
+        ("Off topic", "", "Off topic"),
+        ("Off topic", "  about   another  trial ", "Off topic: about another trial"),
+        ("Other", "a duplicate of an earlier post", "a duplicate of an earlier post"),
+        ("", "in my own words", "in my own words"),
+        ("", "", ""),
+        ("Advertising or spam", "x" * 400, ("Advertising or spam: " + "x" * 400)[:300]),
+    ],
+)
+def test_the_reason_recorded_joins_the_choice_and_the_moderators_own_words(choice, note, reason):
+    from comments.moderation import moderation_reason
+
+    assert moderation_reason(choice=choice, note=note) == reason
+    assert len(moderation_reason(choice=choice, note=note)) <= 300
+
+
+def test_a_reason_not_offered_or_other_without_words_is_refused_in_words():
+    from comments.moderation import moderation_reason
+
+    with pytest.raises(CommentError, match=r"^Choose one of the reasons offered\.$"):
+        moderation_reason(choice="Because I said so", note="")
+    with pytest.raises(
+        CommentError, match=r"^Say in a few words why, when the reason is “Other”\.$"
+    ):
+        moderation_reason(choice="Other", note="   ")

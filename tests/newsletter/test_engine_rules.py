@@ -497,3 +497,9 @@ def test_the_edition_page_lists_deliveries_in_trouble_first_then_the_latest_sent
         "sent_after_retry", "sent_old", "waiting",  # the rest, the latest sent first
     ]  # fmt: skip
     assert len(selectors.deliveries_for_review(mailing, limit=3)) == 3
+
+
+def test_an_alert_for_a_long_title_keeps_within_the_subject_and_preheader_columns():
+    ArticleFactory(title="T" * 200, standfirst="S" * 250)  # a full title, prefixed
+    alert = Edition.objects.get(pk=services.alerts_create()[0])
+    assert (len(alert.subject), len(alert.preheader)) == (200, 200)

@@ -277,3 +277,15 @@ def test_an_old_unsubscribe_link_of_a_deleted_subscriber_never_reaches_a_new_one
     assert client.post(url).status_code == 400
     newcomer.refresh_from_db()
     assert newcomer.status == "active"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("topics", [["lung", "bile-duct"], []])
+def test_a_confirmation_link_carries_the_consent_given_back_exactly(topics):
+    subscriber = Subscriber.objects.create(email="consent@example.org", status="pending")
+    token = tokens.confirm_token(
+        subscriber=subscriber, source="article", topic_slugs=topics, frequency="each"
+    )
+    found, consent = tokens.read_token(token=token, kind=tokens.LinkKind.CONFIRM, max_age=60)
+    assert found == subscriber
+    assert consent == {"src": "article", "f": "each", "t": sorted(topics)}

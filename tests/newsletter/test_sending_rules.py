@@ -1,0 +1,183 @@
+"""Starting, waiting and sending, from the mutation run's survivors: the worker's deadline
+loop (delivery.deliver_for), editions started and handed to workers (run inline here; the
+worker tests in test_engine.py prove the same on a real worker), editions that wait for their
+articles, the schedule's warnings, and the figures on the edition page."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from articles.models import Article
+from newsletter import delivery, ledger, selectors, services
+from newsletter.models import Delivery, Edition
+from tests.factories import ArticleFactory
+from tests.newsletter.mailings import edition, received_per_recipient, sending, subscribers
+
+pytestmark = pytest.mark.django_db
+
+
+def state(mailing: Edition) -> Edition:
+    return Edition.objects.get(pk=mailing.pk)
+
+
+# --- The worker's loop -------------------------------------------------------------------------
+def test_a_worker_sends_batch_after_batch_until_nothing_is_due(smtp_server, settings):
+    settings.NEWSLETTER_BATCH_SIZE = 2
+    subscribers(5)
+    mailing = sending(edition())
+    assert delivery.deliver_for(edition_id=mailing.pk, seconds=30) == (5, None)
+    assert len(received_per_recipient(smtp_server)) == 5
+    assert state(mailing).status == Edition.Status.SENT
+
+
+def test_a_worker_with_no_time_left_sends_nothing_and_says_rows_are_due_now(smtp_server):
+    subscribers(2)
+    mailing = sending(edition())
+    assert delivery.deliver_for(edition_id=mailing.pk, seconds=0) == (0, 0.0)
+    assert not smtp_server.messages
+
+
+@pytest.mark.parametrize(("wait", "countdown"), [(120, 120.0), (300, 300.0), (301, None)])
+def test_a_worker_says_when_to_come_back_for_a_retry_within_five_minutes(
+    wait, countdown, smtp_server
+):
+    subscribers(1)
+    mailing = sending(edition())
+    moment = timezone.now().replace(microsecond=0)
+    Delivery.objects.update(next_attempt_at=moment + timedelta(seconds=wait))
+    with time_machine.travel(moment, tick=False):
+        assert delivery.deliver_for(edition_id=mailing.pk, seconds=5) == (0, countdown)
+
+
+def test_when_to_come_back_is_about_this_edition_only():
+    subscribers(1)
+    quiet, busy = sending(edition()), sending(edition())
+    Delivery.objects.filter(edition=quiet).update(status=Delivery.Status.SENT)
+    assert ledger.seconds_until_due(edition_id=quiet.pk) is None
+    assert ledger.seconds_until_due(edition_id=busy.pk) == 0
+
+
+# --- Starting an edition -----------------------------------------------------------------------
+def test_starting_an_edition_dates_it_clears_its_reason_and_workers_send_it(
+    smtp_server, tasks_inline
+):
+    subscribers(3)
+    mailing = edition()
+    Edition.objects.filter(pk=mailing.pk).update(stopped_reason="Waiting for an article")
+    moment = timezone.now().replace(microsecond=0)
+    with time_machine.travel(moment, tick=False), tasks_inline():
+        assert services.edition_send(edition=mailing) == 3
+    mailing = state(mailing)
+    assert (mailing.started_at, mailing.stopped_reason) == (moment, "")
+    assert mailing.status == Edition.Status.SENT  # handed to the (inline) workers and sent
+    assert len(received_per_recipient(smtp_server)) == 3
+
+
+def test_a_sent_edition_is_never_started_again(smtp_server, tasks_inline):
+    subscribers(2)
+    mailing = edition()
+    with tasks_inline():
+        services.edition_send(edition=mailing)
+    first = state(mailing).started_at
+    with tasks_inline():
+        services.edition_send(edition=mailing)
+    assert state(mailing).started_at == first
+    assert len(smtp_server.messages) == 2
+
+
+def test_resumed_and_retried_editions_go_to_the_workers(smtp_server, tasks_inline):
+    subscribers(2)
+    stopped, finished = sending(edition()), sending(edition())
+    Edition.objects.filter(pk=stopped.pk).update(status=Edition.Status.ATTENTION)
+    Delivery.objects.filter(edition=finished).update(status=Delivery.Status.FAILED)
+    Edition.objects.filter(pk=finished.pk).update(status=Edition.Status.FAILURES)
+    with tasks_inline():
+        services.edition_resume(edition=stopped)
+        services.edition_retry_failed(edition=finished)
+    assert (state(stopped).status, state(finished).status) == ("sent", "sent")
+    assert len(smtp_server.messages) == 4
+
+
+# --- Waiting for articles ----------------------------------------------------------------------
+def test_a_scheduled_edition_waits_for_its_articles_and_tells_the_editors_once(
+    smtp_server, tasks_inline, admin_user
+):
+    subscribers(1)
+    waiting, ready = edition(), edition()
+    waiting.featured.add(
+        ArticleFactory(title="Embargoed B", status=Article.Status.DRAFT, published_at=None),
+        ArticleFactory(title="Embargoed A", status=Article.Status.IN_REVIEW, published_at=None),
+    )
+    due = timezone.now() - timedelta(minutes=1)
+    Edition.objects.filter(pk__in=[waiting.pk, ready.pk]).update(
+        status=Edition.Status.SCHEDULED, scheduled_at=due
+    )
+    with tasks_inline():
+        assert services.scheduled_editions_send() == [ready.pk]
+        assert services.scheduled_editions_send() == []
+    reason = (
+        "Waiting for “Embargoed A”, “Embargoed B” to be public: the edition goes out once they are."
+    )
+    assert (state(waiting).status, state(waiting).stopped_reason) == ("scheduled", reason)
+    notices = smtp_server.to(admin_user.email)
+    assert len(notices) == 1
+    assert reason in notices[0].get_body(("plain",)).get_content()
+    assert state(ready).stopped_reason == ""
+
+
+# --- Scheduling --------------------------------------------------------------------------------
+def test_scheduling_warns_of_exactly_the_articles_that_will_not_be_public_by_then():
+    at = timezone.now().replace(microsecond=0) + timedelta(days=1)
+    mailing = Edition.objects.create(subject="Later")
+    articles = {
+        "draft": ArticleFactory(title="Draft", status="draft", published_at=None),
+        "review": ArticleFactory(title="In review", status="review", published_at=None),
+        "after": ArticleFactory(title="After", status="scheduled", published_at=at + timedelta(1)),
+        "on_time": ArticleFactory(title="On time", status="scheduled", published_at=at),
+        "live": ArticleFactory(title="Live"),
+    }
+    mailing.featured.set(articles.values())
+    late = services.edition_schedule(edition=mailing, at=at)
+    assert sorted(a.title for a in late) == ["After", "Draft", "In review"]
+    assert (state(mailing).status, state(mailing).scheduled_at) == ("scheduled", at)
+
+
+def test_a_sent_edition_cannot_be_scheduled_again():
+    mailing = Edition.objects.create(subject="Gone", status=Edition.Status.SENT)
+    services.edition_schedule(edition=mailing, at=timezone.now() + timedelta(days=1))
+    assert (state(mailing).status, state(mailing).scheduled_at) == ("sent", None)
+
+
+# --- What the edition page shows ---------------------------------------------------------------
+def test_the_featured_articles_are_listed_newest_first_then_by_title():
+    day = timezone.now() - timedelta(days=1)
+    mailing = Edition.objects.create(subject="Order")
+    mailing.featured.set([
+        ArticleFactory(title="Older", published_at=day - timedelta(days=1)),
+        ArticleFactory(title="Same day B", published_at=day),
+        ArticleFactory(title="Same day A", published_at=day),
+    ])  # fmt: skip
+    titles = [a.title for a in selectors.featured_articles(mailing)]
+    assert titles == ["Same day A", "Same day B", "Older"]
+
+
+def test_the_progress_counts_waiting_rows_resends_and_a_percentage():
+    subscribers(4)
+    mailing = sending(edition())
+    rows = list(mailing.deliveries.order_by("pk"))
+    Delivery.objects.filter(pk=rows[0].pk).update(status="sent", resent=True)
+    Delivery.objects.filter(pk=rows[1].pk).update(status="sending")
+    progress = selectors.edition_progress(
+        selectors.with_progress(Edition.objects).get(pk=mailing.pk)
+    )
+    assert (progress["waiting"], progress["resent"], progress["total"]) == (3, 1, 4)
+    assert progress["percent"] == 25
+    empty = Edition.objects.create(subject="Nobody")
+    assert (
+        selectors.edition_progress(selectors.with_progress(Edition.objects).get(pk=empty.pk))[
+            "percent"
+        ]
+        == 0
+    )
