@@ -112,3 +112,47 @@ def test_a_reason_not_offered_or_other_without_words_is_refused_in_words():
         CommentError, match=r"^Say in a few words why, when the reason is “Other”\.$"
     ):
         moderation_reason(choice="Other", note="   ")
+
+
+def test_only_moderators_decide_and_everyone_else_is_told_so():
+    from comments.moderation import ModerationForbidden
+
+    comment = CommentFactory()
+    for nobody in (UserFactory(), None):
+        with pytest.raises(
+            ModerationForbidden, match=r"^Only moderators can decide about comments\.$"
+        ):
+            comment_moderate(comments=[comment], moderator=nobody, action="approve")
+
+
+def test_a_long_reason_is_kept_to_the_columns_size():
+    decision = comment_moderate(
+        comments=[CommentFactory()], moderator=ModeratorFactory(), action="reject",
+        reason="  " + "x" * 400,
+    )[0]  # fmt: skip
+    assert decision.reason == "x" * 300
+
+
+def test_a_ban_takes_only_the_banned_authors_waiting_comments_out_of_the_queue():
+    moderator = ModeratorFactory()
+    posted = CommentFactory()
+    theirs = CommentFactory(author=posted.author, status=Comment.Status.PENDING)
+    someone_elses = CommentFactory(status=Comment.Status.PENDING)
+    comment_moderate(comments=[posted], moderator=moderator, action="ban", reason="spam")
+    statuses = dict(Comment.objects.values_list("pk", "status"))
+    assert statuses[theirs.pk] == "rejected"
+    assert statuses[someone_elses.pk] == "pending"
+    assert not ModerationDecision.objects.filter(comment=someone_elses).exists()
+
+
+def test_the_authors_of_an_approved_waiting_comment_and_its_article_are_mailed(
+    smtp_server, tasks_inline
+):
+    waiting = CommentFactory(status=Comment.Status.PENDING)
+    other = CommentFactory(status=Comment.Status.PENDING)
+    with tasks_inline():
+        comment_moderate(comments=[waiting], moderator=ModeratorFactory(), action="approve")
+    mailed = {m["To"]: m["Subject"] for m in smtp_server.messages}
+    assert "is published" in mailed[waiting.author.email]  # the author hears of it
+    assert "New comment on your article" in mailed[waiting.article.author.email]
+    assert other.author.email not in mailed  # nobody else's comment was decided

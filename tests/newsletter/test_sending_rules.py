@@ -181,3 +181,47 @@ def test_the_progress_counts_waiting_rows_resends_and_a_percentage():
         ]
         == 0
     )
+
+
+# --- Who is still in the audience, and how fast ------------------------------------------------
+def test_a_reader_who_left_after_the_start_is_skipped_and_the_ledger_says_why(smtp_server):
+    from newsletter.models import Subscriber
+
+    subscribers(3)
+    mailing = sending(edition())
+    Subscriber.objects.filter(email="s1@example.org").update(status="unsubscribed")
+    moment = timezone.now().replace(microsecond=0) + timedelta(seconds=1)
+    with time_machine.travel(moment, tick=False):
+        assert delivery.send_batch(edition_id=mailing.pk) == 3
+    skipped = mailing.deliveries.get(subscriber__email="s1@example.org")
+    assert (skipped.status, skipped.claim, skipped.lease_until) == ("skipped", "", None)
+    assert skipped.last_error == "no longer in the audience"
+    assert set(received_per_recipient(smtp_server)) == {"s0@example.org", "s2@example.org"}
+    sent = mailing.deliveries.get(subscriber__email="s0@example.org")
+    assert (sent.status, sent.handed_at, sent.lease_until) == ("sent", None, None)
+    mailing = state(mailing)
+    assert (mailing.status, mailing.finished_at) == (Edition.Status.SENT, moment)
+
+
+def test_a_batch_covers_about_ten_seconds_at_the_configured_rate(settings):
+    settings.NEWSLETTER_BATCH_SIZE = 100
+    settings.NEWSLETTER_RATE_PER_SECOND = 0
+    assert delivery.batch_size() == 100  # no limit: the configured size
+    settings.NEWSLETTER_RATE_PER_SECOND = 3
+    assert delivery.batch_size() == 30
+    settings.NEWSLETTER_RATE_PER_SECOND = 50
+    assert delivery.batch_size() == 100  # never more than the configured size
+
+
+def test_the_send_rate_holds_across_batches_in_one_second_windows(smtp_server, settings):
+    settings.NEWSLETTER_RATE_PER_SECOND = 4
+    subscribers(10)
+    mailing = sending(edition())
+    delivery.deliver_for(edition_id=mailing.pk, seconds=30)
+    times = sorted(e.received_at for e in smtp_server.envelopes)
+    assert len(times) == 10
+    per_second = {}
+    for moment in times:
+        per_second[int(moment)] = per_second.get(int(moment), 0) + 1
+    assert max(per_second.values()) <= 4 + 1  # one that arrived just after its window
+    assert times[-1] - times[0] > 1.0  # 10 at 4 a second take more than two windows
