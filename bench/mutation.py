@@ -82,6 +82,8 @@ def main() -> int:
         if not (args.survivors and not names):
             subprocess.run([sys.executable, "-m", "mutmut", "run", *names], cwd=ROOT, check=False)
     elapsed = time.monotonic() - started
+    for leftover in (ROOT / "var").glob("test-mutant-*.sqlite3"):  # a mutant killed mid-test
+        leftover.unlink(missing_ok=True)
     by_module = results()
     survivors = subprocess.run(
         [sys.executable, "-m", "mutmut", "results"], cwd=ROOT, capture_output=True, text=True

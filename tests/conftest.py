@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 
@@ -44,6 +45,30 @@ def pytest_sessionfinish(session, exitstatus):
             red=True,
         )
         session.exitstatus = 1
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """Under `make mutation` two mutants are tested at once, each in a process forked from
+    mutmut's: each gets its own copy of the SQLite test database, so one mutant's committed
+    rows or flush never meet the other's tests (a false kill)."""
+    copy = _private_test_database() if "__mutmut_" in os.getenv("MUTANT_UNDER_TEST", "") else None
+    yield
+    if copy is not None:
+        copy.unlink(missing_ok=True)
+
+
+def _private_test_database() -> Path | None:
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    template = Path(database.get("TEST", {}).get("NAME") or "")
+    if database["ENGINE"] != "django.db.backends.sqlite3" or not template.is_file():
+        return None
+    copy = template.with_name(f"test-mutant-{os.getpid()}.sqlite3")
+    shutil.copyfile(template, copy)
+    database["TEST"]["NAME"] = str(copy)
+    return copy
 
 
 @pytest.fixture(autouse=True)
