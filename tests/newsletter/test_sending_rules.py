@@ -225,3 +225,60 @@ def test_the_send_rate_holds_across_batches_in_one_second_windows(smtp_server, s
         per_second[int(moment)] = per_second.get(int(moment), 0) + 1
     assert max(per_second.values()) <= 4 + 1  # one that arrived just after its window
     assert times[-1] - times[0] > 1.0  # 10 at 4 a second take more than two windows
+
+
+# --- What a batch leaves behind when things go wrong -------------------------------------------
+def test_a_batch_of_an_edition_that_is_not_sending_claims_nothing():
+    subscribers(1)
+    mailing = sending(edition())
+    Edition.objects.filter(pk=mailing.pk).update(status=Edition.Status.ATTENTION)
+    assert delivery.send_batch(edition_id=mailing.pk) == 0
+    assert set(mailing.deliveries.values_list("status", flat=True)) == {"queued"}
+
+
+@pytest.mark.parametrize("bad", [2, delivery.RECORD_EVERY + 2])
+def test_a_row_handed_to_the_server_when_the_worker_died_is_marked_possibly_sent(bad, smtp_server):
+    from newsletter.models import Subscriber
+
+    subscribers(delivery.RECORD_EVERY + 5)
+    mailing = sending(edition())
+    Subscriber.objects.filter(email=f"s{bad}@example.org").update(email=f"s{bad}@exa mple.org")
+    with pytest.raises(ValueError, match="Invalid address"):
+        delivery.send_batch(edition_id=mailing.pk, size=delivery.RECORD_EVERY + 5)
+    # The worker is gone; its lease runs out and the sweep gives the row back.
+    Delivery.objects.filter(status="sending").update(
+        lease_until=timezone.now() - timedelta(seconds=1)
+    )
+    assert ledger.requeue_expired() == 1
+    row = mailing.deliveries.get(subscriber__email=f"s{bad}@exa mple.org")
+    assert (row.status, row.resent) == ("queued", True)
+
+
+def test_a_temporary_refusal_of_the_message_holds_the_rest_of_the_batch_for_later(
+    smtp_server,
+):
+    subscribers(3)
+    mailing = sending(edition())
+    smtp_server.defer_data = 1  # 451 to the first message, then fine
+    before = timezone.now()
+    delivery.send_batch(edition_id=mailing.pk, size=3)
+    rows = list(mailing.deliveries.all())
+    assert {row.status for row in rows} == {"queued"}
+    assert all(row.next_attempt_at > before for row in rows)  # nobody is tried again at once
+    assert all(row.lease_until is None and row.claim == "" for row in rows)
+    assert not smtp_server.messages
+
+
+def test_a_mail_server_that_cannot_be_reached_means_a_retry_for_the_whole_batch(settings):
+    from tests.conftest import free_port
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nobody listens
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    subscribers(2)
+    mailing = sending(edition())
+    assert delivery.send_batch(edition_id=mailing.pk) == 2
+    rows = list(mailing.deliveries.all())
+    assert {(row.status, row.attempts) for row in rows} == {("queued", 1)}
+    assert all(row.last_error for row in rows)  # what the connection said, for the editor
+    assert state(mailing).status == Edition.Status.SENDING  # not a refusal: it carries on
