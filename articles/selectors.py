@@ -10,11 +10,13 @@ from django.conf import settings
 from django.contrib.postgres.search import (
     SearchQuery,
     SearchRank,
-    SearchVector,
+    SearchVectorExact,
+    SearchVectorField,
     TrigramWordSimilarity,
 )
 from django.db import connection
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Expression, IntegerField, Q, QuerySet, Value, When
+from django.db.models.expressions import Col
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.html import escape, strip_tags
@@ -30,6 +32,25 @@ TRIGRAM_THRESHOLD = 0.5
 SNIPPET_WORDS = 30
 
 
+class StoredSearchVector(Expression):
+    """The article's search_vector column, which migration 0006 adds on PostgreSQL only.
+
+    It is not a model field (Django never loads or writes it; PostgreSQL generates it from
+    title A, standfirst B and body C), so it is reached as a column of whatever alias the
+    article table has in the query, which keeps it right inside a subquery too.
+    """
+
+    output_field = SearchVectorField()
+
+    def resolve_expression(self, query=None, *args, **kwargs):
+        return Col(query.get_initial_alias(), _SEARCH_VECTOR)
+
+
+_SEARCH_VECTOR = SearchVectorField()
+_SEARCH_VECTOR.set_attributes_from_name("search_vector")
+_SEARCH_VECTOR.model = Article
+
+
 def clean_query(raw: str | None) -> str:
     """A search string a database can always take: no control characters, bounded length."""
     text = _CONTROL.sub(" ", raw or "")
@@ -40,8 +61,9 @@ def article_search(*, query: str) -> QuerySet[Article]:
     """Published articles matching `query`, best first.
 
     PostgreSQL: full-text search with weights (title, then standfirst, then body) and
-    websearch syntax ("quoted phrases", -exclusions); when that finds nothing, trigram
-    similarity (pg_trgm), so a misspelt drug or gene name still finds its articles.
+    websearch syntax ("quoted phrases", -exclusions, OR) against the stored, GIN-indexed
+    vector, so no query builds a vector; when that finds nothing, trigram similarity
+    (pg_trgm), so a misspelt drug or gene name still finds its articles.
     SQLite: every word must appear, and title matches rank above standfirst matches above
     body matches.
     """
@@ -50,14 +72,13 @@ def article_search(*, query: str) -> QuerySet[Article]:
     if not query:
         return articles.none()
     if connection.vendor == "postgresql":
-        vector = (
-            SearchVector("title", weight="A", config="english")
-            + SearchVector("standfirst", weight="B", config="english")
-            + SearchVector("body", weight="C", config="english")
-        )
+        vector = StoredSearchVector()
         search = SearchQuery(query, search_type="websearch", config="english")
+        # The @@ match is what the GIN index answers; rank > 0 keeps out what only matches
+        # by exclusion (a query of nothing but -words), as before.
         found = (
-            articles.annotate(rank=SearchRank(vector, search))
+            articles.filter(SearchVectorExact(vector, search))
+            .annotate(rank=SearchRank(vector, search))
             .filter(rank__gt=0)
             .order_by("-rank", "-published_at")
         )
