@@ -37,7 +37,7 @@ SNIPPET_WORDS = 30
 
 
 class StoredSearchVector(Expression):
-    """The article's search_vector column, which migration 0006 adds on PostgreSQL only.
+    """The article's search_vector column, which migration 0007 adds on PostgreSQL only.
 
     It is not a model field (Django never loads or writes it; PostgreSQL generates it from
     title A, standfirst B and body C), so it is reached as a column of whatever alias the

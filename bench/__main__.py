@@ -4,8 +4,8 @@ Runs against its own database, broker queue and var/ folder (bench/environment.p
 never touches the data of `make run`. Loopback only; every loop is bounded in requests,
 messages or seconds. The newsletter part is described in bench/newsletter.py. On PostgreSQL
 the bench first adds an archive of 1,000 published articles (bench/corpus.py) so that the
-search page has something to rank; `--search-only` measures just that page beside an article
-page.
+search page has something to rank; `--search-only` measures just that page and an article page,
+taking turns.
 
     python -m bench [--requests N] [--seconds S] [--concurrency C] [--workers W]
                     [--subscribers N] [--newsletter-only | --search-only | --skip-newsletter]
@@ -23,7 +23,6 @@ import platform
 import re
 import secrets
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -33,6 +32,7 @@ from datetime import UTC, datetime
 
 from bench import newsletter
 from bench.environment import OUT, ROOT, bench_env, describe, free_port
+from bench.loadgen import load, load_in_turns
 
 
 def manage(env: dict[str, str], *args: str) -> str:
@@ -45,65 +45,6 @@ def manage(env: dict[str, str], *args: str) -> str:
         text=True,
     )
     return result.stdout
-
-
-def load(
-    port: int, path: str, *, requests: int, seconds: float, concurrency: int, cookie: str = ""
-) -> dict:
-    """Send GETs from `concurrency` threads until `requests` are done or `seconds` pass."""
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    issued = 0
-    deadline = time.monotonic() + seconds
-
-    def worker() -> None:
-        nonlocal issued
-        while True:
-            with lock:
-                if issued >= requests or time.monotonic() > deadline:
-                    return
-                issued += 1
-            start = time.perf_counter()
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-                headers = {"Host": "127.0.0.1", **({"Cookie": cookie} if cookie else {})}
-                conn.request("GET", path, headers=headers)
-                response = conn.getresponse()
-                response.read()
-                conn.close()
-                ok = response.status == 200
-            except OSError as error:
-                ok, response = False, None
-                errors.append(str(error))
-            elapsed = time.perf_counter() - start
-            with lock:
-                if ok:
-                    latencies.append(elapsed)
-                elif response is not None:
-                    errors.append(f"HTTP {response.status}")
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
-    latencies.sort()
-
-    def pct(p: float) -> float:
-        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
-
-    return {
-        "path": path,
-        "requests": len(latencies),
-        "errors": len(errors),
-        "rps": round(len(latencies) / wall, 1),
-        "p50_ms": round(pct(0.50), 1) if latencies else None,
-        "p95_ms": round(pct(0.95), 1) if latencies else None,
-        "mean_ms": round(statistics.fmean(latencies) * 1000, 1) if latencies else None,
-    }
 
 
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -223,15 +164,28 @@ def pages(env: dict[str, str], args: argparse.Namespace) -> tuple[dict, list[str
         results = []
         for name, path, cookie in pages:
             load(port, path, requests=50, seconds=5, concurrency=2, cookie=cookie)  # warm up
-            result = load(
+            if not args.search_only:
+                result = load(
+                    port,
+                    path,
+                    requests=args.requests,
+                    seconds=args.seconds,
+                    concurrency=args.concurrency,
+                    cookie=cookie,
+                )
+                results.append({"name": name, **result})
+        if args.search_only:
+            # The two pages take turns, four times, so their ratio survives a busy machine.
+            results = load_in_turns(
                 port,
-                path,
+                pages,
+                rounds=4,
                 requests=args.requests,
                 seconds=args.seconds,
                 concurrency=args.concurrency,
-                cookie=cookie,
             )
-            results.append({"name": name, **result})
+        for result in results:
+            result.pop("_latencies"), result.pop("_wall")
         if not args.search_only:
             marker, accepted, refused, wall = post_concurrently(
                 port,

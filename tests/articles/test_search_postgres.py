@@ -1,4 +1,4 @@
-"""Search on PostgreSQL: the stored, GIN-indexed vector that migration 0006 adds.
+"""Search on PostgreSQL: the stored, GIN-indexed vector that migration 0007 adds.
 
 PostgreSQL only (CI runs it): SQLite has no to_tsvector and keeps its word-match search,
 which tests/articles/test_search.py covers on both.
@@ -11,10 +11,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from articles.models import Article
+from articles import drafts
+from articles.models import Article, ArticleRevision
+from articles.revisions import article_revision_save
 from articles.selectors import article_search
-from articles.services import article_unpublish
-from tests.factories import ArticleFactory, CommentFactory
+from articles.services import article_revision_publish, article_unpublish
+from tests.articles.test_revisions import save
+from tests.factories import ArticleFactory, CommentFactory, UserFactory
 
 pytestmark = [
     pytest.mark.django_db,
@@ -94,6 +97,25 @@ def test_an_edited_article_is_found_by_its_new_words_at_once_and_not_by_its_old(
     assert titles("NCT02912949") == []  # the factory's old body
     page = client.get("/search/", {"q": "repotrectinib"}).content.decode()
     assert "1 result " in page  # (its snippet reads body_html, which only save() renders)
+
+
+def test_a_live_articles_changes_are_found_once_published_and_its_old_words_no_more(
+    client, staff_groups
+):
+    editor = UserFactory(is_staff=True)
+    editor.groups.add(staff_groups["Editors"])
+    client.force_login(editor)
+    article = ArticleFactory(title="Larotrectinib for NTRK fusions")
+    article_revision_save(
+        article=article, by=None, note="Published", kind=ArticleRevision.Kind.PUBLICATION
+    )
+    save(client, article, title="A tumour-agnostic approval")
+    # Saved in the admin, the changes are a draft: readers' search keeps the published words.
+    assert titles("larotrectinib") == ["Larotrectinib for NTRK fusions"]
+    assert titles("agnostic") == []
+    article_revision_publish(article=article, revision=drafts.article_draft(article), by=editor)
+    assert titles("agnostic") == ["A tumour-agnostic approval"]
+    assert titles("larotrectinib") == []
 
 
 def test_an_unpublished_article_is_never_found(client):
