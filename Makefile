@@ -13,6 +13,9 @@ PORT ?= 8000
 # Subscribers in the newsletter send of `make bench` (10000 when unset; 100000 for the large
 # run); the same as BENCH_ARGS="--subscribers 100000".
 SUBSCRIBERS ?=
+# One part of `make bench` alone: BENCH_ONLY=search (the search page beside an article page)
+# or BENCH_ONLY=newsletter.
+BENCH_ONLY ?=
 
 .PHONY: run test lint format check bench mutation install browser validators clean
 
@@ -49,7 +52,8 @@ check: lint
 	$(MANAGE) makemigrations --check --dry-run
 
 bench: install
-	$(VENV)/bin/python -m bench $(if $(SUBSCRIBERS),--subscribers $(SUBSCRIBERS)) $(BENCH_ARGS)
+	$(VENV)/bin/python -m bench $(if $(SUBSCRIBERS),--subscribers $(SUBSCRIBERS)) \
+	  $(if $(BENCH_ONLY),--$(BENCH_ONLY)-only) $(BENCH_ARGS)
 
 # Mutation testing of the rules' modules ([tool.mutmut] in pyproject.toml); not part of CI.
 mutation: install

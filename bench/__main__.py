@@ -2,11 +2,15 @@
 
 Runs against its own database, broker queue and var/ folder (bench/environment.py), so it
 never touches the data of `make run`. Loopback only; every loop is bounded in requests,
-messages or seconds. The newsletter part is described in bench/newsletter.py.
+messages or seconds. The newsletter part is described in bench/newsletter.py. On PostgreSQL
+the bench first adds an archive of 1,000 published articles (bench/corpus.py) so that the
+search page has something to rank; `--search-only` measures just that page and an article page,
+taking turns.
 
     python -m bench [--requests N] [--seconds S] [--concurrency C] [--workers W]
-                    [--subscribers N] [--newsletter-only | --skip-newsletter]
+                    [--subscribers N] [--newsletter-only | --search-only | --skip-newsletter]
     make bench BENCH_ARGS="--subscribers 100000"
+    make bench BENCH_ONLY=search
 """
 
 from __future__ import annotations
@@ -19,7 +23,6 @@ import platform
 import re
 import secrets
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -29,6 +32,7 @@ from datetime import UTC, datetime
 
 from bench import newsletter
 from bench.environment import OUT, ROOT, bench_env, describe, free_port
+from bench.loadgen import load, load_in_turns
 
 
 def manage(env: dict[str, str], *args: str) -> str:
@@ -41,65 +45,6 @@ def manage(env: dict[str, str], *args: str) -> str:
         text=True,
     )
     return result.stdout
-
-
-def load(
-    port: int, path: str, *, requests: int, seconds: float, concurrency: int, cookie: str = ""
-) -> dict:
-    """Send GETs from `concurrency` threads until `requests` are done or `seconds` pass."""
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    issued = 0
-    deadline = time.monotonic() + seconds
-
-    def worker() -> None:
-        nonlocal issued
-        while True:
-            with lock:
-                if issued >= requests or time.monotonic() > deadline:
-                    return
-                issued += 1
-            start = time.perf_counter()
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-                headers = {"Host": "127.0.0.1", **({"Cookie": cookie} if cookie else {})}
-                conn.request("GET", path, headers=headers)
-                response = conn.getresponse()
-                response.read()
-                conn.close()
-                ok = response.status == 200
-            except OSError as error:
-                ok, response = False, None
-                errors.append(str(error))
-            elapsed = time.perf_counter() - start
-            with lock:
-                if ok:
-                    latencies.append(elapsed)
-                elif response is not None:
-                    errors.append(f"HTTP {response.status}")
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
-    latencies.sort()
-
-    def pct(p: float) -> float:
-        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
-
-    return {
-        "path": path,
-        "requests": len(latencies),
-        "errors": len(errors),
-        "rps": round(len(latencies) / wall, 1),
-        "p50_ms": round(pct(0.50), 1) if latencies else None,
-        "p95_ms": round(pct(0.95), 1) if latencies else None,
-        "mean_ms": round(statistics.fmean(latencies) * 1000, 1) if latencies else None,
-    }
 
 
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -160,9 +105,23 @@ def post_concurrently(
     return marker, ok[0], failed, wall
 
 
+ARTICLE_PAGE = "/articles/fda-approves-zenocutuzumab-nrg1-cholangiocarcinoma/"
+SEARCH_QUERY = "NRG1 fusion"
+
+
 def pages(env: dict[str, str], args: argparse.Namespace) -> tuple[dict, list[str], bool]:
     """The page part: its JSON figures, its table lines, and whether it went cleanly."""
     manage(env, "collectstatic", "--noinput", "-v0")
+    archive = {"archive": 0, "matches": None}
+    if env["DATABASE_URL"].startswith("postgres"):
+        # SQLite keeps its word-match search; the search is measured at size on PostgreSQL.
+        out = manage(
+            env,
+            "shell",
+            "-c",
+            f"from bench.corpus import build_archive; build_archive(query={SEARCH_QUERY!r})",
+        )
+        archive = json.loads(out.strip().splitlines()[-1])
     fixture = json.loads(
         manage(
             env, "shell", "-c", f"from bench.fixtures import build; build(posters={args.posters})"
@@ -190,37 +149,90 @@ def pages(env: dict[str, str], args: argparse.Namespace) -> tuple[dict, list[str
                 break
             except OSError:
                 time.sleep(0.1)
+        search_page = "/search/?" + urllib.parse.urlencode({"q": SEARCH_QUERY})
         pages = [
-            ("article page", "/articles/fda-approves-zenocutuzumab-nrg1-cholangiocarcinoma/", ""),
+            ("article page", ARTICLE_PAGE, ""),
             ("home page", "/", ""),
-            ("search", "/search/?q=NRG1+fusion", ""),
+            ("search", search_page, ""),
             ("article, 0 comments, anonymous", fixture["empty"], ""),
             (f"article, {fixture['comments']} comments, anonymous", fixture["threaded"], ""),
             ("article, 0 comments, signed in", fixture["empty"], signed_in),
             (f"article, {fixture['comments']} comments, signed in", fixture["threaded"], signed_in),
         ]
+        if args.search_only:
+            pages = [("article page", ARTICLE_PAGE, ""), ("search", search_page, "")]
         results = []
         for name, path, cookie in pages:
             load(port, path, requests=50, seconds=5, concurrency=2, cookie=cookie)  # warm up
-            result = load(
+            if not args.search_only:
+                result = load(
+                    port,
+                    path,
+                    requests=args.requests,
+                    seconds=args.seconds,
+                    concurrency=args.concurrency,
+                    cookie=cookie,
+                )
+                results.append({"name": name, **result})
+        if args.search_only:
+            # The two pages take turns, four times, so their ratio survives a busy machine.
+            results = load_in_turns(
                 port,
-                path,
+                pages,
+                rounds=4,
                 requests=args.requests,
                 seconds=args.seconds,
                 concurrency=args.concurrency,
-                cookie=cookie,
             )
-            results.append({"name": name, **result})
-        marker, accepted, refused, wall = post_concurrently(
-            port,
-            fixture["posting_slug"],
-            fixture["sessions"],
-            posts_each=args.posts_each,
-            seconds=args.seconds,
-        )
+        for result in results:
+            result.pop("_latencies"), result.pop("_wall")
+        if not args.search_only:
+            marker, accepted, refused, wall = post_concurrently(
+                port,
+                fixture["posting_slug"],
+                fixture["sessions"],
+                posts_each=args.posts_each,
+                seconds=args.seconds,
+            )
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+    header = f"{'page':<36}{'requests':>10}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}"
+    lines = [
+        f"gunicorn {args.workers} workers; {args.concurrency} clients",
+        header,
+        "-" * len(header),
+    ]
+    for r in results:
+        lines.append(
+            f"{r['name']:<36}{r['requests']:>10}{r['errors']:>8}{r['rps']:>9}"
+            f"{r['p50_ms']!s:>9}{r['p95_ms']!s:>9}"
+        )
+    by_name = {r["name"]: r for r in results}
+    article_rps = by_name["article page"]["rps"]
+    search_ratio = round(by_name["search"]["rps"] / article_rps, 2) if article_rps else 0
+    lines += [
+        "",
+        f"search / article page req/s: {search_ratio} (goal >= 0.8 on PostgreSQL; "
+        + (
+            f"{archive['archive']} archive articles, {SEARCH_QUERY!r} finds {archive['matches']})"
+            if archive["archive"]
+            else "no archive on SQLite)"
+        ),
+    ]
+    figures = {
+        "gunicorn_workers": args.workers,
+        "client_concurrency": args.concurrency,
+        "results": results,
+        "archive_articles": archive["archive"],
+        "search_query": SEARCH_QUERY,
+        "search_matches": archive["matches"],
+        "search_to_article_ratio": search_ratio,
+    }
+    clean = not any(r["errors"] for r in results)
+    if args.search_only:
+        return figures, lines, clean
 
     saved = int(
         manage(
@@ -239,23 +251,10 @@ def pages(env: dict[str, str], args: argparse.Namespace) -> tuple[dict, list[str
         "lost": accepted - saved,
         "comments_per_second": round(saved / wall, 1),
     }
-    header = f"{'page':<36}{'requests':>10}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}"
-    lines = [
-        f"gunicorn {args.workers} workers; {args.concurrency} clients",
-        header,
-        "-" * len(header),
-    ]
-    for r in results:
-        lines.append(
-            f"{r['name']:<36}{r['requests']:>10}{r['errors']:>8}{r['rps']:>9}"
-            f"{r['p50_ms']!s:>9}{r['p95_ms']!s:>9}"
-        )
-    by_name = {r["name"]: r for r in results}
     full = by_name[f"article, {fixture['comments']} comments, anonymous"]
     empty = by_name["article, 0 comments, anonymous"]
     ratio = round(full["rps"] / empty["rps"], 2) if empty["rps"] else 0
     lines += [
-        "",
         f"queries per article page (anonymous): {fixture['queries_anonymous']['empty']} with no "
         f"comments, {fixture['queries_anonymous']['threaded']} with {fixture['comments']}",
         f"{fixture['comments']}-comment page / empty page, anonymous req/s: {ratio} (goal >= 0.5)",
@@ -263,15 +262,10 @@ def pages(env: dict[str, str], args: argparse.Namespace) -> tuple[dict, list[str
         f"{posting['comments_per_second']} comments/s, refused {posting['refused']}, "
         f"lost {posting['lost']}",
     ]
-    figures = {
-        "gunicorn_workers": args.workers,
-        "client_concurrency": args.concurrency,
-        "results": results,
-        "queries": fixture["queries_anonymous"],
-        "threaded_to_empty_ratio": ratio,
-        "posting": posting,
-    }
-    return figures, lines, not any(r["errors"] for r in results) and not posting["lost"]
+    figures.update(
+        queries=fixture["queries_anonymous"], threaded_to_empty_ratio=ratio, posting=posting
+    )
+    return figures, lines, clean and not posting["lost"]
 
 
 def main() -> int:
@@ -288,6 +282,11 @@ def main() -> int:
     only = parser.add_mutually_exclusive_group()
     only.add_argument("--newsletter-only", action="store_true", help="skip the page part")
     only.add_argument("--skip-newsletter", action="store_true", help="skip the newsletter part")
+    only.add_argument(
+        "--search-only",
+        action="store_true",
+        help="only the search page and an article page (and no newsletter)",
+    )
     args = parser.parse_args()
 
     OUT.mkdir(parents=True, exist_ok=True)
@@ -312,7 +311,7 @@ def main() -> int:
     if not args.newsletter_only:
         report["pages"], page_lines, ok = pages(env, args)
         lines += ["", *page_lines]
-    if not args.skip_newsletter:
+    if not (args.skip_newsletter or args.search_only):
         report["newsletter"] = newsletter.run(env, subscribers=args.subscribers)
         lines += ["", *newsletter.table(report["newsletter"])]
         ok = ok and report["newsletter"]["ok"]

@@ -2,10 +2,10 @@
 
 Database: with a PostgreSQL DATABASE_URL, the database `<name>_bench` on the same server;
 without one, `driverline_bench` on 127.0.0.1:5432 when that server answers; either is created
-if missing. Otherwise SQLite in var/bench/var/. Broker and cache: Redis database 14 of
-REDIS_URL's server, or of 127.0.0.1:6379 when it answers; otherwise kombu's filesystem
-transport and the file cache in var/bench/var/. Values from .env count as set, as they do for
-the app.
+if missing. Otherwise SQLite in var/bench/var/. Broker and cache: Redis database 14 (or
+BENCH_REDIS_DB) of REDIS_URL's server, or of 127.0.0.1:6379 when it answers; otherwise
+kombu's filesystem transport and the file cache in var/bench/var/. Values from .env count
+as set, as they do for the app.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "var" / "bench"
 LOCAL_POSTGRES = "postgres://postgres@127.0.0.1:5432/driverline"
 LOCAL_REDIS = "redis://127.0.0.1:6379"
-REDIS_DB = 14
+# BENCH_REDIS_DB picks another database, for a bench beside another one on the same server.
+REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "14"))
 
 
 def answers(host: str, port: int) -> bool:

@@ -50,3 +50,16 @@ def test_a_misspelt_drug_name_still_finds_the_article_on_postgresql(client):
     assert "A new antibody for NRG1 fusions" in page
     (snippet,) = snippets(page)
     assert "<mark>zenocutuzumab</mark>," in snippet
+
+
+def test_each_query_marks_its_own_words_in_the_snippets(client):
+    # Snippet matchers are kept per query for the next search: one must not mark another's words.
+    ArticleFactory(title="A new antibody", body=BODY)
+    first = snippets(client.get("/search/", {"q": "zenocutuzumab"}).content.decode())
+    second = snippets(client.get("/search/", {"q": "antibody"}).content.decode())
+    again = snippets(client.get("/search/", {"q": "zenocutuzumab"}).content.decode())
+    assert "<mark>zenocutuzumab</mark>" in first[0]
+    assert "<mark>antibody</mark>" not in first[0]
+    assert "<mark>antibody</mark>" in second[0]
+    assert "<mark>zenocutuzumab</mark>" not in second[0]
+    assert again == first
