@@ -161,7 +161,7 @@ class RecordingHandler:
     every DATA (a message refused as spam, say; only from `refuse_data_from` when set);
     `defer_data` answers 451 to that many DATA commands and `defer_until` to every DATA before
     that time.time(); `delay` makes each DATA take that long; `stop_after` drops the connection
-    once that many messages were taken."""
+    once that many messages were taken; `on_data` runs something while a message is in hand."""
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
@@ -177,6 +177,9 @@ class RecordingHandler:
         self.delay = 0.0
         self.stop_after: int | None = None  # drop the connection at the DATA after this many
         self.tried: list[str] = []  # every RCPT address, accepted or not, in order
+        # Called (in a thread of its own, so it may use the ORM) when a message's DATA arrives,
+        # before the answer: something else happening while the server has the message.
+        self.on_data: Callable[[], object] | None = None
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if address.lower() in self.refuse_senders:
@@ -196,6 +199,8 @@ class RecordingHandler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.on_data is not None:
+            await asyncio.to_thread(self.on_data)
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.refuse_data and self.refuse_data_from in ("", envelope.mail_from.lower()):

@@ -282,3 +282,17 @@ def test_a_mail_server_that_cannot_be_reached_means_a_retry_for_the_whole_batch(
     assert {(row.status, row.attempts) for row in rows} == {("queued", 1)}
     assert all(row.last_error for row in rows)  # what the connection said, for the editor
     assert state(mailing).status == Edition.Status.SENDING  # not a refusal: it carries on
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_edition_cancelled_while_its_message_is_refused_stays_cancelled(smtp_server):
+    subscribers(2)
+    mailing = sending(edition())
+    smtp_server.refuse_data = "554 5.7.1 Message refused"
+    # The editor cancels while the server has the message; then the server refuses it.
+    smtp_server.on_data = lambda: services.edition_cancel(edition=state(mailing))
+    delivery.send_batch(edition_id=mailing.pk, size=2)
+    mailing = state(mailing)
+    assert mailing.status == Edition.Status.CANCELLED  # not "needs attention" after all
+    assert "554" not in mailing.stopped_reason
+    assert set(mailing.deliveries.values_list("status", flat=True)) == {"cancelled"}
