@@ -180,3 +180,12 @@ def test_a_reply_to_a_comment_of_another_article_is_refused(trusted):
     with pytest.raises(CommentError, match="can no longer be replied to"):
         comment_submit(article=ArticleFactory(), author=trusted, body="Hi", parent=elsewhere)
     assert Comment.objects.count() == 1
+
+
+def test_only_the_author_removes_a_comment_and_anyone_else_is_told_so():
+    from comments.services import PostingForbidden, comment_remove
+
+    comment = CommentFactory()
+    with pytest.raises(PostingForbidden, match=r"^Only the author can remove this comment\.$"):
+        comment_remove(comment=comment, user=UserFactory())
+    assert Comment.objects.get(pk=comment.pk).status == Comment.Status.APPROVED

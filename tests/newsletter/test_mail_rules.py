@@ -62,3 +62,20 @@ def test_the_notice_of_a_stopped_edition_goes_to_everyone_who_may_send_editions_
         "own.right@example.org",
         "super@example.org",
     ]
+
+
+def test_an_editor_asking_for_a_test_copy_gets_it_at_their_own_address(
+    admin_client, admin_user, smtp_server, tasks_inline
+):
+    from tests.newsletter.mailings import edition
+
+    mailing = edition()
+    with tasks_inline():
+        admin_client.post(
+            "/admin/newsletter/edition/", {"action": "send_test", "_selected_action": [mailing.pk]}
+        )
+    [copy] = smtp_server.messages
+    assert copy["To"] == admin_user.email
+    assert copy["Subject"] == f"[TEST] {mailing.subject}"
+    assert "Basket trials explained" in copy.get_body(("plain",)).get_content()
+    assert "List-Unsubscribe" not in copy

@@ -127,6 +127,27 @@ def test_a_scheduled_edition_waits_for_its_articles_and_tells_the_editors_once(
     assert state(ready).stopped_reason == ""
 
 
+def test_only_the_edition_that_waits_is_marked_waiting_and_its_reason_fits_its_column(
+    tasks_inline, smtp_server
+):
+    subscribers(1)
+    waiting, later = edition(), edition()
+    for letter in "AB":
+        waiting.featured.add(
+            ArticleFactory(title=letter * 200, status=Article.Status.DRAFT, published_at=None)
+        )
+    Edition.objects.filter(pk=waiting.pk).update(
+        status=Edition.Status.SCHEDULED, scheduled_at=timezone.now() - timedelta(minutes=1)
+    )
+    Edition.objects.filter(pk=later.pk).update(
+        status=Edition.Status.SCHEDULED, scheduled_at=timezone.now() + timedelta(days=1)
+    )
+    with tasks_inline():
+        services.scheduled_editions_send()
+    assert len(state(waiting).stopped_reason) == 300
+    assert state(later).stopped_reason == ""  # not due, not waiting for anything
+
+
 # --- Scheduling --------------------------------------------------------------------------------
 def test_scheduling_warns_of_exactly_the_articles_that_will_not_be_public_by_then():
     at = timezone.now().replace(microsecond=0) + timedelta(days=1)
@@ -296,3 +317,38 @@ def test_an_edition_cancelled_while_its_message_is_refused_stays_cancelled(smtp_
     assert mailing.status == Edition.Status.CANCELLED  # not "needs attention" after all
     assert "554" not in mailing.stopped_reason
     assert set(mailing.deliveries.values_list("status", flat=True)) == {"cancelled"}
+
+
+# --- The sweep, and a send rate that cannot be held --------------------------------------------
+def test_the_sweep_gives_back_a_dead_workers_rows_and_hands_the_edition_on(
+    smtp_server, tasks_inline
+):
+    subscribers(3)
+    mailing = sending(edition())
+    ledger.claim_batch(edition_id=mailing.pk, size=3)  # a worker that died with them
+    Delivery.objects.update(lease_until=timezone.now() - timedelta(seconds=1))
+    with tasks_inline():
+        assert services.deliveries_recover() == 3
+    assert state(mailing).status == Edition.Status.SENT  # the inline worker sent them all
+    assert len(received_per_recipient(smtp_server)) == 3
+
+
+def test_without_the_shared_rate_counter_a_batch_waits_then_gives_its_rows_back(
+    smtp_server, settings
+):
+    from tests.conftest import free_port
+
+    settings.NEWSLETTER_RATE_PER_SECOND = 5
+    settings.CACHES = {
+        "default": {  # a Redis that is not there: the counter cannot be drawn
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+        }
+    }
+    subscribers(2)
+    mailing = sending(edition())
+    claimed, _ = delivery.deliver_for(edition_id=mailing.pk, seconds=1.5)
+    assert claimed == 2
+    rows = list(mailing.deliveries.all())
+    assert {(row.status, row.claim, row.attempts) for row in rows} == {("queued", "", 0)}
+    assert not smtp_server.messages  # nothing is sent faster than the rate allows

@@ -47,6 +47,8 @@ def test_a_request_stores_the_choice_as_pending_and_mails_a_confirmation_only(
     assert "Confirm your subscription" in message["Subject"]
     assert "List-Unsubscribe" not in message
     assert f"within {settings.NEWSLETTER_CONFIRM_DAYS} days" in text_of(message)
+    assert "each new article, on: Lung" in text_of(message)  # what they are agreeing to
+    assert "?next=" not in confirm_path(message)  # no way back asked for, none given
 
 
 def test_confirming_activates_the_links_choice_and_records_it_as_consent(

@@ -164,4 +164,13 @@ def test_a_confirmation_link_without_consent_fields_still_confirms(client):
     response = client.post(f"/newsletter/confirm/{token}/")
     assert response.status_code == 200
     reader.refresh_from_db()
-    assert (reader.status, reader.consent_topics) == ("active", [])
+    assert (reader.status, reader.consent_topics, reader.consent_source) == ("active", [], "")
+
+
+def test_the_consent_source_is_kept_to_its_column(client):
+    reader = Subscriber.objects.create(email="long@example.org", status="pending")
+    token = tokens.confirm_token(
+        subscriber=reader, source="s" * 60, topic_slugs=[], frequency="weekly"
+    )
+    client.post(f"/newsletter/confirm/{token}/")
+    assert Subscriber.objects.get().consent_source == "s" * 40
