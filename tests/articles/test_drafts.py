@@ -330,6 +330,7 @@ def test_discarding_the_changes_shows_the_live_article_in_the_form_again(client,
     assert (
         discarded.note == "Discarded the unpublished changes of 2 Dec 2026, 15:15 UTC by Eda Editor"
     )
+    assert discarded.revision.user == editor  # who set the changes aside
     assert history_of(article)[1] == draft  # still in the history
     assert drafts.article_draft(article) is None
     # The next save starts from the live text.
@@ -392,6 +393,8 @@ def test_draft_actions_refuse_a_get_an_unknown_or_another_articles_revision(
     older = history_of(article)[1]
     response = client.post(f"{base}/{older.pk}/{action}/", follow=True)
     assert "no longer the unpublished changes" in response.content.decode()
+    if action == "discard":
+        assert "nothing was discarded. Look at the article again." in response.content.decode()
     article.refresh_from_db()
     assert article.title == "Basket trials"
     assert drafts.article_draft(article) == draft

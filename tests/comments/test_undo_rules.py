@@ -132,10 +132,14 @@ def test_an_undone_decision_shows_on_the_cached_page_at_once():
     assert "Worth keeping" in Client().get(page).content.decode()
 
 
-def test_a_moved_comment_is_skipped_and_the_other_decisions_still_undone():
+@pytest.mark.parametrize("moved_first", [True, False])
+def test_a_moved_comment_is_skipped_and_the_other_decisions_still_undone(moved_first):
     mod = ModeratorFactory()
     moved, kept = CommentFactory(status="pending"), CommentFactory(status="pending")
-    first, second = decide(moved, mod, "approve"), decide(kept, mod, "approve")
+    if moved_first:
+        first, second = decide(moved, mod, "approve"), decide(kept, mod, "approve")
+    else:
+        second, first = decide(kept, mod, "approve"), decide(moved, mod, "approve")
     Comment.objects.filter(pk=moved.pk).update(status=Comment.Status.REMOVED)  # by its author
     assert comment_decisions_undo(decision_ids=[first.pk, second.pk], moderator=mod) == 1
     assert (status(moved), status(kept)) == ("removed", "pending")
@@ -170,3 +174,17 @@ def test_undoing_my_ban_never_lifts_the_ban_another_moderator_made_first():
     assert comment_decisions_undo(decision_ids=[mine.pk], moderator=me) == 1
     ban = CommentBan.objects.get(user=earlier.author)  # still banned, by the first moderator
     assert (ban.banned_by, ban.reason) == (first_mod, "spam links")
+
+
+def test_undoing_my_ban_leaves_the_ban_i_made_before_the_window(settings):
+    mod = ModeratorFactory()
+    earlier = CommentFactory()
+    decide(earlier, mod, "ban", reason="spam links")
+    later = CommentFactory(author=earlier.author)
+    with time_machine.travel(
+        timezone.now() + timedelta(minutes=settings.COMMENTS_UNDO_MINUTES + 60)
+    ):
+        again = decide(later, mod, "ban", reason="spam again")
+        assert comment_decisions_undo(decision_ids=[again.pk], moderator=mod) == 1
+    ban = CommentBan.objects.get(user=earlier.author)  # the first ban, out of the window, stays
+    assert ban.reason == "spam links"

@@ -57,6 +57,8 @@ def test_the_notice_of_a_stopped_edition_goes_to_everyone_who_may_send_editions_
     gone.user_permissions.add(can_send)
     mailing = Edition.objects.create(subject="Stopped", stopped_reason="554 refused")
     notices = emails.attention_mails(mailing)
+    for notice in notices:  # each says where to act
+        assert f"/admin/newsletter/edition/{mailing.pk}/change/" in notice.body
     assert sorted(address for notice in notices for address in notice.to) == [
         "group.editor@example.org",
         "own.right@example.org",
