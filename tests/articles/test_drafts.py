@@ -441,3 +441,62 @@ def test_the_change_form_and_the_page_cost_no_more_queries_with_a_draft_or_many(
         assert "Version 19." in client.get(url).content.decode()
     with django_assert_num_queries(page_without):
         assert "Version 19." not in reader.get("/articles/basket-trials/").content.decode()
+
+
+# The publish service's refusals, word for word ----------------------------------------------
+def test_changes_that_move_the_article_to_a_new_address_move_it_when_published(
+    client, editor, article
+):
+    from articles.services import article_revision_publish
+
+    edit(client, article, slug="basket-trials-explained", **DRAFT_EDIT)
+    article_revision_publish(article=article, revision=history_of(article)[0], by=editor)
+    article.refresh_from_db()
+    assert article.slug == "basket-trials-explained"
+    assert Client().get("/articles/basket-trials-explained/").status_code == 200
+
+
+def test_a_new_address_taken_meanwhile_is_refused_and_nothing_changes(client, editor, article):
+    from articles.services import PublishError, article_revision_publish
+
+    edit(client, article, slug="basket-trials-explained", **DRAFT_EDIT)
+    ArticleFactory(slug="basket-trials-explained")
+    with pytest.raises(PublishError) as refusal:
+        article_revision_publish(article=article, revision=history_of(article)[0], by=editor)
+    assert str(refusal.value) == (
+        "The changes give “Basket trials” the address “basket-trials-explained”, which another "
+        "article has taken since; nothing was done. Change the address in the article and try "
+        "again."
+    )
+    article.refresh_from_db()
+    assert (article.slug, article.title) == ("basket-trials", "Basket trials")
+
+
+def test_publishing_changes_is_refused_in_words_for_each_reason(client, editor, writer, article):
+    from articles.services import PublishError, article_draft_discard, article_revision_publish
+
+    def refusal(**kwargs) -> str:
+        with pytest.raises(PublishError) as error:
+            article_revision_publish(article=article, **kwargs)
+        return str(error.value)
+
+    edit(client, article, **DRAFT_EDIT)
+    first = history_of(article)[0]
+    assert refusal(revision=first, by=writer) == (
+        "Only editors who may publish can put changes on the site; the live article is "
+        "unchanged and the changes are kept."
+    )
+    others = article_revision_save(article=ArticleFactory(), by=None, note="Elsewhere")
+    assert refusal(revision=others, by=editor) == "Those changes belong to another article."
+    edit(client, article, standfirst="A second go.")
+    assert refusal(revision=first, by=editor) == (
+        "Those are no longer the unpublished changes of “Basket trials”: newer ones were saved "
+        "meanwhile. Nothing was published; look at the article again."
+    )
+    article_draft_discard(article=article, revision=history_of(article)[0], by=editor)
+    assert refusal(revision=first, by=editor) == (
+        "Those are no longer the unpublished changes of “Basket trials”. Nothing was "
+        "published; look at the article again."
+    )
+    article.refresh_from_db()
+    assert article.title == "Basket trials"

@@ -156,3 +156,45 @@ def test_the_authors_of_an_approved_waiting_comment_and_its_article_are_mailed(
     assert "is published" in mailed[waiting.author.email]  # the author hears of it
     assert "New comment on your article" in mailed[waiting.article.author.email]
     assert other.author.email not in mailed  # nobody else's comment was decided
+
+
+def test_only_an_approval_of_a_waiting_comment_tells_its_author_it_is_now_public():
+    moderator = ModeratorFactory()
+    approved_waiting = CommentFactory(status=Comment.Status.PENDING)
+    rejected_waiting = CommentFactory(status=Comment.Status.PENDING)
+    approved_again = CommentFactory(status=Comment.Status.APPROVED)
+    comment_moderate(comments=[approved_waiting, approved_again], moderator=moderator,
+                     action="approve")  # fmt: skip
+    comment_moderate(comments=[rejected_waiting], moderator=moderator, action="reject",
+                     reason="off topic")  # fmt: skip
+    unseen = dict(Comment.objects.values_list("pk", "approval_unseen"))
+    assert unseen == {approved_waiting.pk: True, rejected_waiting.pk: False,
+                      approved_again.pk: False}  # fmt: skip
+
+
+def test_an_approval_without_a_reason_records_none(settings):
+    decision = comment_moderate(
+        comments=[CommentFactory(status=Comment.Status.PENDING)],
+        moderator=ModeratorFactory(),
+        action="approve",
+    )[0]
+    assert decision.reason == ""
+
+
+def test_an_approval_leaves_the_time_of_reports_answered_before_as_it_was(settings):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    settings.COMMENTS_HIDE_AFTER_FLAGS = 5
+    moderator, comment = ModeratorFactory(), CommentFactory()
+    comment_flag(comment=comment, user=UserFactory(), reason="spam")
+    yesterday = timezone.now() - timedelta(days=1)
+    with time_machine.travel(yesterday, tick=False):
+        comment_moderate(comments=[comment], moderator=moderator, action="approve")
+    comment_flag(comment=comment, user=UserFactory(), reason="abuse")
+    comment_moderate(comments=[comment], moderator=moderator, action="approve")
+    answered = sorted(CommentFlag.objects.values_list("answered_at", flat=True))
+    assert answered[0] == yesterday  # the first report's answer keeps its day
+    assert answered[1] > yesterday
