@@ -229,3 +229,24 @@ def test_taking_a_scheduled_article_off_the_schedule_says_so_and_names_who(publi
     assert newest.revision.comment == "Schedule cancelled, submitted for review"
     assert newest.revision.user == publisher
     assert (later.status, later.published_at) == (Article.Status.IN_REVIEW, None)
+
+
+def test_publishing_a_scheduled_article_now_is_a_publication_not_the_schedule(publisher):
+    later = ArticleFactory(
+        status=Article.Status.SCHEDULED, published_at=timezone.now() + timedelta(1)
+    )
+    services.article_publish(article=later, by=publisher)
+    assert later.status == Article.Status.PUBLISHED
+    assert _notes(later) == ["Published"]
+
+
+def test_unpublishing_names_who_did_it_and_what_it_did(publisher):
+    live = ArticleFactory()
+    later = ArticleFactory(
+        status=Article.Status.SCHEDULED, published_at=timezone.now() + timedelta(1)
+    )
+    services.article_unpublish(article=live, by=publisher)
+    services.article_unpublish(article=later, by=publisher)
+    assert _notes(live) == ["Unpublished"]
+    assert _notes(later) == ["Schedule cancelled"]
+    assert article_revision_list(live).first().revision.user == publisher

@@ -82,6 +82,16 @@ def test_a_ban_records_why_each_waiting_comment_of_the_author_left_the_queue():
         moderator,
     )
     assert Comment.objects.get(pk=waiting.pk).status == Comment.Status.REJECTED
+    assert swept.previous_status == "pending"  # so this one can be undone too
+
+
+def test_the_sweeps_reason_is_kept_to_its_column():
+    posted = CommentFactory()
+    waiting = CommentFactory(author=posted.author, status=Comment.Status.PENDING)
+    comment_moderate(comments=[posted], moderator=ModeratorFactory(), action="ban",
+                     reason="r" * 300)  # fmt: skip
+    swept = ModerationDecision.objects.get(comment=waiting)
+    assert swept.reason == ("author banned: " + "r" * 300)[:300]
 
 
 # --- The reason a moderator gives (moderation_reason) -----------------------------------------
