@@ -68,6 +68,20 @@ def _private_test_database() -> Path | None:
     copy = template.with_name(f"test-mutant-{os.getpid()}.sqlite3")
     shutil.copyfile(template, copy)
     database["TEST"]["NAME"] = str(copy)
+
+    # mutmut's own session migrated the template a moment ago: open the copy as it is rather
+    # than check every migration again in each of the run's 2,000-odd processes.
+    import django.test.utils
+
+    def open_copy(*args, **kwargs):
+        from django.db import connections
+
+        connection = connections["default"]
+        connection.close()
+        database["NAME"] = connection.settings_dict["NAME"] = str(copy)
+        return []  # nothing for teardown_databases to destroy
+
+    django.test.utils.setup_databases = open_copy
     return copy
 
 
