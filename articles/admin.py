@@ -16,6 +16,7 @@ from django.utils.text import slugify
 
 from articles import revisions
 from articles.admin_drafts import ArticleDraftsAdminMixin
+from articles.admin_review import ArticleReviewAdminMixin, ReviewListFilter
 from articles.admin_revisions import ArticleRevisionsAdminMixin
 from articles.models import EDITOR_FIELDS, Article, ArticleRevision, FAQEntry, Reference, Topic
 from articles.services import (
@@ -32,6 +33,13 @@ from core.markup import render_article_markdown
 
 # Its members write for the site, staff or not (articles/migrations/0002_staff_groups.py).
 EDITORS_GROUP = "Editors"
+# What an edit that changes submitted or approved content does to it, in words.
+FILED_BY_EDITS = {
+    Article.Status.SCHEDULED: "“{}” is no longer scheduled: its content changed after a medical "
+    "reviewer approved it. Submit it for review again, then schedule it again once approved.",
+    Article.Status.IN_REVIEW: "“{}” is back to draft: its content changed after it was "
+    "submitted for review. Submit it again when it is ready.",
+}
 
 
 @admin.register(Topic)
@@ -144,10 +152,20 @@ class ArticleAdminForm(forms.ModelForm):
 
 
 @admin.register(Article)
-class ArticleAdmin(ArticleDraftsAdminMixin, ArticleRevisionsAdminMixin, admin.ModelAdmin):
+class ArticleAdmin(
+    ArticleReviewAdminMixin, ArticleDraftsAdminMixin, ArticleRevisionsAdminMixin, admin.ModelAdmin
+):
     form = ArticleAdminForm
-    list_display = ("title", "status", "kind", "published_at", "last_reviewed", "author")
-    list_filter = ("status", "kind", "topics", "published_at", "last_reviewed")
+    list_display = (
+        "title",
+        "status",
+        "review_state",
+        "kind",
+        "published_at",
+        "last_reviewed",
+        "author",
+    )
+    list_filter = ("status", ReviewListFilter, "kind", "topics", "published_at", "last_reviewed")
     list_select_related = ("author",)
     search_fields = ("title", "standfirst", "body", "slug")
     prepopulated_fields = {"slug": ("title",)}
@@ -204,6 +222,7 @@ class ArticleAdmin(ArticleDraftsAdminMixin, ArticleRevisionsAdminMixin, admin.Mo
         super().save_related(request, form, formsets, change)
         article = form.instance
         status = form.cleaned_data.get("status", article.status)
+        filed = article.status
         recorded = article_edit_finish(
             article=article,
             by=request.user,
@@ -221,6 +240,11 @@ class ArticleAdmin(ArticleDraftsAdminMixin, ArticleRevisionsAdminMixin, admin.Mo
                 "published version until they are published.",
                 messages.WARNING,
             )
+        if article.status != filed and filed in FILED_BY_EDITS:
+            # The edit took it out of review or off the schedule (articles.review): the status
+            # the form showed is out of date, so it is not carried out.
+            self.message_user(request, FILED_BY_EDITS[filed].format(article), messages.WARNING)
+            return
         at = form.cleaned_data.get("published_at")
         was_public = article.is_public
         before = (article.status, article.published_at)
@@ -289,6 +313,7 @@ class ArticleAdmin(ArticleDraftsAdminMixin, ArticleRevisionsAdminMixin, admin.Mo
         return [
             path("preview/", preview, name="articles_article_preview"),
             *self.revision_urls(),
+            *self.review_urls(),
             *self.draft_urls(),
             *super().get_urls(),
         ]

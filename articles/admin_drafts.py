@@ -17,13 +17,14 @@ from django.http import HttpRequest, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.urls import path, reverse
 
-from articles import drafts, revisions
+from articles import drafts, review, revisions
 from articles.models import Article, ArticleRevision
 from articles.services import PublishError, article_draft_discard, article_revision_publish
 
 
 class ArticleDraftsAdminMixin:
-    """For the article's ModelAdmin, beside ArticleRevisionsAdminMixin (whose lookups it uses)."""
+    """For the article's ModelAdmin, beside ArticleRevisionsAdminMixin (whose lookups it uses)
+    and ArticleReviewAdminMixin (whose panel it fills in for a live article)."""
 
     def draft_urls(self) -> list:
         publish = self.admin_site.admin_view(self.draft_publish_view)
@@ -54,6 +55,7 @@ class ArticleDraftsAdminMixin:
             context = {
                 **(extra_context or {}),
                 **self._draft_context(request, article, draft, live),
+                **self.review_context(request, article, draft=draft),
             }
             if draft is not None:
                 drafts.draft_open(article, draft)
@@ -67,13 +69,20 @@ class ArticleDraftsAdminMixin:
         return response
 
     def _live_article(self, request: HttpRequest, object_id) -> Article | None:
-        """The live article of this change form, when the user may change it."""
-        if object_id is None or not self.has_change_permission(request):
+        """The live article of this change form, when the user may change it or review it (a
+        medical reviewer reads its unpublished changes: view only, so all is rolled back)."""
+
+        def may_read(obj=None) -> bool:
+            if review.may_decide(request.user):
+                return self.has_view_permission(request, obj)
+            return self.has_change_permission(request, obj)
+
+        if object_id is None or not may_read():
             return None
         article = self.get_object(request, unquote(object_id))
         if article is None or not article.is_public:
             return None
-        return article if self.has_change_permission(request, article) else None
+        return article if may_read(article) else None
 
     def _draft_context(
         self,

@@ -16,8 +16,9 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from articles import revision_compare, revisions
+from articles import review, revision_compare, revisions
 from articles.models import Article, ArticleRevision
+from articles.services import article_restore
 
 
 class ArticleRevisionsAdminMixin:
@@ -37,12 +38,21 @@ class ArticleRevisionsAdminMixin:
             ),
         ]
 
-    def _article_for_revisions(self, request: HttpRequest, object_id: str) -> Article:
-        """The article whose revisions are asked for, to those who may change articles only."""
-        if not self.has_change_permission(request):
+    def _article_for_revisions(
+        self, request: HttpRequest, object_id: str, *, reading: bool = False
+    ) -> Article:
+        """The article whose revisions are asked for, to those who may change articles only;
+        `reading` (the history, a comparison) is for medical reviewers too."""
+
+        def allowed(obj=None) -> bool:
+            if reading and review.may_decide(request.user):
+                return self.has_view_permission(request, obj)
+            return self.has_change_permission(request, obj)
+
+        if not allowed():
             raise PermissionDenied
         article = self.get_object(request, unquote(object_id))
-        if article is None or not self.has_change_permission(request, article):
+        if article is None or not allowed(article):
             raise Http404("No such article.")
         return article
 
@@ -77,7 +87,7 @@ class ArticleRevisionsAdminMixin:
 
     def history_view(self, request: HttpRequest, object_id: str, extra_context=None):
         """Its revisions, newest first: when, who, the note; compare and restore links."""
-        article = self._article_for_revisions(request, object_id)
+        article = self._article_for_revisions(request, object_id, reading=True)
         page = Paginator(revisions.article_revision_list(article), self.history_per_page).get_page(
             request.GET.get("page")
         )
@@ -94,7 +104,7 @@ class ArticleRevisionsAdminMixin:
 
     def compare_view(self, request: HttpRequest, object_id: str) -> TemplateResponse:
         """Two revisions side by side (`a`, `b`; `b` alone: against the one before it)."""
-        article = self._article_for_revisions(request, object_id)
+        article = self._article_for_revisions(request, object_id, reading=True)
         everything = list(revisions.article_revision_list(article))  # newest first
         if not everything:
             raise Http404("This article has no revisions yet.")
@@ -127,7 +137,17 @@ class ArticleRevisionsAdminMixin:
         article = self._article_for_revisions(request, object_id)
         revision = self._revision(article, revision_id)
         if request.method == "POST":
-            revisions.revision_restore(article=article, revision=revision, by=request.user)
+            scheduled = article.status == Article.Status.SCHEDULED
+            article_restore(article=article, revision=revision, by=request.user)
+            if scheduled and article.status != Article.Status.SCHEDULED:
+                self.message_user(
+                    request,
+                    f"Restored the revision of {revisions.when(revision.created_at)} as a new "
+                    "revision. The article is no longer scheduled: its content is not the one a "
+                    "medical reviewer approved. Submit it for review again.",
+                    messages.WARNING,
+                )
+                return redirect("admin:articles_article_change", article.pk)
             live = (
                 " It is the article’s unpublished changes: readers see the published version "
                 "until they are published."

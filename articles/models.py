@@ -138,7 +138,10 @@ class Article(models.Model):
                 name="article_public_has_time",
             )
         ]
-        permissions = [("publish_article", "Can publish, schedule and unpublish articles")]
+        permissions = [
+            ("publish_article", "Can publish, schedule and unpublish articles"),
+            ("review_article", "Can approve articles or request changes (clinical review)"),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -295,6 +298,51 @@ class ArticleRevision(models.Model):
         """Who made it: a person's public name, or the site itself (the schedule, the seed)."""
         user = self.revision.user
         return user.public_name if user else "the site"
+
+
+class ReviewStep(models.Model):
+    """One step of an article's clinical review (articles/review.py), only ever added.
+
+    A step acts on a revision and keeps its content digest: the state of a content is its
+    latest step, so an approval holds for exactly that content and for nothing edited since.
+    """
+
+    class Action(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted for review"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        APPROVED = "approved", "Approved"
+        WITHDRAWN = "withdrawn", "Withdrawn from review"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="review_steps")
+    # The newest revision holding the content then; None for content never recorded as one
+    # (an article from before revisions were kept): the digest is what the step binds to.
+    revision = models.ForeignKey(
+        ArticleRevision,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="review_steps",
+    )
+    content_digest = models.CharField(max_length=64)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("-pk",)
+        indexes = [
+            models.Index(fields=["article", "content_digest", "-id"], name="review_step_state_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article_id}: {self.get_action_display()}"
+
+    @property
+    def by_name(self) -> str:
+        return self.by.public_name if self.by else "the site"
 
 
 # What editors write in the change form, in its order (the revision comparison follows it).

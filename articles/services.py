@@ -3,7 +3,9 @@
 Publication state (status and publication time) changes only here, and only from the locked row:
 the caller says what it saw, and a row that changed since is left as the other person left it.
 Every change of state is recorded as a revision of the article ("Published", "Scheduled for …"),
-by the person who asked or by the site itself (None: the schedule, the seed).
+by the person who asked or by the site itself (None: the schedule, the seed). Only content a
+medical reviewer approved reaches readers (articles/review.py, whose steps also move an article
+off the site between draft and in review, and take an edited one off the schedule).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from articles import drafts
+from articles import drafts, review
 from articles.models import Article, ArticleRevision
 from articles.revisions import (
     EDITED_FIELDS,
@@ -28,6 +30,7 @@ from articles.revisions import (
     content_apply,
     live_put_back,
     revision_contents,
+    revision_restore,
     when,
 )
 
@@ -44,15 +47,22 @@ CONTENT_FIELDS = [
 ]
 
 
-# The notes of the revisions that file an article away from the site.
-FILED_NOTES = {
-    Article.Status.DRAFT: "back to draft",
-    Article.Status.IN_REVIEW: "submitted for review",
-}
-
-
 class PublishError(ValueError):
     """A publishing request that cannot be carried out, with a message for the editor."""
+
+
+class NotApproved(PublishError):
+    """The content asked to reach readers is not the content a medical reviewer approved."""
+
+
+def _check_approved(article: Article, digest: str, *, what: str) -> None:
+    # Whoever asks, the site included: only approved content reaches readers (articles/review.py).
+    if not review.content_approved(article, digest):
+        raise NotApproved(
+            f"“{article}” cannot be published or scheduled: a medical reviewer has not approved "
+            f"{what} (any change after an approval needs review again). Nothing was published; "
+            "submit it for review first."
+        )
 
 
 def _check_publish_right(by: AbstractBaseUser | None) -> None:
@@ -112,9 +122,11 @@ def article_edit_finish(
     """
     taken_off = status not in Article.PUBLIC_STATUSES and by.has_perm(PUBLISH_PERMISSION)
     if live is None or taken_off:
-        return article_edit_revision(
+        revision = article_edit_revision(
             article=article, by=by, note=note, changes=changes, created=created
         )
+        review.article_state_follow_content(article=article)
+        return revision
     same_as_live = article_content(article).digest() == live.content.digest()
     kind = ArticleRevision.Kind.EDIT if same_as_live else ArticleRevision.Kind.DRAFT
     revision = article_edit_revision(
@@ -150,6 +162,7 @@ def article_revision_publish(
                 + (": newer ones were saved meanwhile" if draft else "")
                 + ". Nothing was published; look at the article again."
             )
+        _check_approved(current, draft.content_digest, what="its unpublished changes")
         _draft_apply(current, draft)
         log.info("article %s: changes of revision %s published", current.pk, draft.pk)
         published = article_revision_save(
@@ -226,6 +239,8 @@ def article_publish(
                 raise PublishError(
                     f"“{current}” needs a title and a body before it can be published."
                 )
+            if current.status != Article.Status.PUBLISHED:  # its content is new to readers
+                _check_approved(current, article_content(current).digest(), what="its content")
             # Conditional on the state under the lock: on SQLite, where the lock is not a row lock.
             Article.objects.filter(
                 pk=current.pk, status=current.status, published_at=current.published_at
@@ -276,24 +291,47 @@ def article_status_change(
     """The status an editor chose in the change form, carried out by the services above.
 
     A public status publishes or schedules (`at` decides which); any other takes a public article
-    off the site first, then files it as a draft or in review, which anyone editing may do.
+    off the site first, then files it as a draft or in review, which anyone editing may do:
+    "In review" submits its content for clinical review, "Draft" withdraws it from review.
     """
     if status in Article.PUBLIC_STATUSES:
         return article_publish(article=article, at=at, by=by)
     with transaction.atomic():
         notes = [_take_off(article, by)]
-        if (
-            Article.objects.filter(
-                pk=article.pk, status__in=(Article.Status.DRAFT, Article.Status.IN_REVIEW)
-            )
-            .exclude(status=status)
-            .update(status=status, updated_at=timezone.now())
-        ):
-            notes.append(FILED_NOTES.get(status, "status changed"))
+        current = Article.objects.get(pk=article.pk)
+        action = {
+            (Article.Status.DRAFT, Article.Status.IN_REVIEW): review.Action.SUBMITTED,
+            (Article.Status.IN_REVIEW, Article.Status.DRAFT): review.Action.WITHDRAWN,
+        }.get((current.status, status))
+        # Content already in review or approved is not submitted again; only content in
+        # review can be withdrawn.
+        working = review.article_review(current) if action else None
+        state = working.state if working else None
+        if action == review.Action.SUBMITTED and state in review.SUBMITTED_STATES:
+            action = None
+        if action == review.Action.WITHDRAWN and state != review.State.IN_REVIEW:
+            action = None
+        if action:
+            try:
+                review.review_step_record(article=current, revision=None, by=by, action=action)
+            except review.ReviewError as refusal:
+                raise PublishError(str(refusal)) from refusal
+        notes.append(review.article_file(current, status))
         if note := ", ".join(filter(None, notes)):
             _record_state(article, by, note[0].upper() + note[1:])
     article.refresh_from_db(fields=["status", "published_at", "updated_at"])
     return article
+
+
+def article_restore(
+    *, article: Article, revision: ArticleRevision, by: AbstractBaseUser
+) -> ArticleRevision:
+    """Restore a revision (articles.revisions.revision_restore); a scheduled article whose
+    content is then not the approved one leaves the schedule."""
+    with transaction.atomic():
+        restored = revision_restore(article=article, revision=revision, by=by)
+        review.article_state_follow_content(article=article)
+    return restored
 
 
 def _publish_note(
@@ -316,7 +354,7 @@ def _publish_note(
 
 
 def _record_state(article: Article, by: AbstractBaseUser | None, note: str) -> None:
-    article_revision_save(article=article, by=by, note=note, kind=ArticleRevision.Kind.PUBLICATION)
+    review.state_record(article=article, by=by, note=note)
 
 
 def publish_due_articles() -> list[int]:
@@ -329,6 +367,11 @@ def publish_due_articles() -> list[int]:
     for article in Article.objects.due().only("pk", "status", "published_at"):
         try:
             article_publish(article=article)
+        except NotApproved as refusal:
+            # Public by its time already: unapproved content must not stay there.
+            log.warning("article %s taken off by the schedule: %s", article.pk, refusal)
+            article_unpublish(article=article)
+            continue
         except PublishError as refusal:
             log.info("article %s left alone by the schedule: %s", article.pk, refusal)
             continue

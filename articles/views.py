@@ -7,6 +7,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 
 from articles import drafts, selectors, structured_data
 from articles.models import Article, Topic
+from articles.review import may_decide, may_submit
 
 
 class PublicArticlesMixin:
@@ -92,12 +93,12 @@ class ArticleDetailView(DetailView):
 
 
 class ArticlePreviewView(ArticleDetailView):
-    """The article page with its unpublished changes, for staff who may change articles; to
-    anyone else it does not exist. Never indexed, never kept by a cache; nothing is saved."""
+    """The article page with its unpublished changes, for staff who may change articles or
+    review them; to anyone else it does not exist. Never indexed, never kept by a cache; nothing is saved."""
 
     def get_object(self, queryset=None):
         user = self.request.user
-        if not (user.is_staff and user.has_perm("articles.change_article")):
+        if not (user.is_staff and (may_submit(user) or may_decide(user))):
             raise Http404("No article here.")
         article = DetailView.get_object(self, queryset)
         self.draft = drafts.article_draft(article)

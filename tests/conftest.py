@@ -94,7 +94,7 @@ def _fresh_cache():
 
 @pytest.fixture
 def staff_groups(db):
-    """Editors and Moderators as their migration makes them.
+    """Editors, Moderators and Medical reviewers as their migrations make them.
 
     Transactional tests flush the database afterwards, data migrations included, so tests
     that need the groups ask for them; the migration's function is idempotent.
@@ -105,6 +105,7 @@ def staff_groups(db):
     from django.contrib.auth.models import Group
 
     importlib.import_module("articles.migrations.0002_staff_groups").create_groups(apps, None)
+    importlib.import_module("articles.migrations.0008_medical_reviewers").create_group(apps, None)
     importlib.import_module("comments.migrations.0002_staff_permissions").grant(apps, None)
     importlib.import_module("comments.migrations.0003_moderator_user_lookup").grant(apps, None)
     importlib.import_module("newsletter.migrations.0003_editor_permissions").grant(apps, None)

@@ -7,7 +7,7 @@ from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from accounts.models import User
-from articles.models import Article, FAQEntry, Reference, Topic
+from articles.models import Article, FAQEntry, Reference, ReviewStep, Topic
 from comments.models import Comment
 from core.markup import render_user_markdown
 
@@ -45,7 +45,8 @@ class TopicFactory(factory.django.DjangoModelFactory):
 
 
 class ArticleFactory(factory.django.DjangoModelFactory):
-    """A published article by default; pass status=Article.Status.DRAFT for a draft."""
+    """A published article by default; pass status=Article.Status.DRAFT for a draft, and
+    approved=True for content a medical reviewer approved (publishing it needs that)."""
 
     class Meta:
         model = Article
@@ -65,6 +66,12 @@ class ArticleFactory(factory.django.DjangoModelFactory):
     def topics(self, create, extracted, **kwargs):
         if create and extracted:
             self.topics.set(extracted)
+
+    @factory.post_generation
+    def approved(self, create, extracted, **kwargs):
+        """approved=True: its content has passed clinical review (approve() below)."""
+        if create and extracted:
+            approve(self)
 
 
 class FAQEntryFactory(factory.django.DjangoModelFactory):
@@ -124,3 +131,50 @@ class ModeratorFactory(UserFactory):
                     content_type__app_label="comments", codename="change_comment"
                 )
             )
+
+
+class ReviewerFactory(UserFactory):
+    """A medical reviewer: staff with the permissions the Medical reviewers group holds."""
+
+    is_staff = True
+
+    @factory.post_generation
+    def reviews(self, create, extracted, **kwargs):
+        from django.contrib.auth.models import Permission
+
+        if create:
+            self.user_permissions.add(
+                *Permission.objects.filter(
+                    content_type__app_label="articles",
+                    codename__in=["view_article", "review_article"],
+                )
+            )
+
+
+def approve(article: Article, *, reviewer: User | None = None) -> ReviewStep:
+    """Pass the article's working content through clinical review, as publishing needs: the
+    site submits it, a medical reviewer (a new one unless given) approves it, through the
+    review service. Any later change to the content needs another approval. Content already
+    live (a scheduled article whose time came) has nothing left to review: its approval, as
+    it would have been given before it was scheduled, is written as rows."""
+    from articles import review
+    from articles.revisions import article_content
+
+    reviewer = reviewer or ReviewerFactory()
+    working = review.article_review(article)
+    if working is None:
+        digest = article_content(article).digest()
+        for action, by in (
+            (ReviewStep.Action.SUBMITTED, None),
+            (ReviewStep.Action.APPROVED, reviewer),
+        ):
+            step = ReviewStep.objects.create(
+                article=article, content_digest=digest, action=action, by=by
+            )
+        return step
+    review.review_step_record(
+        article=article, revision=working.revision, by=None, action=review.Action.SUBMITTED
+    )
+    return review.review_step_record(
+        article=article, revision=working.revision, by=reviewer, action=review.Action.APPROVED
+    )

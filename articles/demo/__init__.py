@@ -4,8 +4,8 @@ Written by us; the facts come from the sources each article cites.
 
 - `topics.toml`: one `[[topic]]` table per topic (slug, name, kind, description).
 - `<slug>.md`: one article, its file name the slug. TOML front matter between `+++` lines:
-  title, kind, standfirst, topics, published, last_reviewed, and optionally seo_description
-  and discussion_prompt; then `[[faq]]` tables (question, answer) and `[[reference]]` tables
+  title, kind, standfirst, topics, last_reviewed, and optionally published (without it, the
+  article is seeded as waiting for clinical review), seo_description and discussion_prompt; then `[[faq]]` tables (question, answer) and `[[reference]]` tables
   (label, kind, identifier, url). The Markdown body follows the closing `+++`.
 """
 
@@ -82,7 +82,7 @@ class DemoArticle:
     standfirst: str
     seo_description: str
     topics: tuple[str, ...]
-    published: datetime
+    published: datetime | None  # None: not published, waiting for clinical review
     last_reviewed: date
     discussion_prompt: str
     body: str
@@ -112,13 +112,17 @@ def load_topics(folder: Path | None = None) -> list[DemoTopic]:
 
 
 def load_articles(folder: Path | None = None) -> list[DemoArticle]:
-    """Every `<slug>.md` in DEMO_DIR (unless told), oldest first, so ids follow the dates."""
+    """Every `<slug>.md` in DEMO_DIR (unless told), oldest first, so ids follow the dates;
+    articles waiting for review last."""
     folder = folder or DEMO_DIR
     topic_slugs = {topic.slug for topic in load_topics(folder)}
     articles = [load_article(path, topic_slugs=topic_slugs) for path in folder.glob("*.md")]
     if not articles:
         raise DemoDataError(folder, "holds no article (<slug>.md) files")
-    return sorted(articles, key=lambda article: (article.published, article.slug))
+    return sorted(
+        articles,
+        key=lambda article: (article.published is None, article.published or 0, article.slug),
+    )
 
 
 def load_article(path: Path, *, topic_slugs: set[str]) -> DemoArticle:
@@ -137,10 +141,13 @@ def load_article(path: Path, *, topic_slugs: set[str]) -> DemoArticle:
             "kind": str,
             "standfirst": str,
             "topics": list,
-            "published": datetime,
             "last_reviewed": date,
         },
-        optional={"seo_description": (str, ""), "discussion_prompt": (str, "")},
+        optional={
+            "published": (datetime, None),
+            "seo_description": (str, ""),
+            "discussion_prompt": (str, ""),
+        },
     )
     if not body.strip():
         raise DemoDataError(path, "has no Markdown body after the front matter")

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from articles import drafts, revisions
 from articles.models import Article
-from tests.factories import ArticleFactory, TopicFactory, UserFactory
+from tests.factories import ArticleFactory, TopicFactory, UserFactory, approve
 
 pytestmark = pytest.mark.django_db
 
@@ -17,6 +17,9 @@ def editor(client, staff_groups):
     user.groups.add(staff_groups["Editors"])
     client.force_login(user)
     return user
+
+
+NO_FAQ = {"faqs-TOTAL_FORMS": "0"}
 
 
 def article_form(topic, **overrides):
@@ -44,11 +47,29 @@ def article_form(topic, **overrides):
     return {**data, **overrides}
 
 
+def approved_then_saved(client, data: dict) -> Article:
+    """Write a new article as a draft, have a medical reviewer approve it, then save the same
+    form again with the publication `data` asks for (new content is never published unseen)."""
+    client.post("/admin/articles/article/add/", {**data, "status": "draft", "published_at": ""})
+    article = Article.objects.get(slug=data["slug"])
+    approve(article)
+    client.post(f"/admin/articles/article/{article.pk}/change/", data)
+    article.refresh_from_db()
+    return article
+
+
 def test_editor_writes_and_publishes_an_article_with_an_faq(client, editor):
     topic = TopicFactory()
-    response = client.post("/admin/articles/article/add/", article_form(topic))
-    assert response.status_code == 302
+    response = client.post("/admin/articles/article/add/", article_form(topic), follow=True)
+    # Asked to publish at once, new content is saved but waits for a medical reviewer.
+    assert "a medical reviewer has not approved its content" in response.content.decode()
     article = Article.objects.get(slug="a-new-approval")
+    assert article.status == Article.Status.DRAFT
+    approve(article)
+    client.post(
+        "/admin/articles/article/", {"action": "publish_now", "_selected_action": [article.pk]}
+    )
+    article.refresh_from_db()
     assert article.status == Article.Status.PUBLISHED
     assert article.is_public
     assert article.faqs.get().answer_html == "<p>A <em>drug</em>.</p>\n"
@@ -60,14 +81,8 @@ def test_editor_writes_and_publishes_an_article_with_an_faq(client, editor):
 def test_a_future_time_in_the_form_schedules(client, editor):
     topic = TopicFactory()
     when = timezone.localtime() + timedelta(days=1)
-    client.post(
-        "/admin/articles/article/add/",
-        article_form(
-            topic,
-            published_at=when.strftime("%Y-%m-%dT%H:%M"),
-        ),
-    )
-    article = Article.objects.get(slug="a-new-approval")
+    data = article_form(topic, published_at=when.strftime("%Y-%m-%dT%H:%M"), **NO_FAQ)
+    article = approved_then_saved(client, data)
     assert article.status == Article.Status.SCHEDULED
     assert not article.is_public
 
@@ -81,7 +96,9 @@ def test_a_draft_saved_in_the_admin_stays_private(client, editor):
 
 
 def test_publish_and_unpublish_actions(client, editor):
-    drafts = ArticleFactory.create_batch(2, status=Article.Status.DRAFT, published_at=None)
+    drafts = ArticleFactory.create_batch(
+        2, status=Article.Status.DRAFT, published_at=None, approved=True
+    )
     ids = [a.pk for a in drafts]
     client.post("/admin/articles/article/", {"action": "publish_now", "_selected_action": ids})
     assert set(Article.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"published"}
@@ -90,7 +107,7 @@ def test_publish_and_unpublish_actions(client, editor):
 
 
 def test_schedule_action_asks_for_a_time_and_rejects_the_past(client, editor):
-    article = ArticleFactory(status=Article.Status.DRAFT, published_at=None)
+    article = ArticleFactory(status=Article.Status.DRAFT, published_at=None, approved=True)
     base = {"action": "schedule", "_selected_action": [article.pk]}
     form = client.post("/admin/articles/article/", base)
     assert form.status_code == 200
@@ -272,10 +289,9 @@ def test_a_writer_opening_the_form_leaves_editors_free_to_schedule(client, edito
     writers_browser.force_login(writer)
     assert writers_browser.get("/admin/articles/article/add/").status_code == 200
     when = timezone.localtime() + timedelta(days=1)
-    data = article_form(TopicFactory(), published_at=when.strftime("%Y-%m-%dT%H:%M"))
+    data = article_form(TopicFactory(), published_at=when.strftime("%Y-%m-%dT%H:%M"), **NO_FAQ)
     client.force_login(editor)
-    client.post("/admin/articles/article/add/", data)
-    article = Article.objects.get(slug="a-new-approval")
+    article = approved_then_saved(client, data)
     assert article.status == Article.Status.SCHEDULED
     assert not article.is_public
 

@@ -24,6 +24,7 @@ from tests.factories import (
     ReferenceFactory,
     TopicFactory,
     UserFactory,
+    approve,
 )
 
 pytestmark = pytest.mark.django_db
@@ -157,8 +158,12 @@ def test_the_change_form_shows_the_draft_says_so_and_a_second_save_continues_it(
     assert "People whose tumour carries the fusion." in page
     assert 'href="/articles/basket-trials/preview/"' in page
     assert ">Compare with live</a>" in page
-    assert 'value="Publish changes"' in page
+    # Publishing waits for a medical reviewer's approval of exactly these changes.
+    assert 'value="Publish changes"' not in page
+    assert "They can be published once a medical reviewer approves them" in page
     assert 'value="Discard changes"' in page
+    approve(article)
+    assert 'value="Publish changes"' in change_page(client, article)
 
     # A second save starts from the draft: the first save's changes are kept.
     with time_machine.travel(SAVED_AT + timedelta(hours=1), tick=False):
@@ -268,6 +273,7 @@ def test_publishing_the_changes_puts_them_on_the_page_and_records_a_publication(
     )  # the discussion is now in the cache for anonymous readers
     edit(client, article, comments_open=None, **DRAFT_EDIT)  # unticked: closes the discussion
     draft = history_of(article)[0]
+    approve(article)
     response = client.post(
         f"/admin/articles/article/{article.pk}/changes/{draft.pk}/publish/", follow=True
     )
@@ -343,6 +349,7 @@ def test_restoring_an_old_revision_of_a_live_article_makes_unpublished_changes(
 ):
     first = history_of(article)[0]
     edit(client, article, **DRAFT_EDIT)
+    approve(article)
     client.post(
         f"/admin/articles/article/{article.pk}/changes/{history_of(article)[0].pk}/publish/"
     )

@@ -6,7 +6,7 @@ import pytest
 
 from articles.models import Article
 from newsletter.models import Edition
-from tests.articles.test_admin import article_form
+from tests.articles.test_admin import NO_FAQ, approved_then_saved, article_form
 from tests.factories import ArticleFactory, TopicFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,11 +25,8 @@ def test_an_editor_enters_and_reads_publication_times_in_their_own_zone(client, 
     form = client.get("/admin/articles/article/add/").content.decode()
     assert "In Europe/Paris. Empty means now" in form
 
-    client.post(
-        "/admin/articles/article/add/",
-        article_form(TopicFactory(), published_at="2030-01-15T10:00"),
-    )
-    article = Article.objects.get(slug="a-new-approval")
+    data = article_form(TopicFactory(), published_at="2030-01-15T10:00", **NO_FAQ)
+    article = approved_then_saved(client, data)
     assert article.published_at == datetime(2030, 1, 15, 9, 0, tzinfo=UTC)  # CET is UTC+1
     change = client.get(f"/admin/articles/article/{article.pk}/change/").content.decode()
     assert 'value="2030-01-15T10:00"' in change
@@ -38,7 +35,7 @@ def test_an_editor_enters_and_reads_publication_times_in_their_own_zone(client, 
 
 
 def test_the_schedule_forms_name_the_editors_zone_and_read_the_time_in_it(client, paris_editor):
-    article = ArticleFactory(status=Article.Status.DRAFT, published_at=None)
+    article = ArticleFactory(status=Article.Status.DRAFT, published_at=None, approved=True)
     base = {"action": "schedule", "_selected_action": [article.pk]}
     page = client.post("/admin/articles/article/", base).content.decode()
     assert "In Europe/Paris. The articles go live at this time." in page

@@ -19,7 +19,10 @@ pytestmark = pytest.mark.django_db
 
 
 def _draft(**fields) -> Article:
-    return ArticleFactory(status=Article.Status.DRAFT, published_at=None, **fields)
+    """A draft whose content a medical reviewer approved: publishing it is up to these rules."""
+    return ArticleFactory(
+        status=Article.Status.DRAFT, published_at=None, **{"approved": True, **fields}
+    )
 
 
 def _notes(article: Article) -> list[str]:
@@ -140,11 +143,15 @@ def test_every_change_of_state_dates_the_article_as_changed():
 
 def test_one_refused_due_article_does_not_stop_the_schedule_publishing_the_rest():
     now = timezone.now()
-    first = ArticleFactory(status=Article.Status.SCHEDULED, published_at=now - timedelta(minutes=1))
+    first = ArticleFactory(
+        status=Article.Status.SCHEDULED, published_at=now - timedelta(minutes=1), approved=True
+    )
     empty = ArticleFactory(
         status=Article.Status.SCHEDULED, published_at=now - timedelta(minutes=2), body=" "
     )
-    last = ArticleFactory(status=Article.Status.SCHEDULED, published_at=now - timedelta(minutes=3))
+    last = ArticleFactory(
+        status=Article.Status.SCHEDULED, published_at=now - timedelta(minutes=3), approved=True
+    )
     assert sorted(services.publish_due_articles()) == sorted([first.pk, last.pk])
     for article in (first, empty, last):
         article.refresh_from_db()
@@ -156,7 +163,9 @@ def test_one_refused_due_article_does_not_stop_the_schedule_publishing_the_rest(
 
 def test_an_editor_publishing_a_due_article_is_named_in_its_history(publisher):
     article = ArticleFactory(
-        status=Article.Status.SCHEDULED, published_at=timezone.now() - timedelta(minutes=5)
+        status=Article.Status.SCHEDULED,
+        published_at=timezone.now() - timedelta(minutes=5),
+        approved=True,
     )
     services.article_publish(article=article, by=publisher)
     assert article.status == Article.Status.PUBLISHED

@@ -28,7 +28,7 @@ def test_published_means_public_status_and_time_passed():
 
 
 def test_publishing_a_draft_makes_it_live_now():
-    article = ArticleFactory(status=Article.Status.DRAFT, published_at=None)
+    article = ArticleFactory(status=Article.Status.DRAFT, published_at=None, approved=True)
     services.article_publish(article=article)
     assert article.status == Article.Status.PUBLISHED
     assert article.is_public
@@ -36,7 +36,7 @@ def test_publishing_a_draft_makes_it_live_now():
 
 
 def test_publishing_twice_keeps_the_first_publication_time():
-    article = ArticleFactory(status=Article.Status.DRAFT, published_at=None)
+    article = ArticleFactory(status=Article.Status.DRAFT, published_at=None, approved=True)
     first = services.article_publish(article=article).published_at
     with time_machine.travel(timezone.now() + timedelta(days=2)):
         services.article_publish(article=article)
@@ -45,7 +45,7 @@ def test_publishing_twice_keeps_the_first_publication_time():
 
 
 def test_a_future_time_schedules_and_the_article_stays_hidden_until_then():
-    article = ArticleFactory(status=Article.Status.DRAFT, published_at=None)
+    article = ArticleFactory(status=Article.Status.DRAFT, published_at=None, approved=True)
     when = timezone.now() + timedelta(hours=3)
     services.article_publish(article=article, at=when)
     assert article.status == Article.Status.SCHEDULED
@@ -72,7 +72,7 @@ def test_scheduled_article_is_published_by_the_periodic_task_on_a_real_worker(
     celery_worker, client
 ):
     start = timezone.now()
-    article = ArticleFactory(status=Article.Status.DRAFT, published_at=None)
+    article = ArticleFactory(status=Article.Status.DRAFT, published_at=None, approved=True)
     services.article_publish(article=article, at=start + timedelta(hours=2))
     assert client.get(article.get_absolute_url()).status_code == 404
 
@@ -90,11 +90,12 @@ def test_scheduled_article_is_published_by_the_periodic_task_on_a_real_worker(
 
 
 def _due_article(**fields) -> Article:
-    """Scheduled, with its time come a minute ago: public, and in the schedule's due list."""
+    """Scheduled, with its time come a minute ago: public, and in the schedule's due list.
+    Its content was approved before it was scheduled."""
     return ArticleFactory(
         status=Article.Status.SCHEDULED,
         published_at=timezone.now() - timedelta(minutes=1),
-        **fields,
+        **{"approved": True, **fields},
     )
 
 
@@ -156,7 +157,7 @@ def test_without_the_publish_right_nobody_changes_publication_state(staff_groups
         staff_groups["Editors"].permissions.exclude(codename="publish_article")
     )
     live = ArticleFactory()
-    draft = ArticleFactory(status=Article.Status.DRAFT, published_at=None)
+    draft = ArticleFactory(status=Article.Status.DRAFT, published_at=None, approved=True)
     with pytest.raises(services.PublishError, match="only editors who may publish"):
         services.article_unpublish(article=live, by=writer)
     with pytest.raises(services.PublishError, match="only editors who may publish"):

@@ -32,6 +32,7 @@ from tests.factories import (
     ReferenceFactory,
     TopicFactory,
     UserFactory,
+    approve,
 )
 
 pytestmark = pytest.mark.django_db
@@ -169,7 +170,12 @@ def test_an_empty_note_is_made_from_the_changed_fields_and_entries(client, edito
 
 def test_a_save_that_publishes_records_the_edit_then_the_publication(client, editor):
     draft = ArticleFactory(status=Article.Status.DRAFT, published_at=None, body=BODY)
+    # An edit that asks to be published at once is saved but not published: it is new content,
+    # which a medical reviewer approves first; then a save that only publishes publishes it.
     save(client, draft, body=BODY + "\n\nFinal words.", status="published")
+    assert not draft.is_public
+    approve(draft)
+    save(client, draft, status="published")
     assert draft.is_public
     notes = [revision.note for revision in history_of(draft)]
     assert notes == ["Published", "Changed body", "As it was before revisions were kept"]
@@ -205,7 +211,7 @@ def test_saving_a_live_article_untouched_keeps_its_publication_time_to_the_secon
 
 
 def test_every_change_of_publication_state_is_a_revision_by_who_made_it(editor):
-    draft = ArticleFactory(status=Article.Status.DRAFT, published_at=None)
+    draft = ArticleFactory(status=Article.Status.DRAFT, published_at=None, approved=True)
     when = timezone.now() + timedelta(days=1)
     article_publish(article=draft, at=when, by=editor)
     scheduled = history_of(draft)[0]
@@ -375,6 +381,7 @@ def test_restore_never_changes_the_publication_state_or_the_address(client, edit
     article_unpublish(article=article, by=editor)
     article.refresh_from_db()
     save(client, article, slug="basket-trials-renamed", body="Changed while a draft.")
+    approve(article)
     article_publish(article=article, by=editor)
     article.refresh_from_db()
     live_since = article.published_at

@@ -5,9 +5,9 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
-from articles import demo
+from articles import demo, review
 from articles.demo import FOUNDING_ARTICLE_SLUG, DemoDataError, load_articles, load_topics
-from articles.models import Article, FAQEntry, Reference, Topic
+from articles.models import Article, FAQEntry, Reference, ReviewStep, Topic
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,9 @@ def test_seed_stores_each_demo_file_as_written(staff_groups, settings, tmp_path)
     settings.VAR_DIR = tmp_path
     call_command("seed_demo", "--quiet-logins")
     for data in load_articles():
-        article = Article.objects.published().get(slug=data.slug)
+        # A file without a publication time is an article waiting for clinical review.
+        articles = Article.objects.published() if data.published else Article.objects.all()
+        article = articles.get(slug=data.slug)
         assert (article.title, article.kind, article.body) == (data.title, data.kind, data.body)
         assert article.standfirst == data.standfirst
         assert article.seo_description == data.seo_description
@@ -71,6 +73,33 @@ def test_seed_prints_working_staff_logins_kept_out_of_git(staff_groups, settings
     # A second run prints the same password, and it still works.
     call_command("seed_demo")
     assert logins["editor"] in capsys.readouterr().out
+
+
+def test_seed_makes_a_medical_reviewer_and_leaves_one_article_waiting_for_review(
+    staff_groups, settings, tmp_path, capsys
+):
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    logins = json.loads((tmp_path / "demo-logins.json").read_text())
+    assert "reviewer@driverline.test" in out
+    assert logins["reviewer"] in out
+    reviewer = authenticate(email="reviewer@driverline.test", password=logins["reviewer"])
+    assert reviewer.has_perm("articles.review_article")
+    assert not reviewer.has_perm("articles.change_article")
+    waiting = Article.objects.get(slug="msi-high-and-mismatch-repair-explained")
+    assert waiting.status == Article.Status.IN_REVIEW
+    assert not Article.objects.published().filter(pk=waiting.pk).exists()
+    working = review.article_review(waiting)
+    assert working.state == review.State.IN_REVIEW
+    assert working.step.by.email == "editor@driverline.test"
+    # Every published demo article went through review: the reviewer approved its content.
+    for article in Article.objects.published():
+        approval = article.review_steps.get(action=ReviewStep.Action.APPROVED)
+        assert approval.by == reviewer
+    steps = ReviewStep.objects.count()
+    call_command("seed_demo", "--quiet-logins")
+    assert ReviewStep.objects.count() == steps
 
 
 def test_every_demo_article_file_parses_and_has_sources_and_a_review_date():

@@ -1,13 +1,15 @@
-"""Editors in the admin: an article written and published; an edition composed and sent."""
+"""Editors in the admin: an article written, submitted for clinical review, approved and
+published; an edition composed and sent."""
 
 import re
 
 import pytest
 from playwright.sync_api import expect
 
-from articles.models import Article
+from articles import review
+from articles.models import Article, ReviewStep
 from newsletter.models import Delivery, Edition, Subscriber
-from tests.factories import PASSWORD, ArticleFactory, UserFactory
+from tests.factories import PASSWORD, ArticleFactory, ReviewerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,10 +52,31 @@ def test_editor_writes_publishes_and_sees_the_article_live(
     page.locator("#id_faqs-0-question").fill("Who can join one?")
     page.locator("#id_faqs-0-answer").fill("People whose tumour carries the driver under study.")
     page.get_by_role("button", name="Save", exact=True).click()
-    expect(page.locator(".messagelist")).to_contain_text("is live")
+    # New content waits for a medical reviewer: saved, not published.
+    expect(page.locator(".messagelist")).to_contain_text("a medical reviewer has not approved")
     axe_check(page, context="admin article list")
 
     article = Article.objects.get(slug="basket-trials-explained")
+    page.goto(live_server.url + f"/admin/articles/article/{article.pk}/change/")
+    panel = page.locator("#clinical-review")
+    expect(panel).to_contain_text("Clinical review: Draft")
+    axe_check(page, context="change form with the review panel")
+    page.get_by_label("Note for the reviewers (optional)").fill("Checked against the registry.")
+    page.get_by_role("button", name="Submit for review").click()
+    expect(page.locator(".messagelist")).to_contain_text("is submitted for review")
+    expect(panel).to_contain_text("(submitted by Eda Editor)")
+    review.article_review_step(
+        article=article,
+        revision=review.article_review(article).revision,
+        by=ReviewerFactory(display_name="Dr Rhea Reviewer"),
+        action=ReviewStep.Action.APPROVED,
+    )
+    page.reload()
+    expect(panel).to_contain_text("Approved by Dr Rhea Reviewer on")
+    page.get_by_label("Status:").select_option("published")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("is live")
+    article.refresh_from_db()
     assert article.is_public
     page.goto(live_server.url + article.get_absolute_url())
     expect(page.get_by_role("heading", level=1)).to_have_text("Basket trials, explained")

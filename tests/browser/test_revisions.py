@@ -7,8 +7,29 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from articles.models import Article
-from tests.factories import PASSWORD, ArticleFactory, FAQEntryFactory, UserFactory
+from articles import review
+from articles.models import Article, ReviewStep
+from tests.factories import (
+    PASSWORD,
+    ArticleFactory,
+    FAQEntryFactory,
+    ReviewerFactory,
+    UserFactory,
+)
+
+
+def submitted_and_approved(page, article: Article, reviewer) -> None:
+    """The editor submits the changes from the change form; a medical reviewer approves them."""
+    page.get_by_role("button", name="Submit for review").click()
+    expect(page.locator(".messagelist")).to_contain_text("is submitted for review")
+    review.article_review_step(
+        article=article,
+        revision=review.article_review(article).revision,
+        by=reviewer,
+        action=ReviewStep.Action.APPROVED,
+    )
+    page.reload()
+
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,6 +74,9 @@ def test_editor_edits_twice_compares_and_restores_the_old_text(
     expect(page.get_by_text("One driver, several cancers.")).to_be_visible()
     axe_check(page, context="preview of unpublished changes")
     page.get_by_role("link", name="Back to the article in the admin").click()
+    expect(banner).to_contain_text("once a medical reviewer approves them")
+    reviewer = ReviewerFactory()
+    submitted_and_approved(page, article, reviewer)
     page.get_by_role("button", name="Publish changes").click()
     expect(page.locator(".messagelist")).to_contain_text("are live")
     expect(page.locator("#unpublished-changes")).to_have_count(0)
@@ -112,6 +136,7 @@ def test_editor_edits_twice_compares_and_restores_the_old_text(
 
     # Published, readers see the old text again; the article never left the site.
     page.goto(live_server.url + f"/admin/articles/article/{article.pk}/change/")
+    submitted_and_approved(page, article, reviewer)
     page.get_by_role("button", name="Publish changes").click()
     expect(page.locator(".messagelist")).to_contain_text("are live")
     assert Article.objects.get(pk=article.pk).is_public

@@ -47,6 +47,7 @@ class Fetched:
 def _grant_staff_groups() -> None:
     # The same functions as the `staff_groups` fixture: transactional tests flush them away.
     importlib.import_module("articles.migrations.0002_staff_groups").create_groups(apps, None)
+    importlib.import_module("articles.migrations.0008_medical_reviewers").create_group(apps, None)
     importlib.import_module("comments.migrations.0002_staff_permissions").grant(apps, None)
     importlib.import_module("comments.migrations.0003_moderator_user_lookup").grant(apps, None)
     importlib.import_module("newsletter.migrations.0003_editor_permissions").grant(apps, None)
@@ -119,6 +120,7 @@ def _fetch_everything(tmp: Path) -> Fetched:
     draft_edition = Edition.objects.create(subject="A draft edition", intro="Hello")
     draft_edition.featured.add(article)
     _unpublished_changes(group, title="Published just now, corrected")
+    waiting = Article.objects.get(status=Article.Status.IN_REVIEW)
     for name, url in {
         "admin-article-changes": f"/admin/articles/article/{group.pk}/change/",
         "article-preview": f"{group.get_absolute_url()}preview/",
@@ -126,11 +128,14 @@ def _fetch_everything(tmp: Path) -> Fetched:
         "admin-edition-sent": f"/admin/newsletter/edition/{edition.pk}/change/",
         "admin-article": f"/admin/articles/article/{article.pk}/change/",
         "admin-article-add": "/admin/articles/article/add/",
+        # The demo article waiting for clinical review: a superuser may decide about it.
+        "admin-article-in-review": f"/admin/articles/article/{waiting.pk}/change/",
     }.items():
         response = admin.get(url)
         assert response.status_code == 200, url
         fetched.html[name] = response.content.decode()
     assert "This article has unpublished changes" in fetched.html["admin-article-changes"]
+    assert 'value="request_changes"' in fetched.html["admin-article-in-review"]
     assert "Published just now, corrected" in fetched.html["article-preview"]
 
     for name, url in {

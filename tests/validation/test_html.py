@@ -26,6 +26,7 @@ PAGES = [
     "admin-article",
     "admin-article-add",
     "admin-article-changes",
+    "admin-article-in-review",
     "article-preview",
 ]
 

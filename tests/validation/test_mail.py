@@ -73,6 +73,9 @@ KINDS: dict[str, tuple[str, bool]] = {
     "comment-article-comment": ("comments/email/article_comment", False),
     "comment-approved": ("comments/email/approved", False),
     "comment-moderation-digest": ("comments/email/moderation_digest", False),
+    "review-submitted": ("articles/email/review", False),
+    "review-changes-requested": ("articles/email/review", False),
+    "review-approved": ("articles/email/review", False),
 }
 
 
@@ -369,6 +372,36 @@ def _send_comment_mail(bag: Mailbag) -> None:
         tasks.send_moderation_digest.delay()
 
 
+def _send_review_mail(bag: Mailbag) -> None:
+    from django.contrib.auth.models import Permission
+
+    from articles import review
+    from articles.models import Article, ReviewStep
+    from articles.revisions import article_revision_save
+    from tests.factories import ArticleFactory, UserFactory
+
+    writer = UserFactory(email="clinical.writer@example.org", display_name="Dr Amélie Roux")
+    writer.user_permissions.add(Permission.objects.get(codename="change_article"))
+    reviewer = UserFactory(email="clinical.reviewer@example.org", display_name="Dr O’Brien")
+    reviewer.user_permissions.add(Permission.objects.get(codename="review_article"))
+    article = ArticleFactory(title=LONG_TITLE, status=Article.Status.DRAFT, published_at=None)
+    revision = article_revision_save(article=article, by=writer, note="Written")
+    Action = ReviewStep.Action
+
+    def take(action: str, by, note: str = "") -> None:
+        review.article_review_step(
+            article=article, revision=revision, by=by, action=action, note=note
+        )
+
+    with bag.expect(review_submitted=reviewer.email):
+        take(Action.SUBMITTED, writer, "Dose & schedule checked — see the label.")
+    with bag.expect(review_changes_requested=writer.email):
+        take(Action.CHANGES_REQUESTED, reviewer, "Give the response rate <and> its n.")
+    take(Action.SUBMITTED, writer)
+    with bag.expect(review_approved=writer.email):
+        take(Action.APPROVED, reviewer)
+
+
 def _send_every_kind(handler: RecordingHandler) -> Mailed:
     bag = Mailbag(handler)
 
@@ -380,6 +413,7 @@ def _send_every_kind(handler: RecordingHandler) -> Mailed:
         _send_account_mail(bag)
         _send_newsletter_mail(bag, handler)
         _send_comment_mail(bag)
+        _send_review_mail(bag)
     finally:
         template_rendered.disconnect(record)
     return bag.mailed

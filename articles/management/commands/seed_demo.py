@@ -1,5 +1,10 @@
 """Load the demo content of articles/demo/ and the staff accounts. Idempotent: a second run adds
-nothing."""
+nothing.
+
+Each new demo article goes through clinical review as any article does: the demo editor submits
+it and, unless its file names no publication time, the demo medical reviewer approves it before
+the site publishes it (quietly: no mail for those). One is left waiting for review, and its
+submission mail goes to the reviewer."""
 
 from __future__ import annotations
 
@@ -15,13 +20,16 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from articles.demo import DemoArticle, DemoDataError, DemoTopic, load_articles, load_topics
-from articles.models import Article, FAQEntry, Reference, Topic
+from articles.models import Article, FAQEntry, Reference, ReviewStep, Topic
+from articles.review import article_review, article_review_step
+from articles.revisions import article_revision_save
 from articles.services import article_publish
 
 STAFF = (
     # (role, email, display name, group)
     ("editor", "editor@driverline.test", "Driverline editors", "Editors"),
     ("moderator", "moderator@driverline.test", "Driverline moderators", "Moderators"),
+    ("reviewer", "reviewer@driverline.test", "Driverline medical reviewers", "Medical reviewers"),
 )
 
 
@@ -43,7 +51,7 @@ class Command(BaseCommand):
                 for role, email, name, group in STAFF
             }
             topics = self._topics(demo_topics)
-            created = self._articles(demo_articles, topics, author=accounts["editor"])
+            created = self._articles(demo_articles, topics, accounts=accounts)
         self.stdout.write(
             f"Demo content: {len(topics)} topics, {Article.objects.count()} articles "
             f"({created} new)."
@@ -91,8 +99,9 @@ class Command(BaseCommand):
         return topics
 
     def _articles(
-        self, demo_articles: list[DemoArticle], topics: dict[str, Topic], *, author
+        self, demo_articles: list[DemoArticle], topics: dict[str, Topic], *, accounts
     ) -> int:
+        author = accounts["editor"]
         created = 0
         for data in demo_articles:
             article, is_new = Article.objects.get_or_create(
@@ -118,5 +127,26 @@ class Command(BaseCommand):
                 )
             for order, ref in enumerate(data.references):
                 Reference.objects.create(article=article, order=order, **vars(ref))
-            article_publish(article=article, at=data.published)
+            self._review_and_publish(article, data, accounts=accounts)
         return created
+
+    def _review_and_publish(self, article: Article, data: DemoArticle, *, accounts) -> None:
+        revision = article_revision_save(article=article, by=None, note="Demo content loaded")
+        waiting = data.published is None
+        article_review_step(
+            article=article,
+            revision=revision,
+            by=accounts["editor"],
+            action=ReviewStep.Action.SUBMITTED,
+            mail=waiting,
+        )
+        if waiting:
+            return
+        article_review_step(
+            article=article,
+            revision=article_review(article).revision,
+            by=accounts["reviewer"],
+            action=ReviewStep.Action.APPROVED,
+            mail=False,
+        )
+        article_publish(article=article, at=data.published)
