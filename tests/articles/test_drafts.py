@@ -457,6 +457,7 @@ def test_changes_that_move_the_article_to_a_new_address_move_it_when_published(
     from articles.services import article_revision_publish
 
     edit(client, article, slug="basket-trials-explained", **DRAFT_EDIT)
+    approve(article)
     article_revision_publish(article=article, revision=history_of(article)[0], by=editor)
     article.refresh_from_db()
     assert article.slug == "basket-trials-explained"
@@ -467,6 +468,7 @@ def test_a_new_address_taken_meanwhile_is_refused_and_nothing_changes(client, ed
     from articles.services import PublishError, article_revision_publish
 
     edit(client, article, slug="basket-trials-explained", **DRAFT_EDIT)
+    approve(article)
     ArticleFactory(slug="basket-trials-explained")
     with pytest.raises(PublishError) as refusal:
         article_revision_publish(article=article, revision=history_of(article)[0], by=editor)

@@ -242,7 +242,7 @@ def test_taking_a_scheduled_article_off_the_schedule_says_so_and_names_who(publi
 
 def test_publishing_a_scheduled_article_now_is_a_publication_not_the_schedule(publisher):
     later = ArticleFactory(
-        status=Article.Status.SCHEDULED, published_at=timezone.now() + timedelta(1)
+        status=Article.Status.SCHEDULED, published_at=timezone.now() + timedelta(1), approved=True
     )
     services.article_publish(article=later, by=publisher)
     assert later.status == Article.Status.PUBLISHED

@@ -43,6 +43,6 @@ def drop_search_vector(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("articles", "0006_revision_drafts")]
+    dependencies = [("articles", "0008_medical_reviewers")]
 
     operations = [migrations.RunPython(add_search_vector, drop_search_vector)]
