@@ -180,9 +180,11 @@ def test_the_history_says_what_a_publication_did():
         services.article_publish(article=backdated, at=moment - timedelta(days=2))
         services.article_publish(article=later, at=moment + timedelta(days=2))
         services.article_publish(article=live, at=moment - timedelta(days=5))
-    assert _notes(backdated)[0].startswith("Published, dated ")
-    assert _notes(later)[0].startswith("Scheduled for ")
-    assert _notes(live)[0].startswith("Publication time set to ")
+    from articles.revisions import when
+
+    assert _notes(backdated) == [f"Published, dated {when(moment - timedelta(days=2))}"]
+    assert _notes(later) == [f"Scheduled for {when(moment + timedelta(days=2))}"]
+    assert _notes(live) == [f"Publication time set to {when(moment - timedelta(days=5))}"]
     assert (later.status, later.published_at) == (
         Article.Status.SCHEDULED,
         moment + timedelta(days=2),

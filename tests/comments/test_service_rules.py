@@ -189,3 +189,51 @@ def test_only_the_author_removes_a_comment_and_anyone_else_is_told_so():
     with pytest.raises(PostingForbidden, match=r"^Only the author can remove this comment\.$"):
         comment_remove(comment=comment, user=UserFactory())
     assert Comment.objects.get(pk=comment.pk).status == Comment.Status.APPROVED
+
+
+def test_a_reply_one_below_the_depth_cap_still_nests_under_its_comment(trusted, settings):
+    settings.COMMENTS_MAX_DEPTH = 3
+    root = CommentFactory()
+    child = CommentFactory(parent=root)  # depth 1: a reply to it is at depth 2, the cap
+    reply = comment_submit(article=root.article, author=trusted, body="To the child", parent=child)
+    assert (reply.parent, reply.depth) == (child, 2)
+
+
+def test_each_reader_has_their_own_posting_limit_and_is_told_in_words(trusted, settings):
+    from comments.services import RateLimited
+
+    settings.COMMENTS_RATE_PER_USER = "2/600"
+    article, other = ArticleFactory(), UserFactory(role="clinician")
+    for n in range(2):
+        comment_submit(article=article, author=trusted, body=f"Remark {n}")
+    with pytest.raises(
+        RateLimited,
+        match=r"^You are posting very quickly\. Please wait a few minutes and try again\.$",
+    ):
+        comment_submit(article=article, author=trusted, body="One more")
+    comment_submit(article=article, author=other, body="Someone else may still post")
+    assert Comment.objects.filter(author=other).count() == 1
+
+
+def test_each_network_has_its_own_limit_and_is_told_in_words(settings):
+    from comments.services import RateLimited
+
+    settings.COMMENTS_TRUSTED_AFTER = 0
+    settings.COMMENTS_RATE_PER_IP = "1/600"
+    article = ArticleFactory()
+    comment_submit(article=article, author=UserFactory(), body="First", ip_digest="net-a")
+    with pytest.raises(
+        RateLimited, match=r"^Many comments have come from your network\. Please try again later\.$"
+    ):
+        comment_submit(article=article, author=UserFactory(), body="Second", ip_digest="net-a")
+    comment_submit(article=article, author=UserFactory(), body="Elsewhere", ip_digest="net-b")
+    assert sorted(Comment.objects.values_list("body", flat=True)) == ["Elsewhere", "First"]
+
+
+def test_trust_is_earned_by_a_readers_own_approved_comments_not_the_sites(settings):
+    from comments.services import moderation_decide
+
+    settings.COMMENTS_TRUSTED_AFTER = 2
+    CommentFactory.create_batch(5)  # other readers' approved comments
+    decision = moderation_decide(author=UserFactory(), body="A first remark.")
+    assert decision.status == Comment.Status.PENDING
