@@ -128,7 +128,7 @@ def test_a_scheduled_edition_waits_for_its_articles_and_tells_the_editors_once(
 
 
 def test_only_the_edition_that_waits_is_marked_waiting_and_its_reason_fits_its_column(
-    tasks_inline, smtp_server
+    tasks_inline, smtp_server, admin_user
 ):
     subscribers(1)
     waiting, later = edition(), edition()
@@ -144,7 +144,11 @@ def test_only_the_edition_that_waits_is_marked_waiting_and_its_reason_fits_its_c
     )
     with tasks_inline():
         services.scheduled_editions_send()
-    assert len(state(waiting).stopped_reason) == 300
+    reason = state(waiting).stopped_reason
+    assert len(reason) == 300
+    [notice] = smtp_server.messages  # the editors' notice, saying the same
+    assert "Not sent yet" in notice["Subject"]
+    assert f"{reason}\n" in notice.get_body(("plain",)).get_content()
     assert state(later).stopped_reason == ""  # not due, not waiting for anything
 
 
