@@ -86,6 +86,30 @@ def _private_test_database() -> Path | None:
 
 
 @pytest.fixture(autouse=True)
+def _worker_idle_before_flush(request):
+    """A transactional test commits, and a commit can queue a task (a notice after an
+    approval) even when the test never asked for a worker. Once any test has started the
+    session's worker thread, that thread may still be running such a task when the test's
+    teardown empties every table, and PostgreSQL then ends one of the two as a deadlock.
+    So the teardown waits, up to ten seconds, until the worker holds no task."""
+    marker = request.node.get_closest_marker("django_db")
+    if {"transactional_db", "celery_worker"} & set(request.fixturenames):
+        request.getfixturevalue("transactional_db")  # set up first, so flushed after this
+    elif marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        request.getfixturevalue("_django_db_helper")
+    else:
+        yield
+        return
+    yield
+    from celery.worker import state
+
+    time.sleep(0.05)  # a message committed a moment ago reaches the worker
+    deadline = time.monotonic() + 10
+    while (state.active_requests or state.reserved_requests) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     from django.core.cache import cache
 

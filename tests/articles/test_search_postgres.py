@@ -17,7 +17,7 @@ from articles.revisions import article_revision_save
 from articles.selectors import article_search
 from articles.services import article_revision_publish, article_unpublish
 from tests.articles.test_revisions import save
-from tests.factories import ArticleFactory, CommentFactory, UserFactory
+from tests.factories import ArticleFactory, CommentFactory, UserFactory, approve
 
 pytestmark = [
     pytest.mark.django_db,
@@ -113,6 +113,7 @@ def test_a_live_articles_changes_are_found_once_published_and_its_old_words_no_m
     # Saved in the admin, the changes are a draft: readers' search keeps the published words.
     assert titles("larotrectinib") == ["Larotrectinib for NTRK fusions"]
     assert titles("agnostic") == []
+    approve(article)
     article_revision_publish(article=article, revision=drafts.article_draft(article), by=editor)
     assert titles("agnostic") == ["A tumour-agnostic approval"]
     assert titles("larotrectinib") == []
