@@ -39,7 +39,7 @@ def _check_moderator(moderator) -> None:
         raise ModerationForbidden("Only moderators can decide about comments.")
 
 
-def moderation_reason(*, choice: str, note: str = "") -> str:
+def moderation_reason(*, choice: str, note: str) -> str:
     """One line for the audit from the pick-list and the moderator's own words."""
     choice, note = choice.strip(), " ".join(note.split())
     if choice and choice not in ModerationDecision.Reason.values:

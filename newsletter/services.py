@@ -43,7 +43,7 @@ def subscription_request(
     topics: list[Topic],
     source: str,
     user=None,
-    return_path: str = "",
+    return_path: str,
 ) -> Subscriber:
     """Ask for a subscription. Whoever the address belongs to gets a mail; the caller learns
     nothing about whether it was known (the answer to the form is always the same).
@@ -54,8 +54,9 @@ def subscription_request(
             email=email, defaults={"frequency": frequency, "user": user}
         )
         if subscriber.status == Subscriber.Status.ACTIVE:
-            context = {"subscriber": subscriber, **links(subscriber)}
-            email_queue(render_mail("newsletter/email/already", to=email, context=context))
+            email_queue(
+                render_mail("newsletter/email/already", to=email, context=links(subscriber))
+            )
             return subscriber
         if subscriber.status == Subscriber.Status.BOUNCED:
             return subscriber  # the address does not accept mail; say nothing different
@@ -127,7 +128,7 @@ def subscription_from_account(
     `topics` None keeps the ones they had (every topic for a new subscriber)."""
     with transaction.atomic():
         subscriber, _ = Subscriber.objects.select_for_update().get_or_create(
-            email=user.email.lower(), defaults={"frequency": frequency}
+            email=user.email.lower()
         )
         subscriber.user = user
         subscriber.frequency = frequency
