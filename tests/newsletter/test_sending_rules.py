@@ -27,7 +27,7 @@ def test_a_worker_sends_batch_after_batch_until_nothing_is_due(smtp_server, sett
     settings.NEWSLETTER_BATCH_SIZE = 2
     subscribers(5)
     mailing = sending(edition())
-    assert delivery.deliver_for(edition_id=mailing.pk, seconds=30) == (5, None)
+    assert delivery.deliver_for(edition_id=mailing.pk, seconds=10) == (5, None)
     assert len(received_per_recipient(smtp_server)) == 5
     assert state(mailing).status == Edition.Status.SENT
 
@@ -243,7 +243,7 @@ def test_the_send_rate_holds_across_batches_in_one_second_windows(smtp_server, s
     settings.NEWSLETTER_RATE_PER_SECOND = 4
     subscribers(10)
     mailing = sending(edition())
-    delivery.deliver_for(edition_id=mailing.pk, seconds=30)
+    delivery.deliver_for(edition_id=mailing.pk, seconds=10)
     times = sorted(e.received_at for e in smtp_server.envelopes)
     assert len(times) == 10
     per_second = {}
