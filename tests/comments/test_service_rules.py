@@ -237,3 +237,55 @@ def test_trust_is_earned_by_a_readers_own_approved_comments_not_the_sites(settin
     CommentFactory.create_batch(5)  # other readers' approved comments
     decision = moderation_decide(author=UserFactory(), body="A first remark.")
     assert decision.status == Comment.Status.PENDING
+
+
+def test_a_published_comment_is_recorded_as_published_by_the_site(trusted):
+    comment = comment_submit(article=ArticleFactory(), author=trusted, body="Straight through.")
+    decision = ModerationDecision.objects.get(comment=comment)
+    assert (decision.action, decision.moderator, decision.reason) == ("publish", None, "")
+
+
+def test_a_reply_at_the_cap_remembers_the_comment_it_answers(trusted, settings):
+    settings.COMMENTS_MAX_DEPTH = 2
+    root = CommentFactory()
+    child = CommentFactory(parent=root)  # at the cap
+    reply = comment_submit(article=root.article, author=trusted, body="To the child", parent=child)
+    assert (reply.parent, reply.in_reply_to) == (root, child)
+    plain = comment_submit(article=root.article, author=trusted, body="To the root", parent=root)
+    assert (plain.parent, plain.in_reply_to) == (root, root)
+
+
+def test_a_comment_keeps_the_digest_of_its_network_and_none_without_one(trusted, settings):
+    settings.COMMENTS_RATE_PER_IP = "1/600"
+    article = ArticleFactory()
+    from_net = comment_submit(article=article, author=trusted, body="One", ip_digest="net-a")
+    assert from_net.ip_hash == "net-a"
+    # Posts made without a network (the seed, a script) are never limited as one network.
+    for n in range(2):
+        comment_submit(article=article, author=UserFactory(role="other"), body=f"Seeded {n}")
+    assert Comment.objects.filter(ip_hash="").count() == 2
+
+
+def test_closed_discussions_and_hidden_parents_are_refused_in_words(trusted):
+    closed = ArticleFactory(comments_open=False)
+    with pytest.raises(CommentsClosed, match=r"^The discussion on this article is closed\.$"):
+        comment_submit(article=closed, author=trusted, body="Too late")
+    hidden = CommentFactory(status=Comment.Status.REJECTED)
+    with pytest.raises(CommentError, match=r"^That comment can no longer be replied to\.$"):
+        comment_submit(article=hidden.article, author=trusted, body="Re", parent=hidden)
+
+
+def test_only_a_comment_published_at_once_sends_its_notices(trusted, smtp_server, tasks_inline):
+    parent = CommentFactory()
+    with tasks_inline():
+        comment_submit(article=parent.article, author=trusted, body="Published", parent=parent)
+    mailed = {m["To"] for m in smtp_server.messages}
+    assert parent.author.email in mailed  # a reply to their comment
+    smtp_server.messages.clear()
+    with tasks_inline():
+        held = comment_submit(
+            article=parent.article, author=trusted, parent=parent,
+            body="See https://a.example https://b.example https://c.example",  # held: 3 links
+        )  # fmt: skip
+    assert held.status == Comment.Status.PENDING
+    assert not smtp_server.messages  # held: nobody hears of it until it is approved
