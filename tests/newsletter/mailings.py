@@ -20,6 +20,11 @@ def edition(**fields) -> Edition:
     return edition
 
 
+def state(mailing: Edition) -> Edition:
+    """The edition as the database holds it now."""
+    return Edition.objects.get(pk=mailing.pk)
+
+
 def sending(mailing: Edition) -> Edition:
     """The edition as services.edition_send leaves it, without queuing tasks: rows created, sending."""
     ledger.deliveries_create(edition=mailing)

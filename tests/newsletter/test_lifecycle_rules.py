@@ -10,13 +10,9 @@ from django.utils import timezone
 
 from newsletter import services
 from newsletter.models import Delivery, Edition
-from tests.newsletter.mailings import edition, sending, subscribers
+from tests.newsletter.mailings import edition, sending, state, subscribers
 
 pytestmark = pytest.mark.django_db
-
-
-def state(mailing: Edition) -> Edition:
-    return Edition.objects.get(pk=mailing.pk)
 
 
 def test_resuming_carries_on_only_that_edition_and_clears_its_reason():

@@ -3,6 +3,7 @@ loop (delivery.deliver_for), editions started and handed to workers (run inline 
 worker tests in test_engine.py prove the same on a real worker), editions that wait for their
 articles, the schedule's warnings, and the figures on the edition page."""
 
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -13,13 +14,9 @@ from articles.models import Article
 from newsletter import delivery, ledger, selectors, services
 from newsletter.models import Delivery, Edition
 from tests.factories import ArticleFactory
-from tests.newsletter.mailings import edition, received_per_recipient, sending, subscribers
+from tests.newsletter.mailings import edition, received_per_recipient, sending, state, subscribers
 
 pytestmark = pytest.mark.django_db
-
-
-def state(mailing: Edition) -> Edition:
-    return Edition.objects.get(pk=mailing.pk)
 
 
 # --- The worker's loop -------------------------------------------------------------------------
@@ -246,9 +243,7 @@ def test_the_send_rate_holds_across_batches_in_one_second_windows(smtp_server, s
     delivery.deliver_for(edition_id=mailing.pk, seconds=10)
     times = sorted(e.received_at for e in smtp_server.envelopes)
     assert len(times) == 10
-    per_second = {}
-    for moment in times:
-        per_second[int(moment)] = per_second.get(int(moment), 0) + 1
+    per_second = Counter(int(moment) for moment in times)
     assert max(per_second.values()) <= 4 + 1  # one that arrived just after its window
     assert times[-1] - times[0] > 1.0  # 10 at 4 a second take more than two windows
 
