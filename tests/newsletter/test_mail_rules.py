@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.contrib.auth.models import Permission
 
-from newsletter import emails, services
+from newsletter import emails, ledger, services
 from newsletter.models import Edition, Subscriber
 from tests.factories import ArticleFactory, TopicFactory, UserFactory
 
@@ -81,3 +81,53 @@ def test_an_editor_asking_for_a_test_copy_gets_it_at_their_own_address(
     assert copy["Subject"] == f"[TEST] {mailing.subject}"
     assert "Basket trials explained" in copy.get_body(("plain",)).get_content()
     assert "List-Unsubscribe" not in copy
+
+
+def test_each_reader_s_digest_lists_only_the_weeks_articles_in_their_topics(settings):
+    settings.TIME_ZONE = "UTC"
+    lung, bile, other = TopicFactory(), TopicFactory(), TopicFactory()
+    ArticleFactory(title="Lung week", topics=[lung], published_at=WEEK_47_MONDAY + timedelta(1))
+    ArticleFactory(title="Bile week", topics=[bile], published_at=WEEK_47_MONDAY + timedelta(2))
+    lungs = Subscriber.objects.create(email="lung@example.org", status="active")
+    lungs.topics.set([lung, other])
+    Subscriber.objects.create(email="all@example.org", status="active")  # no topics: all of them
+    digest = Edition.objects.get(pk=services.digest_create(today=date(2026, 11, 23)))
+    rendered = emails.render_edition(digest)
+    mail = {
+        row.subscriber.email: emails.build_message(rendered, row)
+        for row in digest.deliveries.select_related("subscriber").prefetch_related(
+            "subscriber__topics"
+        )
+    }
+    lung_mail, everything = mail["lung@example.org"], mail["all@example.org"]
+    for address, message in mail.items():
+        assert (message.subject, message.to) == (digest.subject, [address])
+    assert "Lung week" in lung_mail.body
+    assert "Lung week" in lung_mail.alternatives[0][0]
+    assert "Bile week" not in lung_mail.body + lung_mail.alternatives[0][0]
+    assert "Lung week" in everything.body
+    assert "Bile week" in everything.body
+    assert "Bile week" in everything.alternatives[0][0]
+
+
+def test_a_readers_message_carries_its_own_id_and_the_lists_headers(settings):
+    settings.SITE_URL = "https://news.example.org"
+    reader = Subscriber.objects.create(email="reader@example.org", status="active")
+    edition = Edition.objects.create(subject="Basket trials, explained", intro="Hello")
+    edition.featured.add(ArticleFactory())
+    ledger.deliveries_create(edition=edition)
+    row = edition.deliveries.select_related("subscriber").get()
+    message = emails.build_message(emails.render_edition(edition), row)
+    assert message.subject == "Basket trials, explained"
+    assert message.to == ["reader@example.org"]
+    assert (
+        message.extra_headers["Message-ID"]
+        == f"<edition-{edition.pk}.{reader.pk}@news.example.org>"
+    )
+    assert message.extra_headers["List-Id"] == (
+        f"{settings.SITE_NAME} newsletter <newsletter.news.example.org>"
+    )
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    unsubscribe = message.extra_headers["List-Unsubscribe"]
+    assert unsubscribe.startswith("<https://news.example.org/newsletter/unsubscribe/")
+    assert unsubscribe[1:-1] in message.body

@@ -3,6 +3,8 @@ loop (delivery.deliver_for), editions started and handed to workers (run inline 
 worker tests in test_engine.py prove the same on a real worker), editions that wait for their
 articles, the schedule's warnings, and the figures on the edition page."""
 
+import threading
+import time
 from collections import Counter
 from datetime import timedelta
 
@@ -246,6 +248,25 @@ def test_the_send_rate_holds_across_batches_in_one_second_windows(smtp_server, s
     per_second = Counter(int(moment) for moment in times)
     assert max(per_second.values()) <= 4 + 1  # one that arrived just after its window
     assert times[-1] - times[0] > 1.0  # 10 at 4 a second take more than two windows
+
+
+def test_exactly_the_configured_rate_goes_out_in_one_second_and_the_next_waits_for_the_next(
+    settings,
+):
+    """Drawn at the worker, not timed at the server: `rate` messages may go at once in one
+    second, and the one after them waits for the next second, not longer."""
+    settings.NEWSLETTER_RATE_PER_SECOND = 3
+    lease = delivery.Lease(edition_id=0, claim="", until=None)
+    second = int(time.time()) + 2
+    with time_machine.travel(second + 0.001, tick=True):
+        for _ in range(3):
+            delivery.wait_for_send_slot(lease)
+        assert int(time.time()) == second  # three at once, nobody waited
+        waiting = threading.Thread(target=delivery.wait_for_send_slot, args=(lease,), daemon=True)
+        waiting.start()
+        waiting.join(timeout=3)
+        assert not waiting.is_alive()  # the fourth went in the next second...
+        assert int(time.time()) == second + 1  # ...and no later
 
 
 # --- What a batch leaves behind when things go wrong -------------------------------------------
