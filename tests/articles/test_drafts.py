@@ -421,6 +421,7 @@ def test_a_moderator_cannot_publish_or_discard_changes(client, editor, article, 
 
 
 # Cost ----------------------------------------------------------------------------------------
+@pytest.mark.cost
 def test_the_change_form_and_the_page_cost_no_more_queries_with_a_draft_or_many(
     client, editor, article, django_assert_max_num_queries, django_assert_num_queries
 ):

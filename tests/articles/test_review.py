@@ -356,6 +356,7 @@ def test_the_list_shows_and_filters_by_review_state(client, reviewer, draft):
     assert "Untouched live article" not in waiting
 
 
+@pytest.mark.cost
 def test_the_change_form_costs_the_same_with_many_review_steps(client, editor, draft):
     url = f"/admin/articles/article/{draft.pk}/change/"
     step(client, draft, "submit")

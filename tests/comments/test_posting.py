@@ -192,6 +192,7 @@ def test_bad_input_never_500s(client, article, reader):
     assert client.get("/articles/nope/comments/").status_code == 404
 
 
+@pytest.mark.cost
 def test_query_count_is_the_same_for_10_and_200_comments(client, reader):
     small, large = ArticleFactory(), ArticleFactory()
     for article, threads in ((small, 5), (large, 100)):

@@ -1,10 +1,12 @@
 """Rules of the delivery engine that a mutation run found unguarded, each through the public
 engine (send_batch, the sweep, alerts_create, digest_create) and a real SMTP server."""
 
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from articles.models import Article
@@ -473,7 +475,8 @@ def test_an_edition_whose_rows_have_all_gone_out_is_not_handed_to_the_workers_ag
 def test_the_edition_page_lists_deliveries_in_trouble_first_then_the_latest_sent():
     from newsletter import selectors
 
-    names = ["failed", "bounced", "resent", "retrying", "sent_old", "sent_after_retry", "waiting"]
+    # Rows in the same trouble keep the order they were made in (bounced before failed here).
+    names = ["bounced", "failed", "resent", "retrying", "sent_old", "sent_after_retry", "waiting"]
     Subscriber.objects.bulk_create(
         Subscriber(email=f"{name}@example.org", status="active") for name in names
     )
@@ -492,7 +495,7 @@ def test_the_edition_page_lists_deliveries_in_trouble_first_then_the_latest_sent
         Delivery.objects.filter(pk=rows[name].pk).update(**fields)
     listed = [d.subscriber.email.split("@")[0] for d in selectors.deliveries_for_review(mailing)]
     assert listed == [
-        "failed", "bounced",  # in trouble
+        "bounced", "failed",  # in trouble
         "resent", "retrying",  # to watch: possibly sent twice, waiting for a retry
         "sent_after_retry", "sent_old", "waiting",  # the rest, the latest sent first
     ]  # fmt: skip
@@ -503,3 +506,182 @@ def test_an_alert_for_a_long_title_keeps_within_the_subject_and_preheader_column
     ArticleFactory(title="T" * 200, standfirst="S" * 250)  # a full title, prefixed
     alert = Edition.objects.get(pk=services.alerts_create()[0])
     assert (len(alert.subject), len(alert.preheader)) == (200, 200)
+
+
+# --- The lease a worker keeps on its batch ---------------------------------------------------
+def lease_on(batch: list[Delivery], *, age: float) -> delivery.Lease:
+    """A worker's lease on `batch`, last renewed `age` seconds ago (time.monotonic, which
+    time-machine leaves alone)."""
+    lease = delivery.Lease(edition_id=batch[0].edition_id, claim=batch[0].claim, until=None)
+    lease.renewed -= age
+    return lease
+
+
+def lease_ends() -> set:
+    return set(Delivery.objects.values_list("lease_until", flat=True))
+
+
+@pytest.mark.parametrize(("age", "renewed"), [(9.5, False), (10.5, True)])
+def test_a_lease_is_renewed_once_a_sixth_of_its_length_has_passed(age, renewed, settings):
+    settings.NEWSLETTER_LEASE_SECONDS = 60  # renewed after 10 s
+    readers(2)
+    mailing = sending()
+    batch = ledger.claim_batch(edition_id=mailing.pk, size=2)
+    Delivery.objects.update(lease_until=timezone.now() + timedelta(seconds=5))
+    before = lease_ends()
+    lease_on(batch, age=age).keep_alive()
+    if renewed:
+        [until] = lease_ends()
+        assert until > timezone.now() + timedelta(seconds=55)  # a whole lease from now
+    else:
+        assert lease_ends() == before
+
+
+def test_a_renewed_lease_waits_another_sixth_before_it_asks_the_database_again(
+    settings, django_assert_num_queries
+):
+    settings.NEWSLETTER_LEASE_SECONDS = 60
+    readers(1)
+    mailing = sending()
+    lease = lease_on(ledger.claim_batch(edition_id=mailing.pk, size=1), age=11)
+    with django_assert_num_queries(2):  # the renewal, and is the edition still sending?
+        lease.keep_alive()
+    with django_assert_num_queries(0):
+        lease.keep_alive()
+
+
+def test_a_lease_renews_only_its_own_rows_that_are_still_being_sent(settings):
+    settings.NEWSLETTER_LEASE_SECONDS = 60
+    readers(3)
+    mailing = sending()
+    mine = ledger.claim_batch(edition_id=mailing.pk, size=2)
+    theirs = ledger.claim_batch(edition_id=mailing.pk, size=1)
+    ledger.mark_sent(mine[:1])
+    Delivery.objects.update(lease_until=None)
+    Delivery.objects.filter(status="sending").update(lease_until=timezone.now())
+    lease_on(mine, age=11).keep_alive()
+    leases = dict(Delivery.objects.values_list("pk", "lease_until"))
+    assert leases[mine[0].pk] is None  # sent: nothing to renew
+    assert leases[mine[1].pk] > timezone.now() + timedelta(seconds=55)
+    assert leases[theirs[0].pk] < timezone.now()  # another worker's claim: left alone
+
+
+@pytest.mark.parametrize(
+    "status", [Edition.Status.CANCELLED, Edition.Status.ATTENTION, Edition.Status.SENT]
+)
+def test_renewing_a_lease_notices_that_the_edition_stopped_sending(status, settings):
+    settings.NEWSLETTER_LEASE_SECONDS = 60
+    readers(1)
+    mailing = sending()
+    lease = lease_on(ledger.claim_batch(edition_id=mailing.pk, size=1), age=11)
+    Edition.objects.filter(pk=mailing.pk).update(status=status)
+    with pytest.raises(delivery.StopSending):
+        lease.keep_alive()
+
+
+def test_renewing_the_lease_of_an_edition_still_sending_lets_the_worker_carry_on(settings):
+    settings.NEWSLETTER_LEASE_SECONDS = 60
+    readers(1)
+    mailing = sending()
+    lease = lease_on(ledger.claim_batch(edition_id=mailing.pk, size=1), age=11)
+    lease.keep_alive()  # no StopSending
+    assert Delivery.objects.get().status == "sending"
+
+
+def test_a_lease_is_overdue_only_once_the_workers_time_is_spent():
+    now = time.monotonic()
+    assert not delivery.Lease(edition_id=0, claim="", until=None).overdue()  # no budget
+    assert not delivery.Lease(edition_id=0, claim="", until=now + 60).overdue()
+    assert delivery.Lease(edition_id=0, claim="", until=now - 0.01).overdue()
+
+
+# --- A database connection lost while sending ------------------------------------------------
+class DroppedOnce:
+    """A query whose first `failures` tries meet a dropped connection, as the driver says it."""
+
+    def __init__(self, error: type[Exception], failures: int = 1) -> None:
+        self.error, self.failures, self.tries = error, failures, 0
+
+    def __call__(self) -> int:
+        self.tries += 1
+        if self.tries <= self.failures:
+            raise self.error("server closed the connection unexpectedly")
+        return Delivery.objects.count()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("error", [OperationalError, InterfaceError])
+def test_a_query_that_lost_its_connection_is_run_again_on_a_new_one(error):
+    from django.db import connection
+
+    readers(2)
+    sending()
+    connection.ensure_connection()
+    lost = connection.connection
+    query = DroppedOnce(error)
+    assert ledger.reconnecting(query) == 2
+    assert query.tries == 2
+    assert connection.connection is not lost  # closed, and opened afresh for the second try
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_that_stays_lost_reaches_the_caller_after_four_tries():
+    query = DroppedOnce(OperationalError, failures=10)
+    with pytest.raises(OperationalError):
+        ledger.reconnecting(query)
+    assert query.tries == 4
+
+
+def test_inside_a_transaction_a_lost_connection_is_left_to_the_transactions_owner():
+    query = DroppedOnce(OperationalError)
+    with pytest.raises(OperationalError):
+        ledger.reconnecting(query)  # pytest-django's test transaction is open here
+    assert query.tries == 1
+
+
+# --- Readers who left while the edition was sending -------------------------------------------
+def test_a_batch_of_one_reader_who_left_is_skipped():
+    readers(1)
+    mailing = sending()
+    Subscriber.objects.update(status="unsubscribed")
+    assert delivery.send_batch(edition_id=mailing.pk) == 1
+    assert statuses() == {"r0@example.org": "skipped"}
+
+
+def test_a_reader_who_left_is_skipped_only_under_the_claim_that_holds_the_row():
+    readers(2)
+    mailing = sending()
+    late = ledger.claim_batch(edition_id=mailing.pk, size=2)  # a worker that froze
+    Delivery.objects.update(lease_until=timezone.now() - timedelta(seconds=1))
+    ledger.requeue_expired()
+    ledger.claim_batch(edition_id=mailing.pk, size=1)  # another worker took one of them
+    ledger.mark_sent(ledger.claim_batch(edition_id=mailing.pk, size=1))  # and another sent one
+    Subscriber.objects.update(status="unsubscribed")
+    assert ledger.skip_lapsed(state_of(mailing), late) == []
+    assert sorted(statuses().values()) == ["sending", "sent"]  # neither is the frozen one's
+
+
+def state_of(mailing: Edition) -> Edition:
+    return Edition.objects.get(pk=mailing.pk)
+
+
+def test_a_batch_is_never_larger_than_the_configured_size_even_of_one(settings):
+    settings.NEWSLETTER_BATCH_SIZE = 1
+    settings.NEWSLETTER_RATE_PER_SECOND = 3
+    assert delivery.batch_size() == 1
+
+
+def test_an_alert_already_stopped_for_an_editor_keeps_its_state_when_its_article_goes():
+    """The article was unpublished while the alert waited for an editor: what the editor
+    sees (stopped, and why) stays; only a sending alert is cancelled for its article."""
+    article = ArticleFactory()
+    readers(1)
+    alert = sending(kind=Edition.Kind.ALERT, article=article)
+    Edition.objects.filter(pk=alert.pk).update(
+        status=Edition.Status.ATTENTION, stopped_reason="554 refused"
+    )
+    delivery._cancel_alert(state_of(alert))
+    alert = state_of(alert)
+    assert (alert.status, alert.stopped_reason, alert.finished_at) == (
+        Edition.Status.ATTENTION, "554 refused", None,
+    )  # fmt: skip
