@@ -16,6 +16,8 @@ import environ
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
+from core.dkim_signing import private_key_load
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -206,6 +208,24 @@ if env.str("EMAIL_URL", default=""):
     globals().update(env.email_url("EMAIL_URL"))
 else:
     EMAIL_BACKEND = "core.mail.EmlFileBackend"
+# DKIM (core/dkim_signing.py): with a selector and a private key, every message sent over SMTP
+# is signed; d= is DKIM_DOMAIN, or else each message's From domain. A selector alone names the
+# key your mail provider signs with, for `manage.py mailcheck` to look up. The key is read and
+# checked here, so a bad one stops every process at startup, never a send.
+DKIM_SELECTOR = env.str("DKIM_SELECTOR", default="")
+DKIM_DOMAIN = env.str("DKIM_DOMAIN", default="").lower()
+DKIM_PRIVATE_KEY = private_key_load(
+    selector=DKIM_SELECTOR,
+    domain=DKIM_DOMAIN,
+    pem=env.str("DKIM_PRIVATE_KEY", default="", multiline=True),
+    path=env.str("DKIM_PRIVATE_KEY_FILE", default=""),
+)
+if DKIM_PRIVATE_KEY and EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":
+    EMAIL_BACKEND = "core.mail.SigningSmtpBackend"
+# `manage.py mailcheck`: the DNS server it asks (host or host:port; empty: the system's
+# resolvers) and how long each lookup may take, in seconds.
+MAILCHECK_NAMESERVER = env.str("MAILCHECK_NAMESERVER", default="")
+MAILCHECK_DNS_TIMEOUT = env.float("MAILCHECK_DNS_TIMEOUT", default=3.0)
 # Seconds any one SMTP exchange may take; kept below NEWSLETTER_LEASE_SECONDS so a worker
 # blocked on a silent server never outlives its claim.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
