@@ -208,24 +208,16 @@ if env.str("EMAIL_URL", default=""):
     globals().update(env.email_url("EMAIL_URL"))
 else:
     EMAIL_BACKEND = "core.mail.EmlFileBackend"
-# DKIM (core/dkim_signing.py): with a selector and a private key, every message sent over SMTP
-# is signed; d= is DKIM_DOMAIN, or else each message's From domain. A selector alone names the
-# key your mail provider signs with, for `manage.py mailcheck` to look up. The key is read and
-# checked here, so a bad one stops every process at startup, never a send.
+# DKIM (README, "Sending at scale"). The key is read and checked now: a bad one stops startup.
 DKIM_SELECTOR = env.str("DKIM_SELECTOR", default="")
-DKIM_DOMAIN = env.str("DKIM_DOMAIN", default="").lower()
+DKIM_DOMAIN = env.str("DKIM_DOMAIN", default="").lower()  # "": each message's From domain
 DKIM_PRIVATE_KEY = private_key_load(
-    selector=DKIM_SELECTOR,
-    domain=DKIM_DOMAIN,
-    pem=env.str("DKIM_PRIVATE_KEY", default="", multiline=True),
-    path=env.str("DKIM_PRIVATE_KEY_FILE", default=""),
-)
+    selector=DKIM_SELECTOR, domain=DKIM_DOMAIN, path=env.str("DKIM_PRIVATE_KEY_FILE", default=""),
+    pem=env.str("DKIM_PRIVATE_KEY", default="", multiline=True))  # fmt: skip
 if DKIM_PRIVATE_KEY and EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":
     EMAIL_BACKEND = "core.mail.SigningSmtpBackend"
-# `manage.py mailcheck`: the DNS server it asks (host or host:port; empty: the system's
-# resolvers) and how long each lookup may take, in seconds.
-MAILCHECK_NAMESERVER = env.str("MAILCHECK_NAMESERVER", default="")
-MAILCHECK_DNS_TIMEOUT = env.float("MAILCHECK_DNS_TIMEOUT", default=3.0)
+MAILCHECK_NAMESERVER = env.str("MAILCHECK_NAMESERVER", default="")  # IP[:port]; "": the system's
+MAILCHECK_DNS_TIMEOUT = env.float("MAILCHECK_DNS_TIMEOUT", default=3.0)  # seconds per lookup
 # Seconds any one SMTP exchange may take; kept below NEWSLETTER_LEASE_SECONDS so a worker
 # blocked on a silent server never outlives its claim.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
@@ -367,23 +359,11 @@ COMMENTS_HIDE_AFTER_FLAGS = env.int("COMMENTS_HIDE_AFTER_FLAGS", default=3)  # d
 COMMENTS_BLOCKED_WORDS = env.list(
     "COMMENTS_BLOCKED_WORDS", default=["viagra", "casino", "miracle cure", "crypto"]
 )
-COMMENTS_ADVICE_PHRASES = env.list(
-    "COMMENTS_ADVICE_PHRASES",
-    default=[
-        "should i take",
-        "should he take",
-        "should she take",
-        "should my",
-        "what dose",
-        "which dose",
-        "can i stop",
-        "should i stop",
-        "what should i do",
-        "is it safe for me",
-        "my oncologist said",
-        "should we ask for",
-    ],
-)
+COMMENTS_ADVICE_PHRASES = env.list("COMMENTS_ADVICE_PHRASES", default=[
+    "should i take", "should he take", "should she take", "should my", "what dose", "which dose",
+    "can i stop", "should i stop", "what should i do", "is it safe for me", "my oncologist said",
+    "should we ask for",
+])  # fmt: skip
 COMMENTS_RATE_PER_USER = env.str("COMMENTS_RATE_PER_USER", default="5/600")  # posts/seconds
 COMMENTS_RATE_PER_IP = env.str("COMMENTS_RATE_PER_IP", default="20/600")
 
