@@ -16,6 +16,8 @@ import environ
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
+from core.dkim_signing import private_key_load
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -206,6 +208,16 @@ if env.str("EMAIL_URL", default=""):
     globals().update(env.email_url("EMAIL_URL"))
 else:
     EMAIL_BACKEND = "core.mail.EmlFileBackend"
+# DKIM (README, "Sending at scale"). The key is read and checked now: a bad one stops startup.
+DKIM_SELECTOR = env.str("DKIM_SELECTOR", default="")
+DKIM_DOMAIN = env.str("DKIM_DOMAIN", default="").lower()  # "": each message's From domain
+DKIM_PRIVATE_KEY = private_key_load(
+    selector=DKIM_SELECTOR, domain=DKIM_DOMAIN, path=env.str("DKIM_PRIVATE_KEY_FILE", default=""),
+    pem=env.str("DKIM_PRIVATE_KEY", default="", multiline=True))  # fmt: skip
+if DKIM_PRIVATE_KEY and EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":
+    EMAIL_BACKEND = "core.mail.SigningSmtpBackend"
+MAILCHECK_NAMESERVER = env.str("MAILCHECK_NAMESERVER", default="")  # IP[:port]; "": the system's
+MAILCHECK_DNS_TIMEOUT = env.float("MAILCHECK_DNS_TIMEOUT", default=3.0)  # seconds per lookup
 # Seconds any one SMTP exchange may take; kept below NEWSLETTER_LEASE_SECONDS so a worker
 # blocked on a silent server never outlives its claim.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
@@ -347,23 +359,11 @@ COMMENTS_HIDE_AFTER_FLAGS = env.int("COMMENTS_HIDE_AFTER_FLAGS", default=3)  # d
 COMMENTS_BLOCKED_WORDS = env.list(
     "COMMENTS_BLOCKED_WORDS", default=["viagra", "casino", "miracle cure", "crypto"]
 )
-COMMENTS_ADVICE_PHRASES = env.list(
-    "COMMENTS_ADVICE_PHRASES",
-    default=[
-        "should i take",
-        "should he take",
-        "should she take",
-        "should my",
-        "what dose",
-        "which dose",
-        "can i stop",
-        "should i stop",
-        "what should i do",
-        "is it safe for me",
-        "my oncologist said",
-        "should we ask for",
-    ],
-)
+COMMENTS_ADVICE_PHRASES = env.list("COMMENTS_ADVICE_PHRASES", default=[
+    "should i take", "should he take", "should she take", "should my", "what dose", "which dose",
+    "can i stop", "should i stop", "what should i do", "is it safe for me", "my oncologist said",
+    "should we ask for",
+])  # fmt: skip
 COMMENTS_RATE_PER_USER = env.str("COMMENTS_RATE_PER_USER", default="5/600")  # posts/seconds
 COMMENTS_RATE_PER_IP = env.str("COMMENTS_RATE_PER_IP", default="20/600")
 

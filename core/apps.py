@@ -9,4 +9,4 @@ class CoreConfig(AppConfig):
     verbose_name = "Site"
 
     def ready(self) -> None:
-        from core import mail  # noqa: F401  (registers the mail task with Celery)
+        from core import checks, mail  # noqa: F401  (the mail task, the system checks)
