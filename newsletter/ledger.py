@@ -39,7 +39,7 @@ def reconnecting(operation: Callable[[], T]) -> T:
     """Run one autocommit query, reconnecting when the database dropped our connection (a
     restart, a failover, an idle-connection reaper): the cleanup after a send must not fail
     on the connection that just died, or sent rows would be sent again."""
-    for wait in (0.5, 1.0, 2.0):
+    for wait in (0.5, 1.0, 2.0):  # pragma: no mutate (how long to wait is not a rule)
         try:
             return operation()
         except DATABASE_ERRORS:
@@ -51,14 +51,18 @@ def reconnecting(operation: Callable[[], T]) -> T:
     return operation()
 
 
-def deliveries_create(*, edition: Edition, chunk: int = 5000) -> int:
+CREATE_CHUNK = 5000  # rows per INSERT, and subscriber ids read per round trip
+
+
+def deliveries_create(*, edition: Edition, chunk: int = CREATE_CHUNK) -> int:
     """One queued Delivery per subscriber, inserted in bulk; running it again adds nothing."""
-    ids = audience(edition).values_list("pk", flat=True).order_by("pk")
+    ids = audience(edition).values_list("pk", flat=True).order_by("pk")  # pragma: no mutate
     now = timezone.now()
     batch: list[Delivery] = []
-    for subscriber_id in ids.iterator(chunk_size=chunk):
+    # How many rows go in one round trip or one INSERT is for speed and memory, not a rule.
+    for subscriber_id in ids.iterator(chunk_size=chunk):  # pragma: no mutate
         batch.append(Delivery(edition=edition, subscriber_id=subscriber_id, next_attempt_at=now))
-        if len(batch) >= chunk:
+        if len(batch) >= chunk:  # pragma: no mutate
             Delivery.objects.bulk_create(batch, ignore_conflicts=True)
             batch = []
     if batch:
@@ -83,7 +87,9 @@ def claim_batch(*, edition_id: int, size: int) -> list[Delivery]:
     )
     with transaction.atomic():
         if connection.features.has_select_for_update_skip_locked:
-            ids = list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:size])
+            # PostgreSQL's branch: the SQLite mutation run never takes it; CI's claim tests do.
+            locked = due.select_for_update(skip_locked=True)  # pragma: no mutate
+            ids = list(locked.values_list("pk", flat=True)[:size])  # pragma: no mutate
         else:
             ids = Subquery(due.values("pk")[:size])
         Delivery.objects.filter(pk__in=ids, status=Delivery.Status.QUEUED).update(
@@ -115,9 +121,11 @@ def mark_sent(deliveries: list[Delivery]) -> None:
         # The same value as the message's header (emails.build_message), composed in SQL.
         message_id=Concat(
             Value("<edition-"),
-            Cast("edition_id", CharField()),
+            # Concat makes text of an integer on SQLite and PostgreSQL alike: the cast is for
+            # clarity, and a mutation of it cannot change the value.
+            Cast("edition_id", CharField()),  # pragma: no mutate
             Value("."),
-            Cast("subscriber_id", CharField()),
+            Cast("subscriber_id", CharField()),  # pragma: no mutate
             Value(f"@{mail_host()}>"),
         ),
         last_error="",
@@ -204,7 +212,9 @@ def release(
     deliveries: list[Delivery], *, reason: str | None = None, not_before: datetime | None = None
 ) -> None:
     """Claimed rows that were not tried go back to the queue, due now or `not_before`; under
-    a cancelled edition they are recorded as cancelled instead."""
+    a cancelled edition they are recorded as cancelled instead. Only the claim that holds
+    them gives them back: a worker whose lease ran out must not requeue rows that another
+    worker has claimed since (they would be sent twice)."""
     if not deliveries:
         return
     ids = [d.pk for d in deliveries]
@@ -217,9 +227,9 @@ def release(
         budget = timezone.now() + timedelta(hours=settings.NEWSLETTER_RETRY_MAX_HOURS)
         changes["next_attempt_at"] = not_before
         changes["retry_until"] = Coalesce("retry_until", Value(budget))
-    Delivery.objects.filter(pk__in=ids, status=Delivery.Status.SENDING).update(
-        **changes, lease_until=None
-    )
+    Delivery.objects.filter(
+        pk__in=ids, claim=deliveries[0].claim, status=Delivery.Status.SENDING
+    ).update(**changes, lease_until=None)
     Delivery.objects.filter(
         pk__in=ids, status=Delivery.Status.QUEUED, edition__status=Edition.Status.CANCELLED
     ).update(status=Delivery.Status.CANCELLED)

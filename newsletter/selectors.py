@@ -86,7 +86,7 @@ def deliveries_for_review(edition: Edition, *, limit: int = DELIVERIES_SHOWN) ->
                 When(resent=True, then=Value(1)),
                 When(attempts__gt=0, status=Delivery.Status.QUEUED, then=Value(1)),
                 default=Value(2),
-                output_field=IntegerField(),
+                output_field=IntegerField(),  # pragma: no mutate (the values are integers)
             )
         )
         .order_by("trouble", F("sent_at").desc(nulls_last=True), "pk")[:limit]

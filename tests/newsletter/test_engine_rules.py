@@ -68,6 +68,8 @@ LATE_RECORDS = {
     "sent": lambda row: ledger.mark_sent([row]),
     "retry": lambda row: ledger.mark_retry(row, "451 late"),
     "bounced": lambda row: ledger.mark_bounced(row, "550 late"),
+    "handed": lambda row: ledger.mark_handed([row]),
+    "released": lambda row: ledger.release([row], reason="given back late"),
 }
 
 
@@ -87,7 +89,8 @@ def test_a_worker_whose_claim_was_taken_over_records_nothing_over_the_new_claim(
     [new] = ledger.claim_batch(edition_id=mailing.pk, size=1)
     record_late(mark, old)
     row = Delivery.objects.get()
-    assert (row.status, row.claim, row.attempts) == ("sending", new.claim, 0)
+    assert (row.status, row.claim, row.attempts, row.last_error) == ("sending", new.claim, 0, "")
+    assert row.handed_at is None  # the new worker has not handed it to the server yet
     assert Subscriber.objects.get().status == "active"
 
 
@@ -100,6 +103,7 @@ def test_a_final_state_is_never_overwritten_by_a_late_record(mark):
     record_late(mark, row)
     recorded = Delivery.objects.get()
     assert (recorded.status, recorded.attempts, recorded.last_error) == ("sent", 1, "")
+    assert (recorded.handed_at, recorded.claim) == (None, row.claim)
 
 
 def test_a_success_after_a_retry_clears_the_last_error(smtp_server, settings):
@@ -575,6 +579,7 @@ def test_renewing_a_lease_notices_that_the_edition_stopped_sending(status, setti
     mailing = sending()
     lease = lease_on(ledger.claim_batch(edition_id=mailing.pk, size=1), age=11)
     Edition.objects.filter(pk=mailing.pk).update(status=status)
+    sending()  # another edition still sending is no reason to carry on with this one
     with pytest.raises(delivery.StopSending):
         lease.keep_alive()
 
@@ -685,3 +690,73 @@ def test_an_alert_already_stopped_for_an_editor_keeps_its_state_when_its_article
     assert (alert.status, alert.stopped_reason, alert.finished_at) == (
         Edition.Status.ATTENTION, "554 refused", None,
     )  # fmt: skip
+
+
+# --- Rows given back to the queue ------------------------------------------------------------
+def test_rows_given_back_keep_the_servers_words_within_their_column():
+    readers(1)
+    mailing = sending()
+    batch = ledger.claim_batch(edition_id=mailing.pk, size=1)
+    ledger.release(batch, reason="4" * 400)
+    row = Delivery.objects.get()
+    assert (row.status, row.claim, row.lease_until) == ("queued", "", None)
+    assert row.last_error == "4" * 300
+
+
+def test_rows_held_by_a_shared_fault_start_their_retry_budget_then(settings):
+    settings.NEWSLETTER_RETRY_MAX_HOURS = 6
+    readers(2)
+    mailing = sending()
+    batch = ledger.claim_batch(edition_id=mailing.pk, size=2)
+    earlier = timezone.now() + timedelta(hours=1)
+    Delivery.objects.filter(pk=batch[0].pk).update(retry_until=earlier)  # already retrying
+    later = timezone.now() + timedelta(minutes=3)
+    ledger.release(batch, not_before=later)
+    first, second = Delivery.objects.order_by("pk")
+    assert first.next_attempt_at == second.next_attempt_at == later
+    assert first.retry_until == earlier  # a budget already running is kept
+    budget = second.retry_until - timezone.now()
+    assert timedelta(hours=5, minutes=59) < budget <= timedelta(hours=6)
+
+
+def test_rows_given_back_to_a_cancelled_edition_are_cancelled_and_nothing_else_is():
+    readers(3)
+    mailing = sending()
+    sent, given_back, elsewhere = ledger.claim_batch(edition_id=mailing.pk, size=3)
+    ledger.mark_sent([sent])
+    Delivery.objects.filter(pk=elsewhere.pk).update(status="queued", claim="")
+    Edition.objects.filter(pk=mailing.pk).update(status=Edition.Status.CANCELLED)
+    ledger.release([sent, given_back])
+    assert dict(Delivery.objects.values_list("pk", "status")) == {
+        sent.pk: "sent",  # recorded already: it stays as it is
+        given_back.pk: "cancelled",
+        elsewhere.pk: "queued",  # not this call's row: the sweep sees to it
+    }
+
+
+def test_a_claim_is_dated_and_leased_from_the_moment_it_is_made(settings):
+    settings.NEWSLETTER_LEASE_SECONDS = 30
+    readers(2)
+    mailing = sending()
+    moment = timezone.now().replace(microsecond=0) + timedelta(seconds=1)
+    with time_machine.travel(moment, tick=False):
+        claimed = ledger.claim_batch(edition_id=mailing.pk, size=2)
+    assert {(d.status, d.claimed_at, d.lease_until) for d in claimed} == {
+        ("sending", moment, moment + timedelta(seconds=30))
+    }
+    assert len({d.claim for d in claimed}) == 1
+
+
+def test_a_claimed_batch_brings_its_readers_and_their_topics_with_it(
+    django_assert_num_queries,
+):
+    from tests.factories import TopicFactory
+
+    topic = TopicFactory()
+    for reader in readers(5):
+        reader.topics.add(topic)
+    mailing = sending()
+    claimed = ledger.claim_batch(edition_id=mailing.pk, size=5)
+    with django_assert_num_queries(0):
+        assert {d.subscriber.email for d in claimed} == {f"r{n}@example.org" for n in range(5)}
+        assert all(list(d.subscriber.topics.all()) == [topic] for d in claimed)

@@ -131,3 +131,26 @@ def test_a_readers_message_carries_its_own_id_and_the_lists_headers(settings):
     unsubscribe = message.extra_headers["List-Unsubscribe"]
     assert unsubscribe.startswith("<https://news.example.org/newsletter/unsubscribe/")
     assert unsubscribe[1:-1] in message.body
+
+
+def test_a_site_address_without_a_host_still_gives_messages_a_valid_id(settings):
+    settings.SITE_URL = "/"
+    assert emails.mail_host() == "localhost"
+
+
+def test_a_digest_is_rendered_in_the_same_queries_whatever_the_number_of_its_articles(settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.TIME_ZONE = "UTC"
+
+    def queries_to_render(articles: int) -> int:
+        Edition.objects.all().delete()
+        for n in range(articles):
+            ArticleFactory(topics=[TopicFactory()], published_at=WEEK_47_MONDAY + timedelta(n % 6))
+        digest = Edition.objects.get(pk=services.digest_create(today=date(2026, 11, 23)))
+        with CaptureQueriesContext(connection) as queries:
+            emails.render_edition(digest)
+        return len(queries)
+
+    assert queries_to_render(2) == queries_to_render(6)

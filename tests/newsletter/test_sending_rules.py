@@ -10,6 +10,8 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles.models import Article
@@ -278,7 +280,7 @@ def test_a_batch_of_an_edition_that_is_not_sending_claims_nothing():
     assert set(mailing.deliveries.values_list("status", flat=True)) == {"queued"}
 
 
-@pytest.mark.parametrize("bad", [2, delivery.RECORD_EVERY + 2])
+@pytest.mark.parametrize("bad", [0, 2, delivery.RECORD_EVERY + 2])
 def test_a_row_handed_to_the_server_when_the_worker_died_is_marked_possibly_sent(bad, smtp_server):
     from newsletter.models import Subscriber
 
@@ -297,7 +299,7 @@ def test_a_row_handed_to_the_server_when_the_worker_died_is_marked_possibly_sent
 
 
 def test_a_temporary_refusal_of_the_message_holds_the_rest_of_the_batch_for_later(
-    smtp_server,
+    smtp_server, settings
 ):
     subscribers(3)
     mailing = sending(edition())
@@ -307,6 +309,8 @@ def test_a_temporary_refusal_of_the_message_holds_the_rest_of_the_batch_for_late
     rows = list(mailing.deliveries.all())
     assert {row.status for row in rows} == {"queued"}
     assert all(row.next_attempt_at > before for row in rows)  # nobody is tried again at once
+    first_retry = timedelta(seconds=settings.NEWSLETTER_RETRY_BASE_SECONDS)
+    assert all(row.next_attempt_at <= timezone.now() + first_retry for row in rows)
     assert all(row.lease_until is None and row.claim == "" for row in rows)
     assert not smtp_server.messages
 
@@ -373,3 +377,49 @@ def test_without_the_shared_rate_counter_a_batch_waits_then_gives_its_rows_back(
     rows = list(mailing.deliveries.all())
     assert {(row.status, row.claim, row.attempts) for row in rows} == {("queued", "", 0)}
     assert not smtp_server.messages  # nothing is sent faster than the rate allows
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_that_outlasts_its_lease_keeps_its_rows_through_the_sweep(smtp_server, settings):
+    """A slow batch (here: a low send rate) renews its lease as it goes, so the sweep, run
+    while every message is in the server's hands, never gives its rows to another worker,
+    and each reader gets the message once."""
+    settings.NEWSLETTER_LEASE_SECONDS = 2  # renewed every third of a second
+    settings.NEWSLETTER_RATE_PER_SECOND = 2  # eight messages span four one-second windows: 3 s+
+    subscribers(8)
+    mailing = sending(edition())
+    swept = []
+    smtp_server.on_data = lambda: swept.append(ledger.requeue_expired())
+    assert delivery.send_batch(edition_id=mailing.pk, size=8) == 8
+    assert swept == [0] * 8
+    assert set(mailing.deliveries.values_list("status", "resent")) == {("sent", False)}
+    assert set(received_per_recipient(smtp_server).values()) == {1}
+
+
+def test_a_session_the_server_refuses_stops_the_edition_for_an_editor_with_its_reason(
+    smtp_server, settings
+):
+    """Our credentials configured, a server that offers no AUTH: every reader would meet
+    the same refusal, so nobody is tried, bounced or retried, and the editor reads why."""
+    settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD = "driverline", "secret"
+    subscribers(2)
+    mailing = sending(edition())
+    assert delivery.send_batch(edition_id=mailing.pk) == 2
+    mailing = state(mailing)
+    assert mailing.status == Edition.Status.ATTENTION
+    assert "AUTH" in mailing.stopped_reason
+    rows = set(mailing.deliveries.values_list("status", "attempts", "claim"))
+    assert rows == {("queued", 0, "")}
+    assert not smtp_server.messages
+
+
+def test_sent_rows_are_recorded_in_groups_one_update_for_each(smtp_server):
+    subscribers(2 * delivery.RECORD_EVERY)
+    mailing = sending(edition())
+    with CaptureQueriesContext(connection) as queries:
+        delivery.send_batch(edition_id=mailing.pk, size=2 * delivery.RECORD_EVERY)
+    rows = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "newsletter_delivery" SET')]
+    handed = [sql for sql in rows if 'SET "handed_at" = \'' in sql]
+    sent = [sql for sql in rows if "SET \"status\" = 'sent'" in sql]
+    assert (len(handed), len(sent)) == (2, 2)
+    assert set(mailing.deliveries.values_list("status", flat=True)) == {"sent"}
