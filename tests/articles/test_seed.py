@@ -128,8 +128,9 @@ last_reviewed = 2026-11-17
 
 @pytest.fixture
 def demo_folder(tmp_path):
-    """A demo folder with the real topics and one article, written by the test."""
+    """A demo folder with the real topics and contributors and one article, written by the test."""
     shutil.copy(demo.DEMO_DIR / "topics.toml", tmp_path / "topics.toml")
+    shutil.copy(demo.DEMO_DIR / "contributors.toml", tmp_path / "contributors.toml")
 
     def write(text: str, name: str = "a-demo-article.md"):
         (tmp_path / name).write_text(text, encoding="utf-8")

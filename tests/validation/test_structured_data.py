@@ -45,7 +45,7 @@ def test_the_article_page_has_article_faq_breadcrumbs_and_a_publisher_logo(valid
     assert f"{SCHEMA}Organization" in publisher["@type"]
     (logo,) = publisher[f"{SCHEMA}logo"]
     assert value(logo, "url").startswith(f"{SITE_URL}/static/")
-    (page,) = nodes_of(graph, "WebPage")
+    (page,) = nodes_of(graph, "MedicalWebPage")
     assert value(page, "url") == value(article, "url")
     for faq in nodes_of(graph, "FAQPage"):
         for question in faq[f"{SCHEMA}mainEntity"]:
