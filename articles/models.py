@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import reversion
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from articles.contributors import Contributor, contributor_of
 from core.markup import identifier_url, render_article_markdown, render_snippet_markdown
 
 
@@ -31,71 +32,6 @@ class Topic(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("topic_detail", kwargs={"slug": self.slug})
-
-
-class Contributor(models.Model):
-    """A person credited on articles: an author in a byline, or a medical reviewer (through the
-    account linked to the profile, which is who takes review steps). Shown on a public page."""
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="contributor",
-        help_text="The account of this person, if they have one: a medical reviewer's approvals "
-        "are credited to this profile, and articles by this account without named contributors "
-        "too.",
-    )
-    slug = models.SlugField(max_length=80, unique=True, help_text="Their page's address.")
-    name = models.CharField(max_length=120, help_text="As readers should see it, without titles.")
-    credentials = models.CharField(
-        max_length=80, blank=True, help_text="Degrees and qualifications, such as “MD, PhD”."
-    )
-    role = models.CharField(
-        max_length=120, blank=True, help_text="What they do, such as “Medical reviewer”."
-    )
-    affiliation = models.CharField(
-        max_length=200, blank=True, help_text="Where they work: a hospital, university or us."
-    )
-    bio = models.TextField(blank=True, help_text="A short biography. Markdown: emphasis, links.")
-    bio_html = models.TextField(editable=False, default="")
-    competing_interests = models.TextField(
-        help_text="Required. Write “None declared” when there are none: it is a statement, "
-        "never left blank."
-    )
-
-    class Meta:
-        ordering = ("name", "pk")
-        constraints = [
-            models.CheckConstraint(
-                condition=~Q(competing_interests=""), name="contributor_declares_interests"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def save(self, *args, **kwargs):
-        self.bio_html = render_snippet_markdown(self.bio)
-        super().save(*args, **kwargs)
-
-    def get_absolute_url(self) -> str:
-        return reverse("contributor_detail", kwargs={"slug": self.slug})
-
-    @property
-    def name_with_credentials(self) -> str:
-        return f"{self.name}, {self.credentials}" if self.credentials else self.name
-
-
-def contributor_of(user) -> Contributor | None:
-    """The profile of an account, or None (read from select_related without a query)."""
-    if user is None:
-        return None
-    try:
-        return user.contributor
-    except ObjectDoesNotExist:
-        return None
 
 
 # Other apps add figures to article lists (the comments app adds comment_count) without this
@@ -192,12 +128,7 @@ class Article(models.Model):
     # The approval of the content readers are given: set by the publish services
     # (articles/services.py) when approved content reaches the site, cleared when it leaves.
     approval = models.ForeignKey(
-        "ReviewStep",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
+        "ReviewStep", models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
     )
     discussion_prompt = models.CharField(
         max_length=300, blank=True, help_text="A question for readers, shown above the comments."
@@ -266,15 +197,11 @@ class Article(models.Model):
         """Who the byline names: the contributors chosen, else the author account's profile.
         Prefetch authors and select author__contributor to read it without a query."""
         named = list(self.authors.all()) if self.pk else []
-        if named:
-            return named
-        profile = contributor_of(self.author) if self.author_id else None
-        return [profile] if profile else []
+        return named or ([profile] if (profile := contributor_of(self.author)) else [])
 
     @property
     def byline(self) -> str:
-        """The contributors' names, else the author's display name, else the editors as a body:
-        never anything from an address."""
+        """The contributors, else the author's display name, else the editors: never an address."""
         if people := [person.name for person in self.contributors]:
             return people[0] if len(people) == 1 else ", ".join(people[:-1]) + " and " + people[-1]
         if self.author and self.author.display_name:
