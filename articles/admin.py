@@ -18,7 +18,15 @@ from articles import revisions
 from articles.admin_drafts import ArticleDraftsAdminMixin
 from articles.admin_review import ArticleReviewAdminMixin, ReviewListFilter
 from articles.admin_revisions import ArticleRevisionsAdminMixin
-from articles.models import EDITOR_FIELDS, Article, ArticleRevision, FAQEntry, Reference, Topic
+from articles.models import (
+    EDITOR_FIELDS,
+    Article,
+    ArticleRevision,
+    Contributor,
+    FAQEntry,
+    Reference,
+    Topic,
+)
 from articles.services import (
     PUBLISH_PERMISSION,
     PublishError,
@@ -48,6 +56,26 @@ class TopicAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     search_fields = ("name", "description")
     prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Contributor)
+class ContributorAdmin(admin.ModelAdmin):
+    list_display = ("name", "credentials", "role", "affiliation", "user")
+    list_select_related = ("user",)
+    search_fields = ("name", "credentials", "role", "affiliation", "user__email")
+    prepopulated_fields = {"slug": ("name",)}
+    raw_id_fields = ("user",)
+    fields = (
+        "name",
+        "slug",
+        "credentials",
+        "role",
+        "affiliation",
+        "bio",
+        "competing_interests",
+        "user",
+    )
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 4})}}
 
 
 class FAQEntryInline(admin.StackedInline):
@@ -88,6 +116,7 @@ class ArticleAdminForm(forms.ModelForm):
             "body": forms.Textarea(attrs={"rows": 24, "class": "vLargeTextField md-source"}),
             # Checkboxes rather than the admin's filter widget: a short list, and accessible.
             "topics": forms.CheckboxSelectMultiple,
+            "authors": forms.CheckboxSelectMultiple,
         }
 
     def __init__(self, *args, **kwargs):
@@ -178,7 +207,16 @@ class ArticleAdmin(
         ("Body", {"fields": ("body", "body_preview", "reading_minutes")}),
         (
             "Publication",
-            {"fields": ("status", "published_at", "last_reviewed", "author", "comments_open")},
+            {
+                "fields": (
+                    "status",
+                    "published_at",
+                    "last_reviewed",
+                    "authors",
+                    "author",
+                    "comments_open",
+                )
+            },
         ),
         ("Engagement and search", {"fields": ("discussion_prompt", "seo_description")}),
         ("History", {"classes": ("collapse",), "fields": ("created_at", "updated_at")}),

@@ -14,7 +14,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
-from articles.models import Article, ArticleRevision, FAQEntry, Reference, Topic
+from articles.models import Article, ArticleRevision, Contributor, FAQEntry, Reference, Topic
 from articles.revisions import (
     EDITED_FIELDS,
     ArticleContent,
@@ -81,6 +81,7 @@ def draft_article(article: Article, draft: ArticleRevision) -> Article:
     _in_place_of_rows(
         shown,
         topics=list(Topic.objects.filter(pk__in=content.fields.get("topics") or ())),
+        authors=list(Contributor.objects.filter(pk__in=content.fields.get("authors") or ())),
         faqs=faqs,
         references=[Reference(pk=e.pk, article=shown, **e.values) for e in content.references],
     )

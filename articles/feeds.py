@@ -36,7 +36,13 @@ class LatestArticlesFeed(Feed):
         return "Precision-oncology news and explainers, reviewed and sourced."
 
     def items(self, obj: Topic | None = None):
-        articles = Article.objects.published().for_listing()
+        # The byline (item_author_name) reads the authors and the author account's profile.
+        articles = (
+            Article.objects.published()
+            .for_listing()
+            .select_related("author__contributor")
+            .prefetch_related("authors")
+        )
         if obj:
             articles = articles.filter(topics=obj)
         return articles[:FEED_SIZE]

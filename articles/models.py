@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from articles.contributors import Contributor, contributor_of
 from core.markup import identifier_url, render_article_markdown, render_snippet_markdown
 
 
@@ -95,13 +96,23 @@ class Article(models.Model):
     reading_minutes = models.PositiveSmallIntegerField(editable=False, default=1)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NEWS)
     topics = models.ManyToManyField(Topic, related_name="articles", blank=True)
+    authors = models.ManyToManyField(
+        Contributor,
+        related_name="articles",
+        blank=True,
+        verbose_name="written by",
+        help_text="The contributors named in the byline, in name order. Left empty, the byline "
+        "is the author account's profile (or its display name).",
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="articles",
-        help_text="Shown in the byline. Defaults to you.",
+        verbose_name="author account",
+        help_text="Who answers for the article: told of its comments, never its medical "
+        "reviewer; the byline when no contributor is named. Defaults to you.",
     )
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
@@ -113,6 +124,11 @@ class Article(models.Model):
     )
     last_reviewed = models.DateField(
         null=True, blank=True, help_text="When an editor last checked the facts."
+    )
+    # The approval of the content readers are given: set by the publish services
+    # (articles/services.py) when approved content reaches the site, cleared when it leaves.
+    approval = models.ForeignKey(
+        "ReviewStep", models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
     )
     discussion_prompt = models.CharField(
         max_length=300, blank=True, help_text="A question for readers, shown above the comments."
@@ -177,8 +193,17 @@ class Article(models.Model):
         )
 
     @property
+    def contributors(self) -> list[Contributor]:
+        """Who the byline names: the contributors chosen, else the author account's profile.
+        Prefetch authors and select author__contributor to read it without a query."""
+        named = list(self.authors.all()) if self.pk else []
+        return named or ([profile] if (profile := contributor_of(self.author)) else [])
+
+    @property
     def byline(self) -> str:
-        """The author's display name, or the editors as a body: never anything from an address."""
+        """The contributors, else the author's display name, else the editors: never an address."""
+        if people := [person.name for person in self.contributors]:
+            return people[0] if len(people) == 1 else ", ".join(people[:-1]) + " and " + people[-1]
         if self.author and self.author.display_name:
             return self.author.display_name
         return f"{settings.SITE_NAME} editors"
@@ -356,6 +381,7 @@ EDITOR_FIELDS = (
     "status",
     "published_at",
     "last_reviewed",
+    "authors",
     "author",
     "comments_open",
     "discussion_prompt",

@@ -27,7 +27,7 @@ from django.db.models import Q, QuerySet, TextChoices
 from django.utils import timezone
 
 from articles import drafts, emails
-from articles.models import Article, ArticleRevision, ReviewStep
+from articles.models import Article, ArticleRevision, Contributor, ReviewStep
 from articles.revisions import (
     article_content,
     article_revision_list,
@@ -115,10 +115,15 @@ def latest_step(article: Article, digest: str) -> ReviewStep | None:
     )
 
 
+def content_approval(article: Article, digest: str) -> ReviewStep | None:
+    """The approval this content of the article stands on, or None when it is not approved."""
+    step = latest_step(article, digest)
+    return step if step is not None and step.action == Action.APPROVED else None
+
+
 def content_approved(article: Article, digest: str) -> bool:
     """Whether this content of the article stands approved: the one question publishing asks."""
-    step = latest_step(article, digest)
-    return step is not None and step.action == Action.APPROVED
+    return content_approval(article, digest) is not None
 
 
 _UNREAD = object()
@@ -245,12 +250,14 @@ def _check_state(current: Article, review: Review, by, action: str, note: str) -
 
 
 def took_part(current: Article, review: Review, by: AbstractBaseUser) -> bool:
-    """Whether `by` is the content's author or saved any content since the last approval."""
+    """Whether `by` is the content's author (its author account, or a contributor it names
+    whose profile is theirs) or saved any content since the last approval."""
     if review.revision is not None:
         (content,) = revision_contents(review.revision)
-        if content.fields.get("author") == by.pk:
-            return True
-    elif current.author_id == by.pk:
+        author, named = content.fields.get("author"), content.fields.get("authors") or ()
+    else:
+        author, named = current.author_id, current.authors.values_list("pk", flat=True)
+    if author == by.pk or Contributor.objects.filter(pk__in=list(named), user_id=by.pk).exists():
         return True
     last_approved = (
         ReviewStep.objects.filter(article=current, action=Action.APPROVED)
@@ -361,7 +368,7 @@ def article_state_follow_content(*, article: Article) -> str:
         else:
             return ""
         Article.objects.filter(pk=current.pk, status=current.status).update(
-            status=Article.Status.DRAFT, published_at=None, updated_at=timezone.now()
+            status=Article.Status.DRAFT, published_at=None, approval=None, updated_at=timezone.now()
         )
         log.info("article %s: %s", current.pk, note)
         state_record(article=current, by=None, note=note)

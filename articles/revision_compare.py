@@ -18,6 +18,7 @@ from articles.models import (
     EDITOR_FIELDS,
     Article,
     ArticleRevision,
+    Contributor,
     Reference,
     Topic,
 )
@@ -118,13 +119,20 @@ class _Names:
 
     topics: dict[int, str]
     people: dict[int, str]
+    contributors: dict[int, str]
 
     @classmethod
     def of(cls, *contents: ArticleContent) -> _Names:
         topic_ids = {pk for c in contents for pk in c.fields.get("topics") or ()}
         people_ids = {c.fields.get("author") for c in contents} - {None}
         people = get_user_model().objects.filter(pk__in=people_ids) if people_ids else []
+        contributor_ids = {pk for c in contents for pk in c.fields.get("authors") or ()}
         return cls(
+            contributors=dict(
+                Contributor.objects.filter(pk__in=contributor_ids).values_list("pk", "name")
+            )
+            if contributor_ids
+            else {},
             topics=dict(Topic.objects.filter(pk__in=topic_ids).values_list("pk", "name"))
             if topic_ids
             else {},
@@ -138,6 +146,10 @@ class _Names:
         if name == "topics":
             return "\n".join(
                 sorted(self.topics.get(pk, f"(a deleted topic, #{pk})") for pk in value)
+            )
+        if name == "authors":
+            return "\n".join(
+                sorted(self.contributors.get(pk, f"(a deleted contributor, #{pk})") for pk in value)
             )
         if name == "author":
             return self.people.get(value, f"(a deleted account, #{value})")

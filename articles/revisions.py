@@ -28,6 +28,7 @@ from articles.models import (
     ARTICLE_REVISION_FIELDS,
     Article,
     ArticleRevision,
+    Contributor,
     FAQEntry,
     Reference,
     Topic,
@@ -45,6 +46,11 @@ RESTORED_FIELDS = tuple(
 )
 # What a draft of a live article changes, once published: the same, with the address.
 EDITED_FIELDS = (*RESTORED_FIELDS, "slug")
+# Fields added after revisions began to be kept: left out of the fingerprint while empty, so
+# content recorded before them keeps its fingerprint (and its approval) until someone fills them.
+LATER_FIELDS = ("authors",)
+# The many-to-many fields, with the model each names by id.
+RELATED_FIELDS = {"topics": Topic, "authors": Contributor}
 ENTRY_FIELDS = {
     FAQEntry: ("question", "answer", "order"),
     Reference: ("label", "kind", "identifier", "url", "order"),
@@ -69,8 +75,8 @@ class Entry:
 class ArticleContent:
     """An article as a revision holds it, or as the database holds it now.
 
-    `fields` has every field in ARTICLE_REVISION_FIELDS: the author as an id, topics as a
-    sorted tuple of ids. Entries are in the order readers see them.
+    `fields` has every field in ARTICLE_REVISION_FIELDS: the author as an id, topics and
+    authors (contributors) as sorted tuples of ids. Entries are in the order readers see them.
     """
 
     fields: dict[str, Any]
@@ -84,7 +90,7 @@ class ArticleContent:
         for name in ARTICLE_REVISION_FIELDS:
             model_field = Article._meta.get_field(name)
             if model_field.many_to_many:
-                fields[name] = tuple(sorted(topic.pk for topic in getattr(article, name).all()))
+                fields[name] = tuple(sorted(item.pk for item in getattr(article, name).all()))
             else:
                 fields[name] = getattr(article, model_field.attname)
         return cls(
@@ -118,7 +124,11 @@ class ArticleContent:
     def digest(self) -> str:
         """A fingerprint of what editors wrote (not the publication state, not row ids)."""
         data = {
-            "fields": {k: v for k, v in self.fields.items() if k not in STATE_FIELDS},
+            "fields": {
+                k: v
+                for k, v in self.fields.items()
+                if k not in STATE_FIELDS and (v or k not in LATER_FIELDS)
+            },
             "faqs": [entry.values for entry in self.faqs],
             "references": [entry.values for entry in self.references],
         }
@@ -135,7 +145,7 @@ def _entries(model, rows) -> tuple[Entry, ...]:
 
 def _article_with_content(article_id: int, *, lock: bool) -> Article:
     articles = Article.objects.select_for_update() if lock else Article.objects.all()
-    return articles.prefetch_related("topics", "faqs", "references").get(pk=article_id)
+    return articles.prefetch_related("topics", "authors", "faqs", "references").get(pk=article_id)
 
 
 def article_content(article: Article) -> ArticleContent:
@@ -296,9 +306,10 @@ def revision_restore(
 def content_apply(
     article: Article, content: ArticleContent, *, fields: tuple[str, ...] = RESTORED_FIELDS
 ) -> None:
-    """Write `content` to the article's rows: its `fields`, topics, FAQ entries and references.
-    Rows that already hold what `content` says are left alone."""
-    fields = [name for name in fields if name != "topics"]
+    """Write `content` to the article's rows: its `fields` (topics and authors among them), FAQ
+    entries and references. Rows that already hold what `content` says are left alone."""
+    related = [name for name in fields if name in RELATED_FIELDS]
+    fields = [name for name in fields if name not in RELATED_FIELDS]
     author_id = content.fields.get("author")
     if author_id is not None and not get_user_model().objects.filter(pk=author_id).exists():
         fields.remove("author")  # the account is gone: keep the author the article has
@@ -306,7 +317,9 @@ def content_apply(
         setattr(article, Article._meta.get_field(name).attname, content.fields.get(name))
     # The model renders the body again; updated_at moves on.
     article.save(update_fields=[*fields, "updated_at"])
-    article.topics.set(Topic.objects.filter(pk__in=content.fields.get("topics") or ()))
+    for name in related:  # a topic or contributor deleted since drops out
+        model = RELATED_FIELDS[name]
+        getattr(article, name).set(model.objects.filter(pk__in=content.fields.get(name) or ()))
     _entries_apply(article, FAQEntry, content.faqs)
     _entries_apply(article, Reference, content.references)
 

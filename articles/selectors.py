@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import html
 import re
+from dataclasses import dataclass
+from datetime import date
 from difflib import SequenceMatcher
 
 from django.conf import settings
@@ -23,7 +25,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from articles.models import Article, Topic
+from articles.models import Article, Contributor, Topic, contributor_of
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _TERM = re.compile(r"\w[\w.-]*")
@@ -219,3 +221,52 @@ def related_articles(*, article: Article, limit: int = 3) -> list[Article]:
         .defer("body", "body_html", "toc")
         .order_by("-shared", "-published_at")[:limit]
     )
+
+
+# Contributors ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MedicalReview:
+    """Who approved the content readers are given, and on what day. `contributor` is the
+    reviewer's profile (None when their account has none: then only `name` is shown); `name` is
+    empty when the account is gone."""
+
+    name: str
+    contributor: Contributor | None
+    on: date
+
+
+def article_medical_review(article: Article) -> MedicalReview | None:
+    """The medical review of the article's live content: the approval the publish services
+    recorded with it (Article.approval). None for content published before clinical review
+    was kept. Select approval__by__contributor to read it without a query."""
+    if article.approval_id is None:
+        return None
+    step = article.approval
+    profile = contributor_of(step.by)
+    name = profile.name if profile else (step.by.public_name if step.by else "")
+    return MedicalReview(name=name, contributor=profile, on=timezone.localdate(step.at))
+
+
+# How many articles a contributor's page lists of each kind (written, reviewed), newest first.
+CONTRIBUTOR_PAGE_ARTICLES = 50
+
+
+def contributor_articles(*, contributor: Contributor) -> QuerySet[Article]:
+    """Public articles whose byline is the contributor: named among its authors, or, for an
+    article naming none, through the author account the profile belongs to."""
+    bylined = Q(authors=contributor)
+    if contributor.user_id:
+        bylined |= Q(authors__isnull=True, author_id=contributor.user_id)
+    # Matched in a subquery, so the join with the authors never multiplies the listing's rows.
+    return (
+        Article.objects.published()
+        .for_listing()
+        .filter(pk__in=Article.objects.filter(bylined).values("pk"))
+    )
+
+
+def contributor_reviews(*, contributor: Contributor) -> QuerySet[Article]:
+    """Public articles whose live content the contributor approved in clinical review."""
+    if contributor.user_id is None:
+        return Article.objects.none()
+    return Article.objects.published().for_listing().filter(approval__by_id=contributor.user_id)

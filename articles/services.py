@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from articles import drafts, review
-from articles.models import Article, ArticleRevision
+from articles.models import Article, ArticleRevision, ReviewStep
 from articles.revisions import (
     EDITED_FIELDS,
     FormChanges,
@@ -43,7 +43,7 @@ PUBLISH_PERMISSION = "articles.publish_article"
 CONTENT_FIELDS = [
     field.name
     for field in Article._meta.concrete_fields
-    if field.name not in ("id", "status", "published_at", "created_at")
+    if field.name not in ("id", "status", "published_at", "created_at", "approval")
 ]
 
 
@@ -55,14 +55,17 @@ class NotApproved(PublishError):
     """The content asked to reach readers is not the content a medical reviewer approved."""
 
 
-def _check_approved(article: Article, digest: str, *, what: str) -> None:
-    # Whoever asks, the site included: only approved content reaches readers (articles/review.py).
-    if not review.content_approved(article, digest):
+def _check_approved(article: Article, digest: str, *, what: str) -> ReviewStep:
+    """The approval of the content; whoever asks, the site included, only approved content
+    reaches readers (articles/review.py), and the article keeps which approval that was."""
+    approval = review.content_approval(article, digest)
+    if approval is None:
         raise NotApproved(
             f"“{article}” cannot be published or scheduled: a medical reviewer has not approved "
             f"{what} (any change after an approval needs review again). Nothing was published; "
             "submit it for review first."
         )
+    return approval
 
 
 def _check_publish_right(by: AbstractBaseUser | None) -> None:
@@ -162,8 +165,9 @@ def article_revision_publish(
                 + (": newer ones were saved meanwhile" if draft else "")
                 + ". Nothing was published; look at the article again."
             )
-        _check_approved(current, draft.content_digest, what="its unpublished changes")
+        approval = _check_approved(current, draft.content_digest, what="its unpublished changes")
         _draft_apply(current, draft)
+        Article.objects.filter(pk=current.pk).update(approval=approval)
         log.info("article %s: changes of revision %s published", current.pk, draft.pk)
         published = article_revision_save(
             article=current,
@@ -239,12 +243,14 @@ def article_publish(
                 raise PublishError(
                     f"“{current}” needs a title and a body before it can be published."
                 )
+            approval = current.approval_id
             if current.status != Article.Status.PUBLISHED:  # its content is new to readers
-                _check_approved(current, article_content(current).digest(), what="its content")
+                digest = article_content(current).digest()
+                approval = _check_approved(current, digest, what="its content").pk
             # Conditional on the state under the lock: on SQLite, where the lock is not a row lock.
             Article.objects.filter(
                 pk=current.pk, status=current.status, published_at=current.published_at
-            ).update(status=status, published_at=published_at, updated_at=now)
+            ).update(status=status, published_at=published_at, approval=approval, updated_at=now)
             log.info("article %s %s for %s", current.pk, status, published_at)
             _record_state(article, by, _publish_note(current, status, published_at, by, now))
     article.refresh_from_db(fields=["status", "published_at", "updated_at"])  # pragma: no mutate
@@ -274,7 +280,7 @@ def _take_off(article: Article, by: AbstractBaseUser | None) -> str:
     if draft := drafts.article_draft(current):
         _draft_apply(current, draft)
     Article.objects.filter(pk=current.pk, status__in=Article.PUBLIC_STATUSES).update(
-        status=Article.Status.DRAFT, published_at=None, updated_at=timezone.now()
+        status=Article.Status.DRAFT, published_at=None, approval=None, updated_at=timezone.now()
     )
     log.info("article %s unpublished", current.pk)
     note = "Unpublished" if current.is_public else "Schedule cancelled"

@@ -1,4 +1,5 @@
-"""schema.org JSON-LD for articles: WebPage, Article, FAQPage and BreadcrumbList."""
+"""schema.org JSON-LD for articles (MedicalWebPage, Article, FAQPage, BreadcrumbList) and for
+contributors' pages (ProfilePage)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.html import strip_tags
 
-from articles.models import Article, Topic
+from articles.models import Article, Contributor, Topic
+from articles.selectors import MedicalReview, article_medical_review
 from core.links import absolute_url
 
 
@@ -21,21 +23,53 @@ def publisher() -> dict:
     }
 
 
+def person(contributor: Contributor) -> dict:
+    """A contributor as a schema.org Person: their page, their role and credentials, where they work."""
+    data = {
+        "@type": "Person",
+        "name": contributor.name,
+        "url": absolute_url(contributor.get_absolute_url()),
+    }
+    if contributor.role:
+        data["jobTitle"] = contributor.role
+    if contributor.credentials:
+        data["honorificSuffix"] = contributor.credentials
+    if contributor.affiliation:
+        data["affiliation"] = {"@type": "Organization", "name": contributor.affiliation}
+    return data
+
+
+def _authors(article: Article) -> list[dict] | dict:
+    if people := article.contributors:
+        return [person(contributor) for contributor in people]
+    if article.byline_is_group:
+        return {"@type": "Organization", "name": article.byline, "url": settings.SITE_URL}
+    return {"@type": "Person", "name": article.byline}
+
+
+def _reviewer(review: MedicalReview) -> dict:
+    if review.contributor:
+        return person(review.contributor)
+    return {"@type": "Person", "name": review.name}
+
+
 def article_graph(*, article: Article, topics: list[Topic]) -> list[dict]:
     url = absolute_url(article.get_absolute_url())
-    if article.byline_is_group:
-        author = {"@type": "Organization", "name": article.byline, "url": settings.SITE_URL}
-    else:
-        author = {"@type": "Person", "name": article.byline}
+    review = article_medical_review(article)
     page = {
         "@context": "https://schema.org",
-        "@type": "WebPage",
+        # Every article here gives medical information; the page is where schema.org puts who
+        # reviewed it and when (lastReviewed and reviewedBy belong to WebPage, not to Article).
+        "@type": "MedicalWebPage",
         "@id": url,
         "url": url,
         "name": article.title,
     }
-    if article.last_reviewed:
-        # schema.org defines lastReviewed on WebPage, not on Article.
+    if review:
+        page["lastReviewed"] = review.on
+        if review.name:
+            page["reviewedBy"] = _reviewer(review)
+    elif article.last_reviewed:
         page["lastReviewed"] = article.last_reviewed
     graph: list[dict] = [
         {
@@ -47,7 +81,7 @@ def article_graph(*, article: Article, topics: list[Topic]) -> list[dict]:
             "mainEntityOfPage": {"@id": url},
             "datePublished": article.published_at,
             "dateModified": article.updated_at,
-            "author": author,
+            "author": _authors(article),
             "publisher": publisher(),
             "about": [topic.name for topic in topics],
             "wordCount": len(strip_tags(article.body_html).split()),
@@ -88,3 +122,17 @@ def article_graph(*, article: Article, topics: list[Topic]) -> list[dict]:
         }
     )
     return graph
+
+
+def contributor_graph(*, contributor: Contributor) -> list[dict]:
+    url = absolute_url(contributor.get_absolute_url())
+    return [
+        {
+            "@context": "https://schema.org",
+            "@type": "ProfilePage",
+            "@id": url,
+            "url": url,
+            "name": contributor.name,
+            "mainEntity": person(contributor),
+        }
+    ]

@@ -9,6 +9,12 @@ urlpatterns = [
     path(
         "articles/<slug:slug>/preview/", views.ArticlePreviewView.as_view(), name="article_preview"
     ),
+    path("contributors/", views.ContributorListView.as_view(), name="contributor_list"),
+    path(
+        "contributors/<slug:slug>/",
+        views.ContributorDetailView.as_view(),
+        name="contributor_detail",
+    ),
     path("topics/", views.TopicListView.as_view(), name="topic_list"),
     path("topics/<slug:slug>/", views.TopicDetailView.as_view(), name="topic_detail"),
     path("topics/<slug:slug>/feed/rss/", feeds.TopicRssFeed(), name="topic_feed_rss"),

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404
 from django.views.generic import DetailView, ListView, TemplateView
 
 from articles import drafts, selectors, structured_data
-from articles.models import Article, Topic
+from articles.models import Article, Contributor, Topic
 from articles.review import may_decide, may_submit
 
 
@@ -66,9 +66,9 @@ class ArticleDetailView(DetailView):
     context_object_name = "article"
 
     def get_queryset(self):
-        return Article.objects.select_related("author").prefetch_related(
-            "topics", "faqs", "references"
-        )
+        return Article.objects.select_related(
+            "author__contributor", "approval__by__contributor"
+        ).prefetch_related("topics", "authors", "faqs", "references")
 
     def get_object(self, queryset=None):
         article = super().get_object(queryset)
@@ -86,6 +86,8 @@ class ArticleDetailView(DetailView):
         return super().get_context_data(
             topics=topics,
             related=selectors.related_articles(article=article),
+            contributors=article.contributors,
+            medical_review=selectors.article_medical_review(article),
             preview=getattr(self, "preview", False),
             jsonld=structured_data.article_graph(article=article, topics=topics),
             **kwargs,
@@ -112,6 +114,35 @@ class ArticlePreviewView(ArticleDetailView):
         response["X-Robots-Tag"] = "noindex"
         response["Cache-Control"] = "private, no-store"
         return response
+
+
+class ContributorListView(ListView):
+    template_name = "articles/contributor_list.html"
+    context_object_name = "contributors"
+    queryset = Contributor.objects.order_by("name", "pk")
+
+
+class ContributorDetailView(DetailView):
+    """A contributor's profile with the public articles they wrote and reviewed; a contributor
+    with neither still has a page."""
+
+    template_name = "articles/contributor_detail.html"
+    context_object_name = "contributor"
+    model = Contributor
+
+    def get_context_data(self, **kwargs):
+        contributor, limit = self.object, selectors.CONTRIBUTOR_PAGE_ARTICLES
+        written = list(selectors.contributor_articles(contributor=contributor)[: limit + 1])
+        reviewed = list(selectors.contributor_reviews(contributor=contributor)[: limit + 1])
+        return super().get_context_data(
+            written=written[:limit],
+            written_more=len(written) > limit,
+            reviewed=reviewed[:limit],
+            reviewed_more=len(reviewed) > limit,
+            limit=limit,
+            jsonld=structured_data.contributor_graph(contributor=contributor),
+            **kwargs,
+        )
 
 
 class SearchView(PublicArticlesMixin, ListView):

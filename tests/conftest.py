@@ -130,6 +130,7 @@ def staff_groups(db):
 
     importlib.import_module("articles.migrations.0002_staff_groups").create_groups(apps, None)
     importlib.import_module("articles.migrations.0008_medical_reviewers").create_group(apps, None)
+    importlib.import_module("articles.migrations.0010_contributors").grant_permissions(apps, None)
     importlib.import_module("comments.migrations.0002_staff_permissions").grant(apps, None)
     importlib.import_module("comments.migrations.0003_moderator_user_lookup").grant(apps, None)
     importlib.import_module("newsletter.migrations.0003_editor_permissions").grant(apps, None)

@@ -7,7 +7,7 @@ from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from accounts.models import User
-from articles.models import Article, FAQEntry, Reference, ReviewStep, Topic
+from articles.models import Article, Contributor, FAQEntry, Reference, ReviewStep, Topic
 from comments.models import Comment
 from core.markup import render_user_markdown
 
@@ -44,6 +44,21 @@ class TopicFactory(factory.django.DjangoModelFactory):
     description = "A topic used in tests."
 
 
+class ContributorFactory(factory.django.DjangoModelFactory):
+    """A public profile; pass user= to link it to an account (a reviewer's, say)."""
+
+    class Meta:
+        model = Contributor
+
+    slug = factory.Sequence(lambda n: f"contributor-{n}")
+    name = factory.Sequence(lambda n: f"Contributor Number{n}")
+    credentials = "PhD"
+    role = "Science writer"
+    affiliation = "A university hospital"
+    bio = "Writes about *targeted* therapy."
+    competing_interests = "None declared."
+
+
 class ArticleFactory(factory.django.DjangoModelFactory):
     """A published article by default; pass status=Article.Status.DRAFT for a draft, and
     approved=True for content a medical reviewer approved (publishing it needs that)."""
@@ -66,6 +81,11 @@ class ArticleFactory(factory.django.DjangoModelFactory):
     def topics(self, create, extracted, **kwargs):
         if create and extracted:
             self.topics.set(extracted)
+
+    @factory.post_generation
+    def authors(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.authors.set(extracted)
 
     @factory.post_generation
     def approved(self, create, extracted, **kwargs):

@@ -3,9 +3,13 @@
 Written by us; the facts come from the sources each article cites.
 
 - `topics.toml`: one `[[topic]]` table per topic (slug, name, kind, description).
+- `contributors.toml`: one `[[contributor]]` table per person (slug, name, competing_interests,
+  and optionally credentials, role, affiliation, bio and account: the demo staff account,
+  "editor", "moderator" or "reviewer", the profile belongs to).
 - `<slug>.md`: one article, its file name the slug. TOML front matter between `+++` lines:
   title, kind, standfirst, topics, last_reviewed, and optionally published (without it, the
-  article is seeded as waiting for clinical review), seo_description and discussion_prompt; then `[[faq]]` tables (question, answer) and `[[reference]]` tables
+  article is seeded as waiting for clinical review), authors (contributor slugs),
+  seo_description and discussion_prompt; then `[[faq]]` tables (question, answer) and `[[reference]]` tables
   (label, kind, identifier, url). The Markdown body follows the closing `+++`.
 """
 
@@ -16,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from articles.models import Article, FAQEntry, Reference, Topic
+from articles.models import Article, Contributor, FAQEntry, Reference, Topic
 from core.datafiles import (
     DemoDataError,
     model_check,
@@ -30,9 +34,11 @@ __all__ = [
     "DEMO_DIR",
     "FOUNDING_ARTICLE_SLUG",
     "DemoArticle",
+    "DemoContributor",
     "DemoDataError",
     "DemoTopic",
     "load_articles",
+    "load_contributors",
     "load_topics",
 ]
 
@@ -61,6 +67,18 @@ class DemoTopic:
 
 
 @dataclass(frozen=True)
+class DemoContributor:
+    slug: str
+    name: str
+    credentials: str
+    role: str
+    affiliation: str
+    bio: str
+    competing_interests: str
+    account: str  # "" or a demo staff role
+
+
+@dataclass(frozen=True)
 class DemoFAQ:
     question: str
     answer: str
@@ -82,6 +100,7 @@ class DemoArticle:
     standfirst: str
     seo_description: str
     topics: tuple[str, ...]
+    authors: tuple[str, ...]
     published: datetime | None  # None: not published, waiting for clinical review
     last_reviewed: date
     discussion_prompt: str
@@ -111,12 +130,44 @@ def load_topics(folder: Path | None = None) -> list[DemoTopic]:
     return topics
 
 
+def load_contributors(folder: Path | None = None) -> list[DemoContributor]:
+    """The people of contributors.toml (in DEMO_DIR unless told), in file order."""
+    path = (folder or DEMO_DIR) / "contributors.toml"
+    people: list[DemoContributor] = []
+    for where, table in numbered_tables(read_toml(path), "contributor", path=path, required=True):
+        person = DemoContributor(
+            **table_fields(
+                table,
+                path=path,
+                where=where,
+                required={"slug": str, "name": str, "competing_interests": str},
+                optional={
+                    "credentials": (str, ""),
+                    "role": (str, ""),
+                    "affiliation": (str, ""),
+                    "bio": (str, ""),
+                    "account": (str, ""),
+                },
+            )
+        )
+        fields = {key: value for key, value in vars(person).items() if key != "account"}
+        model_check(Contributor(**fields), fields, path=path, where=where)
+        if person.slug in {seen.slug for seen in people}:
+            raise DemoDataError(path, f"{where}: slug '{person.slug}' is used twice")
+        people.append(person)
+    return people
+
+
 def load_articles(folder: Path | None = None) -> list[DemoArticle]:
     """Every `<slug>.md` in DEMO_DIR (unless told), oldest first, so ids follow the dates;
     articles waiting for review last."""
     folder = folder or DEMO_DIR
     topic_slugs = {topic.slug for topic in load_topics(folder)}
-    articles = [load_article(path, topic_slugs=topic_slugs) for path in folder.glob("*.md")]
+    people = {person.slug for person in load_contributors(folder)}
+    articles = [
+        load_article(path, topic_slugs=topic_slugs, contributor_slugs=people)
+        for path in folder.glob("*.md")
+    ]
     if not articles:
         raise DemoDataError(folder, "holds no article (<slug>.md) files")
     return sorted(
@@ -125,7 +176,9 @@ def load_articles(folder: Path | None = None) -> list[DemoArticle]:
     )
 
 
-def load_article(path: Path, *, topic_slugs: set[str]) -> DemoArticle:
+def load_article(
+    path: Path, *, topic_slugs: set[str], contributor_slugs: set[str] = frozenset()
+) -> DemoArticle:
     slug = path.stem
     if not SLUG_RE.match(slug):
         raise DemoDataError(
@@ -145,6 +198,7 @@ def load_article(path: Path, *, topic_slugs: set[str]) -> DemoArticle:
         },
         optional={
             "published": (datetime, None),
+            "authors": (list, []),
             "seo_description": (str, ""),
             "discussion_prompt": (str, ""),
         },
@@ -154,6 +208,11 @@ def load_article(path: Path, *, topic_slugs: set[str]) -> DemoArticle:
     unknown = sorted(set(fields["topics"]) - topic_slugs)
     if unknown:
         raise DemoDataError(path, f"front matter: topics not in topics.toml: {', '.join(unknown)}")
+    unknown = sorted(set(fields["authors"]) - contributor_slugs)
+    if unknown:
+        raise DemoDataError(
+            path, f"front matter: authors not in contributors.toml: {', '.join(unknown)}"
+        )
     model_check(
         Article(
             slug=slug,
@@ -190,5 +249,5 @@ def load_article(path: Path, *, topic_slugs: set[str]) -> DemoArticle:
         body=body,
         faqs=tuple(faqs),
         references=tuple(references),
-        **{**fields, "topics": tuple(fields["topics"])},
+        **{**fields, "topics": tuple(fields["topics"]), "authors": tuple(fields["authors"])},
     )

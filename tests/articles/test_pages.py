@@ -117,7 +117,7 @@ def test_article_page_emits_article_faq_and_breadcrumb_json_ld(client, article):
     blocks = inline
     graph = json.loads(blocks[0]["text"])
     types = {item["@type"] for item in graph}
-    assert types == {"WebPage", "NewsArticle", "FAQPage", "BreadcrumbList"}
+    assert types == {"MedicalWebPage", "NewsArticle", "FAQPage", "BreadcrumbList"}
     faq = next(item for item in graph if item["@type"] == "FAQPage")
     assert faq["mainEntity"][0]["name"] == "What is an NRG1 fusion?"
 
@@ -158,15 +158,15 @@ def byline_text(html: str) -> str:
 @pytest.mark.parametrize(
     ("fields", "expected"),
     [
-        ({}, "By Driverline editors · 1 min read"),
+        ({}, "Written by Driverline editors · 1 min read"),
         (
             {"last_reviewed": date(2026, 11, 2)},
-            "By Driverline editors · Last reviewed 2 November 2026 · 1 min read",
+            "Written by Driverline editors · Last reviewed 2 November 2026 · 1 min read",
         ),
-        ({"reading_minutes": 0}, "By Driverline editors"),
+        ({"reading_minutes": 0}, "Written by Driverline editors"),
         (
             {"status": "published", "published_at": datetime(2026, 1, 1, 12, tzinfo=UTC)},
-            "By Driverline editors · Published 1 January 2026 · 1 min read",
+            "Written by Driverline editors · Published 1 January 2026 · 1 min read",
         ),
     ],
 )

@@ -379,6 +379,7 @@ def test_medical_reviewers_hold_only_reading_and_the_review_permission(staff_gro
         "view_faqentry",
         "view_reference",
         "view_topic",
+        "view_contributor",
         "review_article",
     }
     assert not Permission.objects.filter(

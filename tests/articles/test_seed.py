@@ -36,6 +36,24 @@ def test_seed_loads_the_founding_article_and_is_idempotent(staff_groups, setting
     assert Article.objects.published().filter(slug="the-future-of-genomic-profiling").exists()
 
 
+def test_seed_gives_the_founding_article_a_writer_and_the_reviewer_a_profile(
+    staff_groups, settings, tmp_path
+):
+    from articles.models import Contributor
+
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo", "--quiet-logins")
+    call_command("seed_demo", "--quiet-logins")
+    assert Contributor.objects.count() == len(demo.load_contributors())
+    founding = Article.objects.get(slug=FOUNDING_ARTICLE_SLUG)
+    (writer,) = founding.contributors
+    assert writer.competing_interests
+    assert writer.user is None
+    reviewer = Contributor.objects.get(user__email="reviewer@driverline.test")
+    assert reviewer.credentials == "MD, PhD"
+    assert founding.approval.by == reviewer.user
+
+
 def test_seed_stores_each_demo_file_as_written(staff_groups, settings, tmp_path):
     settings.VAR_DIR = tmp_path
     call_command("seed_demo", "--quiet-logins")
@@ -128,8 +146,9 @@ last_reviewed = 2026-11-17
 
 @pytest.fixture
 def demo_folder(tmp_path):
-    """A demo folder with the real topics and one article, written by the test."""
+    """A demo folder with the real topics and contributors and one article, written by the test."""
     shutil.copy(demo.DEMO_DIR / "topics.toml", tmp_path / "topics.toml")
+    shutil.copy(demo.DEMO_DIR / "contributors.toml", tmp_path / "contributors.toml")
 
     def write(text: str, name: str = "a-demo-article.md"):
         (tmp_path / name).write_text(text, encoding="utf-8")

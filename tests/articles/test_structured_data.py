@@ -47,8 +47,8 @@ def test_last_reviewed_sits_on_the_web_page(client):
     article = ArticleFactory(last_reviewed=date(2026, 3, 2))
     graph = graph_of(client, article)
     assert "lastReviewed" not in graph["NewsArticle"]
-    assert graph["WebPage"]["lastReviewed"] == "2026-03-02"
-    assert graph["NewsArticle"]["mainEntityOfPage"] == {"@id": graph["WebPage"]["@id"]}
+    assert graph["MedicalWebPage"]["lastReviewed"] == "2026-03-02"
+    assert graph["NewsArticle"]["mainEntityOfPage"] == {"@id": graph["MedicalWebPage"]["@id"]}
 
 
 def test_faq_answers_carry_no_trailing_newline(client):

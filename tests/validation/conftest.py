@@ -48,6 +48,7 @@ def _grant_staff_groups() -> None:
     # The same functions as the `staff_groups` fixture: transactional tests flush them away.
     importlib.import_module("articles.migrations.0002_staff_groups").create_groups(apps, None)
     importlib.import_module("articles.migrations.0008_medical_reviewers").create_group(apps, None)
+    importlib.import_module("articles.migrations.0010_contributors").grant_permissions(apps, None)
     importlib.import_module("comments.migrations.0002_staff_permissions").grant(apps, None)
     importlib.import_module("comments.migrations.0003_moderator_user_lookup").grant(apps, None)
     importlib.import_module("newsletter.migrations.0003_editor_permissions").grant(apps, None)
@@ -91,6 +92,9 @@ def _fetch_everything(tmp: Path) -> Fetched:
         "article-now": group.get_absolute_url(),
         "topic": topic.get_absolute_url(),
         "topics": "/topics/",
+        "contributors": "/contributors/",
+        "contributor-writer": "/contributors/oriel-marchetti-vance/",
+        "contributor-reviewer": "/contributors/ines-calloway-brandt/",
         "search": "/search/?q=NRG1",
         "search-empty": "/search/?q=nothing-matches-this",
         "archive": "/articles/",
@@ -128,6 +132,7 @@ def _fetch_everything(tmp: Path) -> Fetched:
         "admin-edition-sent": f"/admin/newsletter/edition/{edition.pk}/change/",
         "admin-article": f"/admin/articles/article/{article.pk}/change/",
         "admin-article-add": "/admin/articles/article/add/",
+        "admin-contributor-add": "/admin/articles/contributor/add/",
         # The demo article waiting for clinical review: a superuser may decide about it.
         "admin-article-in-review": f"/admin/articles/article/{waiting.pk}/change/",
     }.items():

@@ -45,7 +45,7 @@ def test_the_article_page_has_article_faq_breadcrumbs_and_a_publisher_logo(valid
     assert f"{SCHEMA}Organization" in publisher["@type"]
     (logo,) = publisher[f"{SCHEMA}logo"]
     assert value(logo, "url").startswith(f"{SITE_URL}/static/")
-    (page,) = nodes_of(graph, "WebPage")
+    (page,) = nodes_of(graph, "MedicalWebPage")
     assert value(page, "url") == value(article, "url")
     for faq in nodes_of(graph, "FAQPage"):
         for question in faq[f"{SCHEMA}mainEntity"]:
@@ -60,3 +60,18 @@ def test_a_group_byline_is_an_organization(validated):
     (author,) = article[f"{SCHEMA}author"]
     assert f"{SCHEMA}Organization" in author["@type"]
     assert value(author, "name") == "Driverline editors"
+
+
+def test_the_founding_article_names_its_writer_and_its_medical_reviewer_as_people(validated):
+    graph = expanded(validated.html["article"])
+    (article,) = nodes_of(graph, "NewsArticle")
+    (author,) = article[f"{SCHEMA}author"]
+    assert f"{SCHEMA}Person" in author["@type"]
+    assert value(author, "url") == f"{SITE_URL}/contributors/oriel-marchetti-vance/"
+    (page,) = nodes_of(graph, "MedicalWebPage")
+    (reviewer,) = page[f"{SCHEMA}reviewedBy"]
+    assert value(reviewer, "name") == "Ines Calloway-Brandt"
+    assert value(reviewer, "honorificSuffix") == "MD, PhD"
+    (affiliation,) = reviewer[f"{SCHEMA}affiliation"]
+    assert f"{SCHEMA}Organization" in affiliation["@type"]
+    assert value(page, "lastReviewed")

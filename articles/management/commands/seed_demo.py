@@ -19,8 +19,16 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from articles.demo import DemoArticle, DemoDataError, DemoTopic, load_articles, load_topics
-from articles.models import Article, FAQEntry, Reference, ReviewStep, Topic
+from articles.demo import (
+    DemoArticle,
+    DemoContributor,
+    DemoDataError,
+    DemoTopic,
+    load_articles,
+    load_contributors,
+    load_topics,
+)
+from articles.models import Article, Contributor, FAQEntry, Reference, ReviewStep, Topic
 from articles.review import article_review, article_review_step
 from articles.revisions import article_revision_save
 from articles.services import article_publish
@@ -42,6 +50,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             demo_topics, demo_articles = load_topics(), load_articles()
+            demo_people = load_contributors()
         except DemoDataError as exc:
             raise CommandError(f"Demo content not loaded: {exc}") from exc
         credentials = self._credentials()
@@ -51,7 +60,8 @@ class Command(BaseCommand):
                 for role, email, name, group in STAFF
             }
             topics = self._topics(demo_topics)
-            created = self._articles(demo_articles, topics, accounts=accounts)
+            people = self._contributors(demo_people, accounts=accounts)
+            created = self._articles(demo_articles, topics, people, accounts=accounts)
         self.stdout.write(
             f"Demo content: {len(topics)} topics, {Article.objects.count()} articles "
             f"({created} new)."
@@ -98,8 +108,30 @@ class Command(BaseCommand):
             topics[topic.slug] = topic
         return topics
 
+    def _contributors(
+        self, demo_people: list[DemoContributor], *, accounts
+    ) -> dict[str, Contributor]:
+        """Profiles are added when missing, never changed; one links to its demo account unless
+        that account has a profile already."""
+        people = {}
+        for data in demo_people:
+            fields = {key: value for key, value in vars(data).items() if key != "account"}
+            person = Contributor.objects.filter(slug=data.slug).first()
+            if person is None:
+                account = accounts.get(data.account)
+                if account is not None and Contributor.objects.filter(user=account).exists():
+                    account = None
+                person = Contributor.objects.create(user=account, **fields)
+            people[person.slug] = person
+        return people
+
     def _articles(
-        self, demo_articles: list[DemoArticle], topics: dict[str, Topic], *, accounts
+        self,
+        demo_articles: list[DemoArticle],
+        topics: dict[str, Topic],
+        people: dict[str, Contributor],
+        *,
+        accounts,
     ) -> int:
         author = accounts["editor"]
         created = 0
@@ -121,6 +153,7 @@ class Command(BaseCommand):
                 continue
             created += 1
             article.topics.set([topics[slug] for slug in data.topics])
+            article.authors.set([people[slug] for slug in data.authors])
             for order, faq in enumerate(data.faqs):
                 FAQEntry.objects.create(
                     article=article, question=faq.question, answer=faq.answer, order=order
