@@ -5,8 +5,8 @@ unpublished changes (articles/drafts.py) of a live one. Each review action is a 
 the revision holding that content, with its content digest; the state of a content is its
 latest step (none: a draft). So an approval holds for that content only: any save that changes
 it makes another digest, which has no steps, and the article is a draft again until it is
-submitted and approved anew. The publish services (articles/services.py) ask `content_approved`
-before any content reaches readers.
+submitted and approved anew. The publish services (articles/services.py) ask `content_approval`
+before any content reaches readers, and keep the approval it gives on the article.
 
 Editors (change_article) submit and withdraw; medical reviewers (review_article) approve or
 request changes (with a note), never on changes they made or an article they are the author of.
@@ -116,14 +116,10 @@ def latest_step(article: Article, digest: str) -> ReviewStep | None:
 
 
 def content_approval(article: Article, digest: str) -> ReviewStep | None:
-    """The approval this content of the article stands on, or None when it is not approved."""
+    """The approval this content of the article stands on, or None when it is not approved:
+    the one question publishing asks."""
     step = latest_step(article, digest)
     return step if step is not None and step.action == Action.APPROVED else None
-
-
-def content_approved(article: Article, digest: str) -> bool:
-    """Whether this content of the article stands approved: the one question publishing asks."""
-    return content_approval(article, digest) is not None
 
 
 _UNREAD = object()

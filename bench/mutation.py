@@ -16,6 +16,7 @@ keeps the last table.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -71,6 +72,13 @@ def main() -> int:
     parser.add_argument("--report", action="store_true", help="only report the last run")
     parser.add_argument("--survivors", action="store_true", help="re-run the last survivors")
     parser.add_argument("--modules", nargs="+", metavar="MODULE", help="e.g. newsletter.tokens")
+    parser.add_argument(
+        "--max-children",
+        type=int,
+        default=(os.cpu_count() or 2) + 1,
+        help="mutants tested at once (default: one more than the cores, as the tests spend a "
+        "good part of their time waiting on SMTP servers, sleeps and the disk)",
+    )
     args = parser.parse_args()
     started = time.monotonic()
     if not args.report:
@@ -80,7 +88,12 @@ def main() -> int:
             if not names:
                 print("No survivors recorded: nothing to re-run.")
         if not (args.survivors and not names):
-            subprocess.run([sys.executable, "-m", "mutmut", "run", *names], cwd=ROOT, check=False)
+            children = ["--max-children", str(args.max_children)]
+            subprocess.run(
+                [sys.executable, "-m", "mutmut", "run", *children, *names],
+                cwd=ROOT,
+                check=False,
+            )
     elapsed = time.monotonic() - started
     for leftover in (ROOT / "var").glob("test-mutant-*.sqlite3"):  # a mutant killed mid-test
         leftover.unlink(missing_ok=True)

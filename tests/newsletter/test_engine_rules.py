@@ -479,8 +479,11 @@ def test_an_edition_whose_rows_have_all_gone_out_is_not_handed_to_the_workers_ag
 def test_the_edition_page_lists_deliveries_in_trouble_first_then_the_latest_sent():
     from newsletter import selectors
 
-    # Rows in the same trouble keep the order they were made in (bounced before failed here).
-    names = ["bounced", "failed", "resent", "retrying", "sent_old", "sent_after_retry", "waiting"]
+    # Rows in the same trouble keep the order they were made in, failed or bounced alike.
+    names = [
+        "failed", "bounced", "failed_later", "bounced_later",
+        "resent", "retrying", "sent_old", "sent_after_retry", "waiting",
+    ]  # fmt: skip
     Subscriber.objects.bulk_create(
         Subscriber(email=f"{name}@example.org", status="active") for name in names
     )
@@ -490,6 +493,8 @@ def test_the_edition_page_lists_deliveries_in_trouble_first_then_the_latest_sent
     changes = {
         "failed": {"status": "failed", "attempts": 3},
         "bounced": {"status": "bounced", "attempts": 1},
+        "failed_later": {"status": "failed", "attempts": 3},
+        "bounced_later": {"status": "bounced", "attempts": 1},
         "resent": {"status": "sent", "resent": True, "sent_at": now - timedelta(hours=2)},
         "retrying": {"status": "queued", "attempts": 1},
         "sent_old": {"status": "sent", "sent_at": now - timedelta(hours=3)},
@@ -499,7 +504,7 @@ def test_the_edition_page_lists_deliveries_in_trouble_first_then_the_latest_sent
         Delivery.objects.filter(pk=rows[name].pk).update(**fields)
     listed = [d.subscriber.email.split("@")[0] for d in selectors.deliveries_for_review(mailing)]
     assert listed == [
-        "bounced", "failed",  # in trouble
+        "failed", "bounced", "failed_later", "bounced_later",  # in trouble
         "resent", "retrying",  # to watch: possibly sent twice, waiting for a retry
         "sent_after_retry", "sent_old", "waiting",  # the rest, the latest sent first
     ]  # fmt: skip
