@@ -344,29 +344,28 @@ def article_review_step(
     return step
 
 
-def article_state_follow_content(*, article: Article) -> str:
+def article_state_follow_content(*, article: Article) -> None:
     """After an edit of an article off the site: content no longer submitted (its digest has
     no steps) leaves review, back to draft; and since a scheduled article goes public at its
     time by itself (Article.objects.published()), one whose content is not the approved content
     is taken off the schedule at once, back to draft, to be approved and scheduled again.
-    What was done, in words ("" when nothing was)."""
+    What was done is in the article's history."""
     with transaction.atomic():
         current = Article.objects.select_for_update().get(pk=article.pk)
         if current.is_public or current.status == Article.Status.DRAFT:
-            return ""
+            return
         working = article_review(current)
         if current.status == Article.Status.SCHEDULED:
             if working.approved:
-                return ""
+                return
             note = "Schedule cancelled: its content changed after approval"
         elif working.state not in SUBMITTED_STATES:
             note = "Back to draft: its content changed after it was submitted for review"
         else:
-            return ""
+            return
         Article.objects.filter(pk=current.pk, status=current.status).update(
             status=Article.Status.DRAFT, published_at=None, approval=None, updated_at=timezone.now()
         )
         log.info("article %s: %s", current.pk, note)
         state_record(article=current, by=None, note=note)
-    article.refresh_from_db(fields=["status", "published_at", "updated_at"])
-    return note
+    article.refresh_from_db(fields=["status", "published_at", "updated_at"])  # pragma: no mutate

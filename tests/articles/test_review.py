@@ -304,9 +304,14 @@ def test_scheduling_needs_approval_and_an_edit_of_a_scheduled_article_unschedule
     draft.refresh_from_db()
     services.article_publish(article=draft, at=at, by=editor)
     assert draft.status == Article.Status.SCHEDULED
+    other = ArticleFactory(approved=True, status=Article.Status.DRAFT, published_at=None)
+    services.article_publish(article=other, at=at, by=editor)  # scheduled too, and untouched
+    scheduled_at = Article.objects.get(pk=draft.pk).updated_at
     response = save(client, draft, body=BODY + "\n\nEdited while scheduled.")
     draft.refresh_from_db()
-    assert (draft.status, draft.published_at) == (Article.Status.DRAFT, None)
+    assert (draft.status, draft.published_at, draft.approval) == (Article.Status.DRAFT, None, None)
+    assert draft.updated_at > scheduled_at
+    assert Article.objects.get(pk=other.pk).status == Article.Status.SCHEDULED
     assert history_of(draft)[0].note == "Schedule cancelled: its content changed after approval"
     page = client.get(response["Location"]).content.decode()
     assert (

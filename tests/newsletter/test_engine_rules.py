@@ -755,13 +755,29 @@ def test_a_claim_is_dated_and_leased_from_the_moment_it_is_made(settings):
 def test_a_claimed_batch_brings_its_readers_and_their_topics_with_it(
     django_assert_num_queries,
 ):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     from tests.factories import TopicFactory
 
     topic = TopicFactory()
     for reader in readers(5):
         reader.topics.add(topic)
     mailing = sending()
-    claimed = ledger.claim_batch(edition_id=mailing.pk, size=5)
+    with CaptureQueriesContext(connection) as queries:
+        claimed = ledger.claim_batch(edition_id=mailing.pk, size=5)
+    # The readers come joined to their rows in the claim's own read, not in a query of their own.
+    assert not [q for q in queries if q["sql"].startswith('SELECT "newsletter_subscriber"')]
     with django_assert_num_queries(0):
         assert {d.subscriber.email for d in claimed} == {f"r{n}@example.org" for n in range(5)}
         assert all(list(d.subscriber.topics.all()) == [topic] for d in claimed)
+
+
+def test_a_row_already_recorded_is_never_skipped_by_its_own_claim():
+    readers(2)
+    mailing = sending()
+    batch = ledger.claim_batch(edition_id=mailing.pk, size=2)
+    ledger.mark_sent(batch[:1])
+    Subscriber.objects.update(status="unsubscribed")
+    ledger.skip_lapsed(state_of(mailing), batch)
+    assert sorted(statuses().values()) == ["sent", "skipped"]
