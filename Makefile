@@ -8,6 +8,10 @@ UV := .tools/bin/uv
 STAMP := $(VENV)/.synced-$(shell cat uv.lock pyproject.toml 2>/dev/null | cksum | cut -d' ' -f1)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export UV_PYTHON_DOWNLOADS := never
+# Some machines set PYTHONDONTWRITEBYTECODE: then every Python process the suite starts (the
+# web server and workers of the browser tests and drills, manage.py) compiles every module
+# again, about 4 seconds each here. Our commands keep compiled modules (__pycache__ is ignored).
+unexport PYTHONDONTWRITEBYTECODE
 MANAGE := $(VENV)/bin/python manage.py
 PORT ?= 8000
 # Subscribers in the newsletter send of `make bench` (10000 when unset; 100000 for the large

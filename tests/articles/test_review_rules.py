@@ -13,7 +13,7 @@ from django.utils import timezone
 from articles import review
 from articles.models import Article, ReviewStep
 from articles.revisions import article_revision_list, article_revision_save
-from tests.factories import ArticleFactory, ReviewerFactory, UserFactory
+from tests.factories import ArticleFactory, ContributorFactory, ReviewerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 Action = ReviewStep.Action
@@ -151,6 +151,33 @@ def test_a_reviewer_who_is_the_articles_author_cannot_decide_about_it(editor, re
     with pytest.raises(review.ReviewError, match="another medical reviewer must decide"):
         take(article, reviewer, Action.APPROVED)
     assert take(article, ReviewerFactory(), Action.APPROVED).action == Action.APPROVED
+
+
+@pytest.mark.parametrize("held", ["author account", "named author"])
+def test_a_reviewer_who_wrote_the_revision_under_review_cannot_decide_about_it(
+    held, editor, reviewer
+):
+    """The revision under review says who wrote it: its author account, or a contributor it
+    names whose profile is the reviewer's."""
+    article = ArticleFactory(
+        title="Own work", body="Text.", status=Article.Status.DRAFT, published_at=None
+    )
+    if held == "author account":
+        Article.objects.filter(pk=article.pk).update(author=reviewer)
+    else:
+        article.authors.set([ContributorFactory(user=reviewer), ContributorFactory()])
+    revision = article_revision_save(article=article, by=editor, note="Written.")
+    review.review_step_record(
+        article=article, revision=revision, by=editor, action=Action.SUBMITTED
+    )
+    with pytest.raises(review.ReviewError, match="another medical reviewer must decide"):
+        review.review_step_record(
+            article=article, revision=revision, by=reviewer, action=Action.APPROVED
+        )
+    approved = review.review_step_record(
+        article=article, revision=revision, by=ReviewerFactory(), action=Action.APPROVED
+    )
+    assert approved.action == Action.APPROVED
 
 
 def test_the_descriptions_of_each_state_name_who_and_when(editor, reviewer, draft):
