@@ -146,7 +146,8 @@ class ArticleDraftsAdminMixin:
         unpublished changes on the site with it, or show the form again with what was wrong."""
         article = self._article_for_revisions(request, object_id)
         revision = self._revision(article, revision_id)
-        form = PublishChangesForm(request.POST or None, auto_id="publish_%s")
+        posted = request.POST if request.method == "POST" else None
+        form = PublishChangesForm(posted, auto_id="publish_%s")
         refusal = ""
         if request.method == "POST" and not self.has_publish_permission(request):
             form = None  # the service refuses, whatever was asked

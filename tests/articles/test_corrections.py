@@ -125,6 +125,8 @@ def test_publishing_without_a_kind_is_a_form_error_and_nothing_is_published(
     html = response.content.decode()
     assert "Choose what kind of change this is: minor, an update or a correction." in html
     assert "Typed, and kept.</textarea>" in html
+    empty = publish(client, article, draft).content.decode()  # a bare POST, as an old button
+    assert "Choose what kind of change this is" in empty
     assert live_and_unchanged(article)
     assert not ArticleChange.objects.exists()
 
