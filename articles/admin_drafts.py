@@ -148,23 +148,25 @@ class ArticleDraftsAdminMixin:
         revision = self._revision(article, revision_id)
         posted = request.POST if request.method == "POST" else None
         form = PublishChangesForm(posted, auto_id="publish_%s")
+        may_publish = self.has_publish_permission(request)
         refusal = ""
-        if request.method == "POST" and not self.has_publish_permission(request):
-            form = None  # the service refuses, whatever was asked
-        if request.method == "POST" and (form is None or form.is_valid()):
+        # Someone who may not publish hears so from the service, whatever the form says.
+        if posted is not None and (not may_publish or form.is_valid()):
+            answer = form.cleaned_data if may_publish else {}
             try:
                 article_revision_publish(
                     article=article,
                     revision=revision,
                     by=request.user,
-                    kind=form.cleaned_data["kind"] if form else "",
-                    note=form.cleaned_data["note"] if form else "",
+                    kind=answer.get("kind", ""),
+                    note=answer.get("note", ""),
                 )
             except PublishError as error:
-                if form is None:
+                if may_publish:
+                    refusal = str(error)  # shown over the form, with what was typed kept
+                else:
                     self.message_user(request, str(error), messages.ERROR)
                     return redirect("admin:articles_article_change", article.pk)
-                refusal = str(error)
             else:
                 done = f"The changes to “{article}” are live."
                 self.message_user(request, done, messages.SUCCESS)
