@@ -42,8 +42,9 @@ class RenderedEdition:
     # (text, html), for readers who got that article's alert.
     corrections: tuple[tuple[int, str, str], ...] = ()
     corrections_heading: tuple[str, str] = ("", "")
-    # The same digest for a reader who gets only corrections: titled for them.
-    corrections_only: RenderedEdition | None = None
+    # The same digest for a reader who gets only corrections, titled for them: for one
+    # correction, and (when the digest has more) for several.
+    corrections_only: tuple[RenderedEdition, ...] = ()
 
     def corrections_part(self, chosen: list[tuple[int, str, str]], part: int) -> str:
         if not chosen:
@@ -99,26 +100,24 @@ def render_edition(edition: Edition) -> RenderedEdition:
         corrections=corrections,
         corrections_heading=heading,
     )
-    if not corrections:
-        return rendered
     # A reader who is in the digest only for its corrections (they got the article's alert)
     # gets it titled for what it holds for them.
-    count = len(corrections)
-    only = {
-        **context,
-        "subject": f"{settings.SITE_NAME}: "
-        + ("a correction to an article" if count == 1 else f"{count} corrections to articles")
-        + " we sent you",
-        "preheader": "We got something wrong in an article we sent you; here is what we corrected.",
-    }
-    return replace(
-        rendered,
-        corrections_only=RenderedEdition(
-            subject=only["subject"],
-            text=render_to_string("newsletter/email/edition_message.txt", only),
-            html=inline_css(render_to_string("newsletter/email/edition_message.html", only)),
-        ),
-    )
+    subjects = ("a correction to an article we sent you", "corrections to articles we sent you")
+    variants = []
+    for subject in subjects[: min(len(corrections), 2)]:
+        only = {
+            **context,
+            "subject": f"{settings.SITE_NAME}: {subject}",
+            "preheader": "We got something wrong in what we sent you; here is what we corrected.",
+        }
+        variants.append(
+            RenderedEdition(
+                subject=only["subject"],
+                text=render_to_string("newsletter/email/edition_message.txt", only),
+                html=inline_css(render_to_string("newsletter/email/edition_message.html", only)),
+            )
+        )
+    return replace(rendered, corrections_only=tuple(variants))
 
 
 def _rendered_pair(context: dict, name: str) -> tuple[str, str]:
@@ -211,8 +210,8 @@ def build_message(
     alerted = received.get(subscriber.pk, frozenset())
     corrected = [b for b in rendered.corrections if b[0] in alerted]
     corrections = {part: rendered.corrections_part(corrected, part) for part in (1, 2)}
-    if corrected and not chosen and rendered.corrections_only is not None:
-        rendered = rendered.corrections_only
+    if corrected and not chosen and rendered.corrections_only:
+        rendered = rendered.corrections_only[min(len(corrected), 2) - 1]
 
     def personal(text: str, part: int) -> str:
         text = text.replace(ARTICLES, "".join(block[part] for block in chosen))

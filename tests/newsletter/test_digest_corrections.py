@@ -3,6 +3,7 @@ an alert is listed in the next weekly digest of the readers who got that alert, 
 else. Messages are built as the engine builds them (digest_create, render_edition once,
 build_message per reader), without a worker."""
 
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -228,3 +229,21 @@ def test_which_reader_got_which_alert_costs_one_query_a_batch_and_none_a_message
     # Without the batch's answer, a message asks for its own reader: the same mail.
     alone = emails.build_message(rendered, rows[4])
     assert alone.body == mail[rows[4].subscriber.email].body
+
+
+def test_a_corrections_only_digest_is_titled_for_the_corrections_its_reader_gets(client, editor):
+    one, both = reader("one@example.org", "each"), reader("both@example.org", "each")
+    first = alerted_article("First", to={one: "sent", both: "sent"})
+    second = alerted_article("Second", to={both: "sent"})
+    change(client, editor, first, kind="correction", note="First was wrong.")
+    change(client, editor, second, kind="correction", note="Second was wrong.")
+    mail = messages_of(Edition.objects.get(pk=services.digest_create(today=WEEK_48_MONDAY)))
+    assert mail["one@example.org"].subject == ("Driverline: a correction to an article we sent you")
+    assert "Second was wrong." not in whole(mail["one@example.org"])
+    assert mail["both@example.org"].subject == "Driverline: corrections to articles we sent you"
+    assert re.search(
+        r"<h1[^>]*>Driverline: corrections to articles we sent you</h1>",
+        mail["both@example.org"].alternatives[0][0],
+    )
+    assert "First was wrong." in whole(mail["both@example.org"])
+    assert "Second was wrong." in whole(mail["both@example.org"])
