@@ -23,6 +23,8 @@ from django.utils import timezone
 from core.markup import render_snippet_markdown
 
 NOTE_MAX_LENGTH = 2000
+# Each kind as the history says it: "Published the changes of … by …, as a correction".
+IN_WORDS = {"minor": "a minor change", "update": "an update", "correction": "a correction"}
 
 
 class ArticleChangeQuerySet(models.QuerySet):

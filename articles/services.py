@@ -180,7 +180,8 @@ def article_revision_publish(
         published = article_revision_save(
             article=current,
             by=by,
-            note=f"Published the changes of {when(draft.created_at)} by {draft.by}",
+            note=f"Published the changes of {when(draft.created_at)} by {draft.by}, as "
+            + corrections.IN_WORDS[kind],
             kind=ArticleRevision.Kind.PUBLICATION,
         )
         corrections.change_record(

@@ -249,6 +249,12 @@ def test_a_note_is_shown_dated_on_the_page_the_corrections_page_the_feeds_and_da
     publish(client, article, draft, kind=kind, note=NOTE + " <script>alert(1)</script>")
     change = ArticleChange.objects.get()
     assert (change.kind, change.published_at, change.by) == (kind, CORRECTED_AT, editor)
+    # The history says how the editor judged it.
+    assert change.revision.note == (
+        f"Published the changes of 1 Dec 2026, 10:00 UTC by Eda Editor, as a {kind}"
+        if kind == "correction"
+        else "Published the changes of 1 Dec 2026, 10:00 UTC by Eda Editor, as an update"
+    )
     reader = Client()
 
     page = reader.get("/articles/basket-trials/")

@@ -294,7 +294,9 @@ def test_publishing_the_changes_puts_them_on_the_page_and_records_a_publication(
 
     published = history_of(article)[0]
     assert published.kind == ArticleRevision.Kind.PUBLICATION
-    assert published.note == "Published the changes of 2 Dec 2026, 15:15 UTC by Eda Editor"
+    assert published.note == (
+        "Published the changes of 2 Dec 2026, 15:15 UTC by Eda Editor, as a minor change"
+    )
     assert published.revision.user == editor
     assert published.content_digest == draft.content_digest
     assert drafts.article_draft(article) is None
