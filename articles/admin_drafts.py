@@ -5,21 +5,52 @@ draft is written into the rows, the admin shows or saves the form as it always d
 either the save is recorded as the draft and the live content put back
 (articles.services.article_edit_finish), or, when nothing was saved, the transaction is rolled
 back. Readers never see the rows in between. Publishing and discarding the changes are POSTs
-to the services.
+to the services; publishing asks what kind of change it is, with a public note for an update
+or a correction (articles/corrections.py), and a refused answer shows the form again, as typed.
 """
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.db import transaction
 from django.http import HttpRequest, HttpResponseNotAllowed
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from articles import drafts, review, revisions
-from articles.models import Article, ArticleRevision
+from articles import corrections, drafts, review, revisions
+from articles.models import Article, ArticleChange, ArticleRevision
 from articles.services import PublishError, article_draft_discard, article_revision_publish
+
+
+class PublishChangesForm(forms.Form):
+    """What kind of change is being published: no kind is chosen until the editor chooses."""
+
+    kind = forms.ChoiceField(
+        label="What kind of change is this?",
+        choices=ArticleChange.Kind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": corrections.change_refusal(kind="", note="")},
+    )
+    note = forms.CharField(
+        label="Note for readers",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60, "class": "vLargeTextField"}),
+        max_length=corrections.NOTE_MAX_LENGTH,
+        help_text="Required for an update or a correction, and shown with the date on the "
+        "article, on the corrections page and in the feeds; a correction is also mailed to "
+        "the readers who got the article's alert. Markdown: emphasis and links.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if "kind" in data and (
+            refusal := corrections.change_refusal(kind=data["kind"], note=data.get("note", ""))
+        ):
+            self.add_error("note", refusal)
+        return data
 
 
 class ArticleDraftsAdminMixin:
@@ -107,32 +138,66 @@ class ArticleDraftsAdminMixin:
                 "admin:articles_article_changes_discard", args=[article.pk, draft.pk]
             ),
             "may_publish_changes": self.has_publish_permission(request),
+            "publish_form": PublishChangesForm(auto_id="publish_%s"),
         }
 
     def draft_publish_view(self, request: HttpRequest, object_id: str, revision_id: int):
-        """POST: put the article's unpublished changes on the site."""
-        return self._draft_action(request, object_id, revision_id, publish=True)
+        """GET: the form that asks what kind of change this is; POST: put the article's
+        unpublished changes on the site with it, or show the form again with what was wrong."""
+        article = self._article_for_revisions(request, object_id)
+        revision = self._revision(article, revision_id)
+        posted = request.POST if request.method == "POST" else None
+        form = PublishChangesForm(posted, auto_id="publish_%s")
+        may_publish = self.has_publish_permission(request)
+        refusal = ""
+        # Someone who may not publish hears so from the service, whatever the form says.
+        if posted is not None and (not may_publish or form.is_valid()):
+            answer = form.cleaned_data if may_publish else {}
+            try:
+                article_revision_publish(
+                    article=article,
+                    revision=revision,
+                    by=request.user,
+                    kind=answer.get("kind", ""),
+                    note=answer.get("note", ""),
+                )
+            except PublishError as error:
+                if may_publish:
+                    refusal = str(error)  # shown over the form, with what was typed kept
+                else:
+                    self.message_user(request, str(error), messages.ERROR)
+                    return redirect("admin:articles_article_change", article.pk)
+            else:
+                done = f"The changes to “{article}” are live."
+                self.message_user(request, done, messages.SUCCESS)
+                return redirect("admin:articles_article_change", article.pk)
+        return TemplateResponse(
+            request,
+            "admin/articles/article/publish_changes.html",
+            {
+                **self._revisions_context(request, article, "Publish these changes?"),
+                "revision": revision,
+                "publish_form": form,
+                "refusal": refusal,
+                "draft_publish_url": request.path,
+            },
+        )
 
     def draft_discard_view(self, request: HttpRequest, object_id: str, revision_id: int):
         """POST: set the unpublished changes aside; the form shows the live article again."""
-        return self._draft_action(request, object_id, revision_id, publish=False)
-
-    def _draft_action(self, request: HttpRequest, object_id: str, revision_id: int, *, publish):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         article = self._article_for_revisions(request, object_id)
         revision = self._revision(article, revision_id)
-        service = article_revision_publish if publish else article_draft_discard
         try:
-            service(article=article, revision=revision, by=request.user)
+            article_draft_discard(article=article, revision=revision, by=request.user)
         except PublishError as refusal:
             self.message_user(request, str(refusal), messages.ERROR)
         else:
-            done = (
-                f"The changes to “{article}” are live."
-                if publish
-                else f"The unpublished changes to “{article}” were discarded; they stay in its "
-                "history. The form shows the live article."
+            self.message_user(
+                request,
+                f"The unpublished changes to “{article}” were discarded; they stay in its "
+                "history. The form shows the live article.",
+                messages.SUCCESS,
             )
-            self.message_user(request, done, messages.SUCCESS)
         return redirect("admin:articles_article_change", article.pk)

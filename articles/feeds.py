@@ -2,14 +2,23 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.feedgenerator import Atom1Feed
 
-from articles.models import Article, Topic
+from articles import corrections
+from articles.models import Article, ArticleChange, Topic
 from core.links import absolute_url
+from core.markup import render_markdown_text
 
 FEED_SIZE = 20
+
+
+def _day(moment) -> str:
+    return date_format(timezone.localtime(moment), "j F Y")  # as the article page says it
 
 
 class LatestArticlesFeed(Feed):
@@ -42,6 +51,9 @@ class LatestArticlesFeed(Feed):
             .for_listing()
             .select_related("author__contributor")
             .prefetch_related("authors")
+            .prefetch_related(
+                Prefetch("changes", ArticleChange.objects.noted(), to_attr="public_changes")
+            )
         )
         if obj:
             articles = articles.filter(topics=obj)
@@ -54,13 +66,20 @@ class LatestArticlesFeed(Feed):
         return absolute_url(item.get_absolute_url())
 
     def item_description(self, item: Article) -> str:
-        return item.standfirst
+        # Plain text, as the standfirst is: each update or correction after it, dated.
+        notes = [
+            f"{change.public_label}, {_day(change.published_at)}: "
+            f"{render_markdown_text(change.note)}"
+            for change in item.public_changes
+        ]
+        return "\n\n".join([item.standfirst, *notes])
 
     def item_pubdate(self, item: Article):
         return item.published_at
 
     def item_updateddate(self, item: Article):
-        return item.updated_at
+        # Its latest update or correction: a minor change is not news to a feed reader.
+        return corrections.article_modified(item, item.public_changes)
 
     def item_author_name(self, item: Article) -> str:
         return item.byline
@@ -87,3 +106,35 @@ class TopicRssFeed(TopicFeedMixin, LatestArticlesFeed):
 
 class TopicAtomFeed(TopicFeedMixin, LatestArticlesAtomFeed):
     pass
+
+
+class CorrectionsFeed(Feed):
+    """Every public update and correction, newest first (Atom), at /corrections/feed/."""
+
+    feed_type = Atom1Feed
+    title = f"{settings.SITE_NAME}: corrections and updates"
+    subtitle = "What we corrected or updated in published articles, and when."
+
+    def link(self) -> str:
+        return absolute_url(reverse("corrections"))
+
+    def feed_url(self) -> str:
+        return absolute_url(reverse("corrections_feed"))
+
+    def items(self):
+        return corrections.notes_for_listing()[:FEED_SIZE]
+
+    def item_title(self, item: ArticleChange) -> str:
+        return f"{item.public_label}: {item.article.title}"
+
+    def item_link(self, item: ArticleChange) -> str:
+        return absolute_url(f"{item.article.get_absolute_url()}#{item.anchor}")
+
+    def item_description(self, item: ArticleChange) -> str:
+        return item.note_html  # the sanitiser's output, as an HTML summary
+
+    def item_pubdate(self, item: ArticleChange):
+        return item.published_at
+
+    def item_updateddate(self, item: ArticleChange):
+        return item.published_at

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.contributors import Contributor, contributor_of
+from articles.corrections import ArticleChange  # noqa: F401 (a model of this app)
 from core.markup import identifier_url, render_article_markdown, render_snippet_markdown
 
 
@@ -34,8 +35,7 @@ class Topic(models.Model):
         return reverse("topic_detail", kwargs={"slug": self.slug})
 
 
-# Other apps add figures to article lists (the comments app adds comment_count) without this
-# app knowing them; each is a function from queryset to annotated queryset.
+# Figures other apps add to article lists unknown to this app (comments: comment_count).
 LISTING_ANNOTATIONS: list = []
 
 

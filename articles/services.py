@@ -17,7 +17,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from articles import drafts, review
+from articles import corrections, drafts, review
 from articles.models import Article, ArticleRevision, ReviewStep
 from articles.revisions import (
     EDITED_FIELDS,
@@ -140,20 +140,28 @@ def article_edit_finish(
 
 
 def article_revision_publish(
-    *, article: Article, revision: ArticleRevision, by: AbstractBaseUser | None
+    *,
+    article: Article,
+    revision: ArticleRevision,
+    by: AbstractBaseUser | None,
+    kind: str,
+    note: str = "",
 ) -> ArticleRevision:
     """Put a live article's unpublished changes (`revision`, its draft) on the site: its content
-    becomes the rows readers see, recorded as a publication revision, in one transaction.
+    becomes the rows readers see, recorded as a publication revision with the change's `kind`
+    and public `note` (articles/corrections.py), in one transaction.
 
     The one way a revision's content reaches a live article; `by` needs the publish permission.
     Refused (PublishError) when `revision` is not the article's draft any more: newer changes
-    were saved, or they were published or discarded meanwhile.
+    were saved, or they were published or discarded meanwhile; or the kind or note will not do.
     """
     if by is not None and not by.has_perm(PUBLISH_PERMISSION):
         raise PublishError(
             "Only editors who may publish can put changes on the site; the live article is "
             "unchanged and the changes are kept."
         )
+    if refusal := corrections.change_refusal(kind=kind, note=note):
+        raise PublishError(f"{refusal} Nothing was published.")
     with transaction.atomic():
         current = Article.objects.select_for_update().get(pk=article.pk)
         if revision.article_id != current.pk:
@@ -172,8 +180,12 @@ def article_revision_publish(
         published = article_revision_save(
             article=current,
             by=by,
-            note=f"Published the changes of {when(draft.created_at)} by {draft.by}",
+            note=f"Published the changes of {when(draft.created_at)} by {draft.by}, as "
+            + corrections.IN_WORDS[kind],
             kind=ArticleRevision.Kind.PUBLICATION,
+        )
+        corrections.change_record(
+            revision=published, kind=kind, note=note, by=by, at=published.created_at
         )
     article.refresh_from_db()
     return published

@@ -40,7 +40,7 @@ class PageSitemap(CanonicalSitemap):
     changefreq = "daily"
 
     def items(self) -> list[str]:
-        return ["home", "archive", "topic_list"]
+        return ["home", "archive", "topic_list", "corrections"]
 
     def location(self, item: str) -> str:
         return reverse(item)

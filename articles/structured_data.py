@@ -53,7 +53,8 @@ def _reviewer(review: MedicalReview) -> dict:
     return {"@type": "Person", "name": review.name}
 
 
-def article_graph(*, article: Article, topics: list[Topic]) -> list[dict]:
+def article_graph(*, article: Article, topics: list[Topic], modified=None) -> list[dict]:
+    """`modified`: its latest update or correction (articles.corrections.article_modified)."""
     url = absolute_url(article.get_absolute_url())
     review = article_medical_review(article)
     page = {
@@ -80,7 +81,7 @@ def article_graph(*, article: Article, topics: list[Topic]) -> list[dict]:
             "url": url,
             "mainEntityOfPage": {"@id": url},
             "datePublished": article.published_at,
-            "dateModified": article.updated_at,
+            "dateModified": modified or article.published_at,
             "author": _authors(article),
             "publisher": publisher(),
             "about": [topic.name for topic in topics],

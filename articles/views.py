@@ -5,7 +5,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.views.generic import DetailView, ListView, TemplateView
 
-from articles import drafts, selectors, structured_data
+from articles import corrections, drafts, selectors, structured_data
 from articles.models import Article, Contributor, Topic
 from articles.review import may_decide, may_submit
 
@@ -83,13 +83,17 @@ class ArticleDetailView(DetailView):
     def get_context_data(self, **kwargs):
         article = self.object
         topics = list(article.topics.all())
+        notes = corrections.article_notes(article)
+        modified = corrections.article_modified(article, notes)
         return super().get_context_data(
             topics=topics,
             related=selectors.related_articles(article=article),
             contributors=article.contributors,
             medical_review=selectors.article_medical_review(article),
             preview=getattr(self, "preview", False),
-            jsonld=structured_data.article_graph(article=article, topics=topics),
+            changes=notes,
+            modified=modified,
+            jsonld=structured_data.article_graph(article=article, topics=topics, modified=modified),
             **kwargs,
         )
 
@@ -143,6 +147,17 @@ class ContributorDetailView(DetailView):
             jsonld=structured_data.contributor_graph(contributor=contributor),
             **kwargs,
         )
+
+
+class CorrectionsView(ListView):
+    """Every public update and correction, newest first."""
+
+    template_name = "articles/corrections.html"
+    context_object_name = "changes"
+    paginate_by = settings.ARTICLES_PER_PAGE
+
+    def get_queryset(self):
+        return corrections.notes_for_listing()
 
 
 class SearchView(PublicArticlesMixin, ListView):

@@ -25,7 +25,7 @@ from django.utils import timezone
 from articles.models import Article
 from core.mail import Fault, classify, describe, email_queue
 from newsletter import ledger
-from newsletter.emails import attention_mails, build_message, render_edition
+from newsletter.emails import alerts_received, attention_mails, build_message, render_edition
 from newsletter.ledger import reconnecting
 from newsletter.models import Delivery, Edition
 
@@ -171,6 +171,7 @@ def send_batch(*, edition_id: int, size: int | None = None, until: float | None 
         if not remaining:
             return len(batch)
         rendered = render_edition(edition)
+        received = alerts_received(rendered, remaining)  # for a digest's corrections
         handed = 0
         smtp.open()
         while remaining:
@@ -180,7 +181,7 @@ def send_batch(*, edition_id: int, size: int | None = None, until: float | None 
                 reconnecting(lambda group=group: ledger.mark_handed(group))
                 handed = len(group)
             delivery = remaining[0]
-            message = build_message(rendered, delivery)
+            message = build_message(rendered, delivery, received=received)
             wait_for_send_slot(lease)
             lease.keep_alive()
             in_hand = remaining.pop(0)

@@ -1,11 +1,13 @@
 """Newsletter mail: an edition rendered once (its intro from Markdown into HTML and plain
-text, its featured articles, a digest's blocks per article), then one message per subscriber
-built from it (their links, their digest's articles, the list headers); and the mails that
-tell editors an edition needs them."""
+text, its featured articles, a digest's blocks per article and per correction), then one
+message per subscriber built from it (their links, their digest's articles and the corrections
+to articles they got an alert of, the list headers); and the mails that tell editors an edition
+needs them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -19,12 +21,14 @@ from core.links import absolute_url, mail_context
 from core.mail import MailMessage, inline_css, inline_css_fragment, render_mail
 from core.markup import render_article_markdown, render_markdown_text
 from newsletter.models import Delivery, Edition, Subscriber
+from newsletter.selectors import sent_alerts
 from newsletter.tokens import links
 
 # Stand-ins filled per subscriber, so the templates are rendered once per edition.
 PREFERENCES = "__DRIVERLINE_PREFERENCES_URL__"
 UNSUBSCRIBE = "__DRIVERLINE_UNSUBSCRIBE_URL__"
 ARTICLES = "__DRIVERLINE_ARTICLES__"
+CORRECTIONS = "__DRIVERLINE_CORRECTIONS__"
 
 
 @dataclass(frozen=True)
@@ -34,12 +38,26 @@ class RenderedEdition:
     html: str
     # Digests: each article's block, rendered once, with the ids of its topics.
     blocks: tuple[tuple[frozenset[int], str, str], ...] = ()
+    # Digests: each correction's block, with the id of its article, and the heading over them
+    # (text, html), for readers who got that article's alert.
+    corrections: tuple[tuple[int, str, str], ...] = ()
+    corrections_heading: tuple[str, str] = ("", "")
+    # The same digest for a reader who gets only corrections, titled for them: for one
+    # correction, and (when the digest has more) for several.
+    corrections_only: tuple[RenderedEdition, ...] = ()
+
+    def corrections_part(self, chosen: list[tuple[int, str, str]], part: int) -> str:
+        if not chosen:
+            return ""
+        return self.corrections_heading[part - 1] + "".join(block[part] for block in chosen)
 
 
 def render_edition(edition: Edition) -> RenderedEdition:
     """The template work, done once per edition; per-subscriber links are stand-ins."""
     context = {
         "edition": edition,
+        "subject": edition.subject,
+        "preheader": edition.preheader,
         # The article rules, headings included, through the one sanitiser; and as plain text.
         "intro_html": render_article_markdown(edition.intro).html,
         "intro_text": render_markdown_text(edition.intro),
@@ -49,6 +67,8 @@ def render_edition(edition: Edition) -> RenderedEdition:
         "unsubscribe_url": UNSUBSCRIBE,
     }
     blocks: tuple = ()
+    corrections: tuple = ()
+    heading = ("", "")
     if edition.kind == Edition.Kind.DIGEST:
         # Each reader's digest lists only the week's articles in their topics.
         blocks = tuple(
@@ -65,11 +85,50 @@ def render_edition(edition: Edition) -> RenderedEdition:
         )
         context["articles"] = []  # pragma: no mutate (a template loops over None as over [])
         context["digest_blocks"] = ARTICLES
-    return RenderedEdition(
+        corrections = tuple(
+            (change.article_id, *_correction_block(context, change))
+            for change in edition.corrections.select_related("article").order_by("published_at")
+        )
+        if corrections:
+            context["corrections_blocks"] = CORRECTIONS
+            heading = _rendered_pair(context, "newsletter/email/_corrections_heading")
+    rendered = RenderedEdition(
         subject=edition.subject,
         text=render_to_string("newsletter/email/edition_message.txt", context),
         html=inline_css(render_to_string("newsletter/email/edition_message.html", context)),
         blocks=blocks,
+        corrections=corrections,
+        corrections_heading=heading,
+    )
+    # A reader who is in the digest only for its corrections (they got the article's alert)
+    # gets it titled for what it holds for them.
+    subjects = ("a correction to an article we sent you", "corrections to articles we sent you")
+    variants = []
+    for subject in subjects[: min(len(corrections), 2)]:
+        only = {
+            **context,
+            "subject": f"{settings.SITE_NAME}: {subject}",
+            "preheader": "We got something wrong in what we sent you; here is what we corrected.",
+        }
+        variants.append(
+            RenderedEdition(
+                subject=only["subject"],
+                text=render_to_string("newsletter/email/edition_message.txt", only),
+                html=inline_css(render_to_string("newsletter/email/edition_message.html", only)),
+            )
+        )
+    return replace(rendered, corrections_only=tuple(variants))
+
+
+def _rendered_pair(context: dict, name: str) -> tuple[str, str]:
+    text = render_to_string(f"{name}.txt", context)
+    return text, inline_css_fragment(render_to_string(f"{name}.html", context))
+
+
+def _correction_block(context: dict, change) -> tuple[str, str]:
+    return _rendered_pair(
+        {**context, "change": change, "note_text": render_markdown_text(change.note)},
+        "newsletter/email/_correction",
     )
 
 
@@ -80,6 +139,9 @@ def render_preview(edition: Edition) -> RenderedEdition:
 
     def inert(text: str, part: int) -> str:
         text = text.replace(ARTICLES, "".join(block[part] for block in rendered.blocks))
+        text = text.replace(
+            CORRECTIONS, rendered.corrections_part(list(rendered.corrections), part)
+        )
         return text.replace(PREFERENCES, "#").replace(UNSUBSCRIBE, "#")
 
     return RenderedEdition(
@@ -106,16 +168,54 @@ def mail_host() -> str:
     return urlsplit(settings.SITE_URL).hostname or "localhost"
 
 
-def build_message(rendered: RenderedEdition, delivery: Delivery) -> MailMessage:
+def alerts_received(
+    rendered: RenderedEdition, deliveries: Iterable[Delivery]
+) -> dict[int, frozenset[int]]:
+    """Of the articles a digest's corrections are about, those each reader got an alert of (a
+    sent delivery): one query for a whole batch, none for an edition without corrections."""
+    if not rendered.corrections:
+        return {}
+    received: dict[int, set[int]] = {}
+    for subscriber_id, article_id in (
+        sent_alerts()
+        .filter(
+            edition__article_id__in={block[0] for block in rendered.corrections},
+            subscriber_id__in=[delivery.subscriber_id for delivery in deliveries],
+        )
+        .values_list("subscriber_id", "edition__article_id")
+    ):
+        received.setdefault(subscriber_id, set()).add(article_id)
+    return {subscriber_id: frozenset(ids) for subscriber_id, ids in received.items()}
+
+
+def build_message(
+    rendered: RenderedEdition,
+    delivery: Delivery,
+    *,
+    received: dict[int, frozenset[int]] | None = None,
+) -> MailMessage:
+    """One reader's message. `received`: alerts_received for the reader's batch (without it,
+    a digest with corrections asks for this reader alone)."""
     subscriber = delivery.subscriber
     urls = links(subscriber)
     host = mail_host()
 
     wanted = subscriber_topic_ids(subscriber)
-    chosen = [b for b in rendered.blocks if not wanted or b[0] & wanted]
+    # A reader of each new article is in a digest only for its corrections: they had its
+    # articles as alerts.
+    weekly = subscriber.frequency == Subscriber.Frequency.WEEKLY
+    chosen = [b for b in rendered.blocks if weekly and (not wanted or b[0] & wanted)]
+    if received is None:
+        received = alerts_received(rendered, [delivery])
+    alerted = received.get(subscriber.pk, frozenset())
+    corrected = [b for b in rendered.corrections if b[0] in alerted]
+    corrections = {part: rendered.corrections_part(corrected, part) for part in (1, 2)}
+    if corrected and not chosen and rendered.corrections_only:
+        rendered = rendered.corrections_only[min(len(corrected), 2) - 1]
 
     def personal(text: str, part: int) -> str:
         text = text.replace(ARTICLES, "".join(block[part] for block in chosen))
+        text = text.replace(CORRECTIONS, corrections[part])
         return text.replace(PREFERENCES, urls["preferences_url"]).replace(
             UNSUBSCRIBE, urls["unsubscribe_url"]
         )
@@ -154,6 +254,8 @@ def attention_mails(
     editors = User.objects.filter(is_active=True).filter(can_send | Q(is_superuser=True))
     context = {
         "edition": edition,
+        "subject": edition.subject,
+        "preheader": edition.preheader,
         "edition_url": absolute_url(reverse("admin:newsletter_edition_change", args=[edition.pk])),
     }
     return [

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
-from articles.models import Article, Topic
+from articles.models import Article, ArticleChange, Topic
 
 
 def new_token_id() -> str:
@@ -99,6 +99,8 @@ class Edition(models.Model):
     article = models.ForeignKey(
         Article, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
+    # A digest's corrections to articles mailed as alerts, for the readers who got the alert.
+    corrections = models.ManyToManyField(ArticleChange, blank=True, related_name="+")
     # The ISO week a digest covers ("2026-W47"): one digest per week, ever.
     period = models.CharField(max_length=10, blank=True)
     scheduled_at = models.DateTimeField(null=True, blank=True)

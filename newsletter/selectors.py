@@ -7,21 +7,47 @@ from datetime import datetime
 
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 
-from articles.models import Article
+from articles.models import Article, ArticleChange
 from newsletter.models import Delivery, Edition, Subscriber
 
 
 def audience(edition: Edition) -> QuerySet[Subscriber]:
-    """Active subscribers who want this edition: its topics, or everything."""
-    subscribers = Subscriber.objects.filter(status=Subscriber.Status.ACTIVE)
+    """Active subscribers who want this edition: its topics, or everything. A digest also goes
+    to whoever got the alert of an article it carries a correction to, whatever they read."""
+    wanted = Q()
     if edition.kind == Edition.Kind.ALERT:
-        subscribers = subscribers.filter(frequency=Subscriber.Frequency.EACH_ARTICLE)
+        wanted = Q(frequency=Subscriber.Frequency.EACH_ARTICLE)
     elif edition.kind == Edition.Kind.DIGEST:
-        subscribers = subscribers.filter(frequency=Subscriber.Frequency.WEEKLY)
+        wanted = Q(frequency=Subscriber.Frequency.WEEKLY)
     topic_ids = list(edition.audience_topics.values_list("pk", flat=True))
     if topic_ids:
-        subscribers = subscribers.filter(Q(topics__in=topic_ids) | Q(topics__isnull=True))
-    return subscribers.distinct()
+        wanted &= Q(topics__in=topic_ids) | Q(topics__isnull=True)
+    if edition.kind == Edition.Kind.DIGEST:
+        if not edition.featured.exists():
+            wanted = Q(pk__in=[])  # a week of corrections only: no article for weekly readers
+        wanted |= Q(pk__in=alert_readers(edition.corrections.values("article_id")))
+    return Subscriber.objects.filter(wanted, status=Subscriber.Status.ACTIVE).distinct()
+
+
+def sent_alerts() -> QuerySet[Delivery]:
+    """Alerts that reached their reader: who was mailed which article."""
+    return Delivery.objects.filter(status=Delivery.Status.SENT, edition__kind=Edition.Kind.ALERT)
+
+
+def alert_readers(article_ids) -> QuerySet:
+    """The subscribers (ids) an alert of one of these articles was sent to."""
+    return sent_alerts().filter(edition__article_id__in=article_ids).values("subscriber_id")
+
+
+def corrections_to_mail(*, start: datetime, end: datetime) -> list[ArticleChange]:
+    """Corrections published in [start, end) to public articles whose alert reached someone:
+    what that week's digest tells the alert's readers."""
+    return list(
+        ArticleChange.objects.public()
+        .filter(kind=ArticleChange.Kind.CORRECTION, published_at__gte=start, published_at__lt=end)
+        .filter(article_id__in=sent_alerts().values("edition__article_id"))
+        .order_by("published_at", "pk")
+    )
 
 
 def featured_not_public(*, edition: Edition) -> list[Article]:

@@ -21,7 +21,7 @@ from core.mail import email_queue, render_mail
 from newsletter import ledger, tasks
 from newsletter.emails import attention_mails, editor_copy
 from newsletter.models import Delivery, Edition, Subscriber, new_token_id
-from newsletter.selectors import featured_not_public
+from newsletter.selectors import corrections_to_mail, featured_not_public
 from newsletter.tokens import confirm_token, links
 
 logger = logging.getLogger(__name__)
@@ -276,8 +276,11 @@ def digest_create(*, today: date | None = None) -> int | None:
     """Last ISO week's digest for weekly subscribers, once per week, never empty.
 
     Only subscribers who follow at least one of the week's topics (or every topic) are in
-    the audience, so nobody gets a digest with no articles in it. A second beat, or a second
-    beat process, meets the one-digest-per-week constraint and sends nothing.
+    the audience, so nobody gets a digest with no articles in it. The week's corrections to
+    articles mailed as alerts go in it too, for the readers who got the alert (they are in the
+    audience for them, so a week of corrections and no new articles still has a digest). A
+    second beat, or a second beat process, meets the one-digest-per-week constraint and sends
+    nothing.
     """
     today = today or timezone.localdate()
     monday = today - timedelta(days=today.weekday())
@@ -288,23 +291,32 @@ def digest_create(*, today: date | None = None) -> int | None:
     articles = list(
         Article.objects.published().filter(published_at__gte=start, published_at__lt=end)
     )
-    if not articles:
+    corrections = corrections_to_mail(start=start, end=end)
+    if not (articles or corrections):
         return None
     try:
         with transaction.atomic():
             digest = Edition.objects.create(
                 kind=Edition.Kind.DIGEST,
                 period=period,
-                subject=f"{settings.SITE_NAME} weekly: {len(articles)} new "
-                f"article{'s' if len(articles) != 1 else ''}",
-                preheader="The week’s new articles in the topics you follow.",
+                subject=_digest_subject(len(articles), len(corrections)),
+                preheader="The week’s new articles in the topics you follow."
+                if articles
+                else "Corrections to articles we sent you.",
             )
             digest.featured.set(articles)
+            digest.corrections.set(corrections)
             digest.audience_topics.set(Topic.objects.filter(articles__in=articles).distinct())
             edition_send(edition=digest)
     except IntegrityError:
         return None  # this week's digest exists already
     return digest.pk
+
+
+def _digest_subject(articles: int, corrections: int) -> str:
+    if not articles:
+        return f"{settings.SITE_NAME} weekly: {corrections} correction{'s' * (corrections != 1)}"
+    return f"{settings.SITE_NAME} weekly: {articles} new article{'s' * (articles != 1)}"
 
 
 def scheduled_editions_send() -> list[int]:

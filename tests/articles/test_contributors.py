@@ -126,7 +126,7 @@ def test_the_review_shown_is_the_live_contents_not_an_approved_draft(client, rev
     assert "Sol Second" not in client.get("/contributors/ada-okafor/").content.decode()
     assert article.title not in client.get("/contributors/sol-second/").content.decode()
     # Once the changes are published, the page credits the review they passed.
-    article_revision_publish(article=article, revision=draft, by=None)
+    article_revision_publish(article=article, revision=draft, by=None, kind="minor")
     page = client.get(article.get_absolute_url()).content.decode()
     assert "Sol Second" in paragraph(page, "byline byline--review")
     assert "Changed title" in client.get("/contributors/sol-second/").content.decode()
@@ -309,7 +309,7 @@ def test_a_new_byline_on_a_live_article_waits_as_unpublished_changes_for_review(
     assert working is not None
     assert working.state == review.State.DRAFT
     approve(article, reviewer=ReviewerFactory())
-    article_revision_publish(article=article, revision=working.revision, by=editor)
+    article_revision_publish(article=article, revision=working.revision, by=editor, kind="minor")
     assert list(article.authors.all()) == [writer]
     assert "Kit Vale" in client.get(article.get_absolute_url()).content.decode()
 

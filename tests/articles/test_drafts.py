@@ -275,7 +275,9 @@ def test_publishing_the_changes_puts_them_on_the_page_and_records_a_publication(
     draft = history_of(article)[0]
     approve(article)
     response = client.post(
-        f"/admin/articles/article/{article.pk}/changes/{draft.pk}/publish/", follow=True
+        f"/admin/articles/article/{article.pk}/changes/{draft.pk}/publish/",
+        {"kind": "minor"},
+        follow=True,
     )
     assert response.redirect_chain[-1][0] == f"/admin/articles/article/{article.pk}/change/"
     html = response.content.decode()
@@ -292,7 +294,9 @@ def test_publishing_the_changes_puts_them_on_the_page_and_records_a_publication(
 
     published = history_of(article)[0]
     assert published.kind == ArticleRevision.Kind.PUBLICATION
-    assert published.note == "Published the changes of 2 Dec 2026, 15:15 UTC by Eda Editor"
+    assert published.note == (
+        "Published the changes of 2 Dec 2026, 15:15 UTC by Eda Editor, as a minor change"
+    )
     assert published.revision.user == editor
     assert published.content_digest == draft.content_digest
     assert drafts.article_draft(article) is None
@@ -351,7 +355,8 @@ def test_restoring_an_old_revision_of_a_live_article_makes_unpublished_changes(
     edit(client, article, **DRAFT_EDIT)
     approve(article)
     client.post(
-        f"/admin/articles/article/{article.pk}/changes/{history_of(article)[0].pk}/publish/"
+        f"/admin/articles/article/{article.pk}/changes/{history_of(article)[0].pk}/publish/",
+        {"kind": "minor"},
     )
     client.post(f"/admin/articles/article/{article.pk}/history/{first.pk}/restore/")
     article.refresh_from_db()
@@ -388,17 +393,23 @@ def test_draft_actions_refuse_a_get_an_unknown_or_another_articles_revision(
     other = ArticleFactory()
     others = article_revision_save(article=other, by=None, note="Someone else’s")
     base = f"/admin/articles/article/{article.pk}/changes"
-    assert client.get(f"{base}/{draft.pk}/{action}/").status_code == 405
-    assert client.post(f"{base}/999999/{action}/").status_code == 404
-    assert client.post(f"{base}/99999999999999999999999/{action}/").status_code == 404
-    assert client.post(f"{base}/{others.pk}/{action}/").status_code == 404
+    # Publishing asks first what kind of change it is (tests/articles/test_corrections.py).
+    assert client.get(f"{base}/{draft.pk}/{action}/").status_code == (
+        200 if action == "publish" else 405
+    )
+    kind = {"kind": "minor"}
+    assert client.post(f"{base}/999999/{action}/", kind).status_code == 404
+    assert client.post(f"{base}/99999999999999999999999/{action}/", kind).status_code == 404
+    assert client.post(f"{base}/{others.pk}/{action}/", kind).status_code == 404
     assert (
-        client.post(f"/admin/articles/article/999999/changes/{draft.pk}/{action}/").status_code
+        client.post(
+            f"/admin/articles/article/999999/changes/{draft.pk}/{action}/", kind
+        ).status_code
         == 404
     )
     # An older revision of this article is not its draft: refused, with a message.
     older = history_of(article)[1]
-    response = client.post(f"{base}/{older.pk}/{action}/", follow=True)
+    response = client.post(f"{base}/{older.pk}/{action}/", kind, follow=True)
     assert "no longer the unpublished changes" in response.content.decode()
     if action == "discard":
         assert "nothing was discarded. Look at the article again." in response.content.decode()
@@ -459,7 +470,9 @@ def test_changes_that_move_the_article_to_a_new_address_move_it_when_published(
 
     edit(client, article, slug="basket-trials-explained", **DRAFT_EDIT)
     approve(article)
-    article_revision_publish(article=article, revision=history_of(article)[0], by=editor)
+    article_revision_publish(
+        article=article, revision=history_of(article)[0], by=editor, kind="minor"
+    )
     article.refresh_from_db()
     assert article.slug == "basket-trials-explained"
     assert Client().get("/articles/basket-trials-explained/").status_code == 200
@@ -472,7 +485,9 @@ def test_a_new_address_taken_meanwhile_is_refused_and_nothing_changes(client, ed
     approve(article)
     ArticleFactory(slug="basket-trials-explained")
     with pytest.raises(PublishError) as refusal:
-        article_revision_publish(article=article, revision=history_of(article)[0], by=editor)
+        article_revision_publish(
+            article=article, revision=history_of(article)[0], by=editor, kind="minor"
+        )
     assert str(refusal.value) == (
         "The changes give “Basket trials” the address “basket-trials-explained”, which another "
         "article has taken since; nothing was done. Change the address in the article and try "
@@ -487,7 +502,7 @@ def test_publishing_changes_is_refused_in_words_for_each_reason(client, editor, 
 
     def refusal(**kwargs) -> str:
         with pytest.raises(PublishError) as error:
-            article_revision_publish(article=article, **kwargs)
+            article_revision_publish(article=article, kind="minor", **kwargs)
         return str(error.value)
 
     edit(client, article, **DRAFT_EDIT)

@@ -273,7 +273,7 @@ def test_changes_to_a_live_article_are_published_only_once_approved(client, edit
     save(client, live, body=BODY + "\n\nA correction under review.")
     draft = drafts.article_draft(live)
     url = f"/admin/articles/article/{live.pk}/changes/{draft.pk}/publish/"
-    refused = client.post(url, follow=True).content.decode()
+    refused = client.post(url, {"kind": "minor"}, follow=True).content.decode()
     assert "a medical reviewer has not approved its unpublished changes" in refused
     step(client, live, "submit")
     reviewers = signed_in(reviewer)
@@ -291,7 +291,7 @@ def test_changes_to_a_live_article_are_published_only_once_approved(client, edit
         not in Client().get("/articles/basket-trials/").content.decode()
     )
     step(reviewers, live, "approve")
-    client.post(url)
+    client.post(url, {"kind": "correction", "note": "A correction, reviewed."})
     assert "A correction under review." in Client().get("/articles/basket-trials/").content.decode()
 
 

@@ -114,7 +114,9 @@ def test_a_live_articles_changes_are_found_once_published_and_its_old_words_no_m
     assert titles("larotrectinib") == ["Larotrectinib for NTRK fusions"]
     assert titles("agnostic") == []
     approve(article)
-    article_revision_publish(article=article, revision=drafts.article_draft(article), by=editor)
+    article_revision_publish(
+        article=article, revision=drafts.article_draft(article), by=editor, kind="minor"
+    )
     assert titles("agnostic") == ["A tumour-agnostic approval"]
     assert titles("larotrectinib") == []
 

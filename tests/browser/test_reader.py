@@ -78,3 +78,32 @@ def test_topic_page_and_friendly_404_pass_axe(page, live_server, founding_articl
     assert response.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("We couldn’t find that page")
     axe_check(page, context="404")
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_an_articles_corrections_and_the_corrections_page_pass_axe_and_fit_a_phone(
+    page, live_server, founding_article, axe_check, width
+):
+    from articles.models import ArticleChange
+    from articles.revisions import article_revision_save
+
+    revision = article_revision_save(
+        article=founding_article, by=None, note="Published", kind="publication"
+    )
+    ArticleChange.objects.create(
+        article=founding_article,
+        revision=revision,
+        kind=ArticleChange.Kind.CORRECTION,
+        note="The trial enrolled *55* people, not 550 ([registry](https://clinicaltrials.gov/)).",
+    )
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(live_server.url + founding_article.get_absolute_url())
+    expect(page.get_by_role("heading", name="Corrections and updates")).to_be_visible()
+    page.get_by_role("link", name="Corrected").click()  # the byline leads to the note
+    axe_check(page, context="article with a correction")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.get_by_role("link", name="All corrections and updates").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Corrections and updates")
+    expect(page.get_by_text("people, not 550")).to_be_visible()
+    axe_check(page, context="corrections page")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width

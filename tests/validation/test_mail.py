@@ -67,6 +67,7 @@ KINDS: dict[str, tuple[str, bool]] = {
     "newsletter-test-send": ("newsletter/email/edition", False),
     "newsletter-alert": ("newsletter/email/edition", True),
     "newsletter-digest": ("newsletter/email/edition", True),
+    "newsletter-digest-corrections": ("newsletter/email/edition", True),
     "newsletter-waiting": ("newsletter/email/waiting", False),
     "newsletter-attention": ("newsletter/email/attention", False),
     "comment-reply": ("comments/email/reply", False),
@@ -245,7 +246,8 @@ def _send_account_mail(bag: Mailbag) -> None:
 
 
 def _send_newsletter_mail(bag: Mailbag, handler: RecordingHandler) -> None:
-    from articles.models import Article
+    from articles.models import Article, ArticleChange, ArticleRevision
+    from articles.revisions import article_revision_save
     from newsletter import services, tasks
     from newsletter.models import Edition, Subscriber
     from tests.factories import ArticleFactory, TopicFactory, UserFactory
@@ -292,7 +294,9 @@ def _send_newsletter_mail(bag: Mailbag, handler: RecordingHandler) -> None:
         services.edition_send(edition=edition)
     assert Edition.objects.get(pk=edition.pk).status == Edition.Status.SENT
 
-    ArticleFactory(title="Fresh: a new NTRK result", published_at=timezone.now(), topics=[topic])
+    fresh = ArticleFactory(
+        title="Fresh: a new NTRK result", published_at=timezone.now(), topics=[topic]
+    )
     with bag.expect(newsletter_alert="each@example.org"):
         tasks.send_new_article_alerts.delay()
 
@@ -303,7 +307,20 @@ def _send_newsletter_mail(bag: Mailbag, handler: RecordingHandler) -> None:
         published_at=timezone.make_aware(datetime.combine(last_wednesday, time(9))),
         topics=[topic],
     )
-    with bag.expect(newsletter_digest="weekly@example.org"):
+    # A correction to the alert's article, dated last week: the alert's reader gets the digest
+    # for it alone (the weekly reader gets the week's article and no correction).
+    ArticleChange.objects.create(
+        article=fresh,
+        revision=article_revision_save(
+            article=fresh, by=None, note="Published", kind=ArticleRevision.Kind.PUBLICATION
+        ),
+        kind=ArticleChange.Kind.CORRECTION,
+        note="The response rate was **57%**, not 75% ([the label](" + SITE + "/)).",
+        published_at=timezone.make_aware(datetime.combine(last_wednesday, time(15))),
+    )
+    with bag.expect(
+        newsletter_digest="weekly@example.org", newsletter_digest_corrections="each@example.org"
+    ):
         tasks.send_weekly_digest.delay()
 
     draft = ArticleFactory(title="Not yet public", status=Article.Status.DRAFT, published_at=None)
@@ -601,3 +618,18 @@ def test_every_mail_template_is_covered_by_a_validated_case(mailed):
     for case, (prefix, _) in KINDS.items():
         assert f"{prefix}_message.html" in mailed.templates[case], case
         assert f"{prefix}_message.txt" in mailed.templates[case], case
+
+
+def test_the_alerts_reader_gets_the_correction_and_the_weekly_reader_does_not(mailed):
+    def text(case: str) -> str:
+        message = parsed(mailed, case)
+        return message.get_body(preferencelist=("plain",)).get_content()
+
+    corrected = text("newsletter-digest-corrections")
+    assert "The response rate was 57%, not 75%" in corrected
+    assert "Fresh: a new NTRK result" in corrected
+    assert "HER2 in biliary cancers" not in corrected  # they had the week's article as an alert
+    assert "57%" not in text("newsletter-digest")
+    assert parsed(mailed, "newsletter-digest-corrections")["Subject"] == (
+        "Driverline: a correction to an article we sent you"
+    )
