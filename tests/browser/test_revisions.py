@@ -77,6 +77,7 @@ def test_editor_edits_twice_compares_and_restores_the_old_text(
     expect(banner).to_contain_text("once a medical reviewer approves them")
     reviewer = ReviewerFactory()
     submitted_and_approved(page, article, reviewer)
+    page.get_by_label("Minor change (spelling, layout)").check()  # the editor must say which kind
     page.get_by_role("button", name="Publish changes").click()
     expect(page.locator(".messagelist")).to_contain_text("are live")
     expect(page.locator("#unpublished-changes")).to_have_count(0)
@@ -137,10 +138,13 @@ def test_editor_edits_twice_compares_and_restores_the_old_text(
     # Published, readers see the old text again; the article never left the site.
     page.goto(live_server.url + f"/admin/articles/article/{article.pk}/change/")
     submitted_and_approved(page, article, reviewer)
+    page.get_by_label("Correction (something was wrong)").check()
+    page.get_by_label("Note for readers").fill("We went back to the earlier wording.")
     page.get_by_role("button", name="Publish changes").click()
     expect(page.locator(".messagelist")).to_contain_text("are live")
     assert Article.objects.get(pk=article.pk).is_public
     page.goto(live_server.url + article.get_absolute_url())
     expect(page.get_by_text("One driver, many tumour sites.")).to_be_visible()
+    expect(page.get_by_text("We went back to the earlier wording.")).to_be_visible()
     page.get_by_text("Who can join one?").click()
     expect(page.get_by_text("People with the driver.")).to_be_visible()
