@@ -290,3 +290,64 @@ def test_a_request_for_changes_in_the_admin_files_the_article_back_as_a_draft(
     assert draft.status == Article.Status.DRAFT
     notes = [revision.note for revision in article_revision_list(draft)[:2]]
     assert notes == ["Changes requested by Rhea", "Submitted for review"]
+
+
+# --- Keeping the status in step with the content ---------------------------------------------
+def edited(article, body="Changed after the decision.") -> Article:
+    Article.objects.filter(pk=article.pk).update(body=body)
+    return Article.objects.get(pk=article.pk)
+
+
+def test_a_scheduled_article_whose_content_changed_leaves_the_schedule_alone_of_all():
+    at = timezone.now() + timedelta(days=1)
+    scheduled = ArticleFactory(approved=True, status=Article.Status.SCHEDULED, published_at=at)
+    other = ArticleFactory(approved=True, status=Article.Status.SCHEDULED, published_at=at)
+    approval = ReviewStep.objects.filter(article=scheduled, action=Action.APPROVED).get()
+    Article.objects.filter(pk=scheduled.pk).update(approval=approval)  # as publishing keeps it
+    article = edited(scheduled)
+    review.article_state_follow_content(article=article)
+    assert (article.status, article.published_at) == (Article.Status.DRAFT, None)
+    assert Article.objects.get(pk=article.pk).approval is None
+    assert article_revision_list(article)[0].note == (
+        "Schedule cancelled: its content changed after approval"
+    )
+    assert Article.objects.get(pk=other.pk).status == Article.Status.SCHEDULED
+
+
+def test_a_scheduled_article_still_holding_its_approved_content_stays_scheduled():
+    at = timezone.now() + timedelta(days=1)
+    scheduled = ArticleFactory(approved=True, status=Article.Status.SCHEDULED, published_at=at)
+    before = article_revision_list(scheduled).count()
+    review.article_state_follow_content(article=scheduled)
+    scheduled.refresh_from_db()
+    assert (scheduled.status, scheduled.published_at) == (Article.Status.SCHEDULED, at)
+    assert article_revision_list(scheduled).count() == before
+
+
+def test_content_changed_after_submission_goes_back_to_draft_and_says_why(editor, draft):
+    take(draft, editor, Action.SUBMITTED)
+    review.article_file(draft, Article.Status.IN_REVIEW)
+    article = edited(draft)
+    review.article_state_follow_content(article=article)
+    assert article.status == Article.Status.DRAFT
+    assert article_revision_list(article)[0].note == (
+        "Back to draft: its content changed after it was submitted for review"
+    )
+
+
+def test_content_still_under_review_stays_in_review(editor, draft):
+    take(draft, editor, Action.SUBMITTED)
+    review.article_file(draft, Article.Status.IN_REVIEW)
+    before = article_revision_list(draft).count()
+    review.article_state_follow_content(article=Article.objects.get(pk=draft.pk))
+    assert Article.objects.get(pk=draft.pk).status == Article.Status.IN_REVIEW
+    assert article_revision_list(draft).count() == before
+
+
+@pytest.mark.parametrize("status", [Article.Status.DRAFT, Article.Status.PUBLISHED])
+def test_a_draft_or_a_live_article_is_left_as_it_is(status, editor):
+    article = ArticleFactory(approved=True, status=status)
+    before = article_revision_list(article).count()
+    review.article_state_follow_content(article=edited(article))
+    assert Article.objects.get(pk=article.pk).status == status
+    assert article_revision_list(article).count() == before
