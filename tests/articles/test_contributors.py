@@ -289,14 +289,6 @@ def test_the_profile_page_stays_flat_whatever_its_number_of_articles(
 
 
 # Editing: authors are content, reviewed like any other field ---------------------------------
-@pytest.fixture
-def editor(client, staff_groups):
-    user = UserFactory(is_staff=True, display_name="Eda Editor")
-    user.groups.add(staff_groups["Editors"])
-    client.force_login(user)
-    return user
-
-
 def test_a_new_byline_on_a_live_article_waits_as_unpublished_changes_for_review(
     client, editor, reviewer
 ):

@@ -34,14 +34,6 @@ def utc(settings):
 
 
 @pytest.fixture
-def editor(client, staff_groups):
-    user = UserFactory(is_staff=True, display_name="Eda Editor")
-    user.groups.add(staff_groups["Editors"])
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
 def article():
     """A live article, with the revision of its publication."""
     article = ArticleFactory(

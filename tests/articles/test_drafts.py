@@ -33,14 +33,6 @@ SAVED_AT = datetime(2026, 12, 2, 15, 15, tzinfo=UTC)
 
 
 @pytest.fixture
-def editor(client, staff_groups):
-    user = UserFactory(is_staff=True, display_name="Eda Editor")
-    user.groups.add(staff_groups["Editors"])
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
 def writer(staff_groups):
     """Staff who edit articles but may not publish them."""
     user = UserFactory(is_staff=True, display_name="Wren Writer")

@@ -41,14 +41,6 @@ BODY = "## Background\n\nOne driver, many tumour sites.\n\n## What it means\n\nM
 
 
 @pytest.fixture
-def editor(client, staff_groups):
-    user = UserFactory(is_staff=True, display_name="Eda Editor")
-    user.groups.add(staff_groups["Editors"])
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
 def article():
     """A live article with one FAQ entry and one reference, and the revision of its publication."""
     article = ArticleFactory(
