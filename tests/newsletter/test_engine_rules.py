@@ -13,6 +13,7 @@ from articles.models import Article
 from newsletter import delivery, ledger, services
 from newsletter.models import Delivery, Edition, Subscriber
 from tests.factories import ArticleFactory
+from tests.newsletter.mailings import state
 
 pytestmark = pytest.mark.django_db
 
@@ -667,12 +668,8 @@ def test_a_reader_who_left_is_skipped_only_under_the_claim_that_holds_the_row():
     ledger.claim_batch(edition_id=mailing.pk, size=1)  # another worker took one of them
     ledger.mark_sent(ledger.claim_batch(edition_id=mailing.pk, size=1))  # and another sent one
     Subscriber.objects.update(status="unsubscribed")
-    assert ledger.skip_lapsed(state_of(mailing), late) == []
+    assert ledger.skip_lapsed(state(mailing), late) == []
     assert sorted(statuses().values()) == ["sending", "sent"]  # neither is the frozen one's
-
-
-def state_of(mailing: Edition) -> Edition:
-    return Edition.objects.get(pk=mailing.pk)
 
 
 def test_a_batch_is_never_larger_than_the_configured_size_even_of_one(settings):
@@ -690,8 +687,8 @@ def test_an_alert_already_stopped_for_an_editor_keeps_its_state_when_its_article
     Edition.objects.filter(pk=alert.pk).update(
         status=Edition.Status.ATTENTION, stopped_reason="554 refused"
     )
-    delivery._cancel_alert(state_of(alert))
-    alert = state_of(alert)
+    delivery._cancel_alert(state(alert))
+    alert = state(alert)
     assert (alert.status, alert.stopped_reason, alert.finished_at) == (
         Edition.Status.ATTENTION, "554 refused", None,
     )  # fmt: skip
@@ -779,5 +776,5 @@ def test_a_row_already_recorded_is_never_skipped_by_its_own_claim():
     batch = ledger.claim_batch(edition_id=mailing.pk, size=2)
     ledger.mark_sent(batch[:1])
     Subscriber.objects.update(status="unsubscribed")
-    ledger.skip_lapsed(state_of(mailing), batch)
+    ledger.skip_lapsed(state(mailing), batch)
     assert sorted(statuses().values()) == ["sent", "skipped"]
