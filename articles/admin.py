@@ -17,9 +17,9 @@ from django.utils.text import slugify
 from articles import revisions
 from articles.admin_drafts import ArticleDraftsAdminMixin
 from articles.admin_review import ArticleReviewAdminMixin, ReviewListFilter
+from articles.admin_review_dates import ArticleReviewDatesAdminMixin, ReviewDueListFilter
 from articles.admin_revisions import ArticleRevisionsAdminMixin
 from articles.models import (
-    EDITOR_FIELDS,
     Article,
     ArticleRevision,
     Contributor,
@@ -110,7 +110,7 @@ class ArticleAdminForm(forms.ModelForm):
 
     class Meta:
         model = Article
-        fields = EDITOR_FIELDS
+        fields = revisions.EDITOR_FIELDS
         widgets = {
             "standfirst": forms.Textarea(attrs={"rows": 3}),
             "body": forms.Textarea(attrs={"rows": 24, "class": "vLargeTextField md-source"}),
@@ -182,7 +182,11 @@ class ArticleAdminForm(forms.ModelForm):
 
 @admin.register(Article)
 class ArticleAdmin(
-    ArticleReviewAdminMixin, ArticleDraftsAdminMixin, ArticleRevisionsAdminMixin, admin.ModelAdmin
+    ArticleReviewAdminMixin,
+    ArticleReviewDatesAdminMixin,
+    ArticleDraftsAdminMixin,
+    ArticleRevisionsAdminMixin,
+    admin.ModelAdmin,
 ):
     form = ArticleAdminForm
     list_display = (
@@ -191,10 +195,17 @@ class ArticleAdmin(
         "review_state",
         "kind",
         "published_at",
-        "last_reviewed",
+        "next_review_shown",
         "author",
     )
-    list_filter = ("status", ReviewListFilter, "kind", "topics", "published_at", "last_reviewed")
+    list_filter = (
+        "status",
+        ReviewListFilter,
+        ReviewDueListFilter,
+        "kind",
+        "topics",
+        "published_at",
+    )
     list_select_related = ("author",)
     search_fields = ("title", "standfirst", "body", "slug")
     prepopulated_fields = {"slug": ("title",)}
@@ -212,6 +223,7 @@ class ArticleAdmin(
                     "status",
                     "published_at",
                     "last_reviewed",
+                    "next_review",
                     "authors",
                     "author",
                     "comments_open",
@@ -352,6 +364,7 @@ class ArticleAdmin(
             path("preview/", preview, name="articles_article_preview"),
             *self.revision_urls(),
             *self.review_urls(),
+            *self.review_date_urls(),
             *self.draft_urls(),
             *super().get_urls(),
         ]

@@ -111,6 +111,7 @@ class ArticleReviewAdminMixin:
             "review_took_part": took_part,
             "review_reader": review.may_decide(user),
             "when_format": revisions.WHEN_FORMAT,
+            **self.review_due_context(request, article),
         }
 
     def review_step_view(self, request: HttpRequest, object_id: str):

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from articles.contributors import Contributor, contributor_of
 from articles.corrections import ArticleChange  # noqa: F401 (a model of this app)
+from articles.review_dates import ReviewDueReceipt, review_due_default  # noqa: F401
 from core.markup import identifier_url, render_article_markdown, render_snippet_markdown
 
 
@@ -125,6 +126,13 @@ class Article(models.Model):
     last_reviewed = models.DateField(
         null=True, blank=True, help_text="When an editor last checked the facts."
     )
+    next_review = models.DateField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="When it is due for its next medical review. Left empty: 12 months after its "
+        "last review; each new approval starts the 12 months again.",
+    )
     # The approval of the content readers are given: set by the publish services
     # (articles/services.py) when approved content reaches the site, cleared when it leaves.
     approval = models.ForeignKey(
@@ -165,9 +173,12 @@ class Article(models.Model):
     def save(self, *args, **kwargs):
         # Rendered once here, so no request ever parses Markdown.
         self.render()
+        if self.next_review is None:
+            self.next_review = review_due_default(self)
         update_fields = kwargs.get("update_fields")
         if update_fields and "body" in update_fields:
             kwargs["update_fields"] = {*update_fields, "body_html", "toc", "reading_minutes"}
+
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -370,30 +381,13 @@ class ReviewStep(models.Model):
         return self.by.public_name if self.by else "the site"
 
 
-# What editors write in the change form, in its order (the revision comparison follows it).
-EDITOR_FIELDS = (
-    "title",
-    "slug",
-    "kind",
-    "standfirst",
-    "topics",
-    "body",
-    "status",
-    "published_at",
-    "last_reviewed",
-    "authors",
-    "author",
-    "comments_open",
-    "discussion_prompt",
-    "seo_description",
-)
-
 # Revisions: one holds the article with its FAQ entries and references (they follow it). Only
 # what editors write is kept; rendered HTML, contents and reading time are made again on restore.
+# The next review date is the schedule's, not the content's (articles/review_dates.py).
 ARTICLE_REVISION_FIELDS = tuple(
     field.name
     for field in [*Article._meta.concrete_fields, *Article._meta.many_to_many]
-    if field.editable and not field.primary_key
+    if field.editable and not field.primary_key and field.name != "next_review"
 )
 reversion.register(Article, fields=ARTICLE_REVISION_FIELDS, follow=("faqs", "references"))
 reversion.register(FAQEntry, exclude=("answer_html",))

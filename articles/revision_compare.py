@@ -15,14 +15,13 @@ from django.utils.safestring import SafeString
 
 from articles.models import (
     ARTICLE_REVISION_FIELDS,
-    EDITOR_FIELDS,
     Article,
     ArticleRevision,
     Contributor,
     Reference,
     Topic,
 )
-from articles.revisions import ArticleContent, Entry, revision_contents, when
+from articles.revisions import EDITOR_FIELDS, ArticleContent, Entry, revision_contents, when
 from articles.textdiff import diff_words, html_text
 from core.markup import render_article_markdown
 

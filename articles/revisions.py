@@ -34,6 +34,25 @@ from articles.models import (
     Topic,
 )
 
+# What editors write in the change form, in its order (the revision comparison follows it).
+EDITOR_FIELDS = (
+    "title",
+    "slug",
+    "kind",
+    "standfirst",
+    "topics",
+    "body",
+    "status",
+    "published_at",
+    "last_reviewed",
+    "next_review",
+    "authors",
+    "author",
+    "comments_open",
+    "discussion_prompt",
+    "seo_description",
+)
+
 # How revisions' times are written, on the pages and in notes: "2 Dec 2026, 16:15 CET".
 WHEN_FORMAT = "j M Y, H:i T"
 NOTE_MAX_LENGTH = 200

@@ -17,8 +17,9 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from articles import corrections, drafts, review
+from articles import corrections, drafts, review, review_dates
 from articles.models import Article, ArticleRevision, ReviewStep
+from articles.review import state_record
 from articles.revisions import (
     EDITED_FIELDS,
     FormChanges,
@@ -175,7 +176,8 @@ def article_revision_publish(
             )
         approval = _check_approved(current, draft.content_digest, what="its unpublished changes")
         _draft_apply(current, draft)
-        Article.objects.filter(pk=current.pk).update(approval=approval)
+        due = review_dates.due_on_approval(current, approval)
+        Article.objects.filter(pk=current.pk).update(approval=approval, next_review=due)
         log.info("article %s: changes of revision %s published", current.pk, draft.pk)
         published = article_revision_save(
             article=current,
@@ -255,16 +257,19 @@ def article_publish(
                 raise PublishError(
                     f"“{current}” needs a title and a body before it can be published."
                 )
-            approval = current.approval_id
+            approval, next_review = current.approval_id, current.next_review
             if current.status != Article.Status.PUBLISHED:  # its content is new to readers
                 digest = article_content(current).digest()
-                approval = _check_approved(current, digest, what="its content").pk
+                step = _check_approved(current, digest, what="its content")
+                approval, next_review = step.pk, review_dates.due_on_approval(current, step)
             # Conditional on the state under the lock: on SQLite, where the lock is not a row lock.
+            state = {"status": status, "published_at": published_at}
             Article.objects.filter(
                 pk=current.pk, status=current.status, published_at=current.published_at
-            ).update(status=status, published_at=published_at, approval=approval, updated_at=now)
+            ).update(**state, approval=approval, next_review=next_review, updated_at=now)
             log.info("article %s %s for %s", current.pk, status, published_at)
-            _record_state(article, by, _publish_note(current, status, published_at, by, now))
+            note = _publish_note(current, status, published_at, by, now)
+            state_record(article=article, by=by, note=note)
     article.refresh_from_db(fields=["status", "published_at", "updated_at"])  # pragma: no mutate
     return article
 
@@ -277,7 +282,7 @@ def article_unpublish(*, article: Article, by: AbstractBaseUser | None = None) -
     """
     with transaction.atomic():
         if note := _take_off(article, by):
-            _record_state(article, by, note)
+            state_record(article=article, by=by, note=note)
     article.refresh_from_db(fields=["status", "published_at", "updated_at"])  # pragma: no mutate
     return article
 
@@ -336,7 +341,7 @@ def article_status_change(
                 raise PublishError(str(refusal)) from refusal
         notes.append(review.article_file(current, status))
         if note := ", ".join(filter(None, notes)):
-            _record_state(article, by, note[0].upper() + note[1:])
+            state_record(article=article, by=by, note=note[0].upper() + note[1:])
     article.refresh_from_db(fields=["status", "published_at", "updated_at"])  # pragma: no mutate
     return article
 
@@ -369,10 +374,6 @@ def _publish_note(
     if published_at < now:
         return f"Published, dated {when(published_at)}"
     return "Published"
-
-
-def _record_state(article: Article, by: AbstractBaseUser | None, note: str) -> None:
-    review.state_record(article=article, by=by, note=note)
 
 
 def publish_due_articles() -> list[int]:

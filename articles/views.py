@@ -8,6 +8,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from articles import corrections, drafts, selectors, structured_data
 from articles.models import Article, Contributor, Topic
 from articles.review import may_decide, may_submit
+from articles.review_dates import is_overdue
 
 
 class PublicArticlesMixin:
@@ -90,6 +91,7 @@ class ArticleDetailView(DetailView):
             related=selectors.related_articles(article=article),
             contributors=article.contributors,
             medical_review=selectors.article_medical_review(article),
+            review_overdue=article.is_public and is_overdue(article),
             preview=getattr(self, "preview", False),
             changes=notes,
             modified=modified,

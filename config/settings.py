@@ -269,6 +269,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "newsletter.tasks.send_new_article_alerts",
         "schedule": timedelta(minutes=5),
     },
+    "reviews-due": {
+        "task": "articles.tasks.send_reviews_due",
+        "schedule": crontab(day_of_week="mon", hour=7, minute=15),
+    },
     "weekly-digest": {
         "task": "newsletter.tasks.send_weekly_digest",
         "schedule": crontab(day_of_week="mon", hour=7, minute=0),
@@ -338,52 +342,8 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Product settings.
-ARTICLES_PER_PAGE = env.int("ARTICLES_PER_PAGE", default=12)
-SEARCH_MAX_QUERY_LENGTH = 200
-READING_WORDS_PER_MINUTE = 220
-
-# Comments: thresholds of the moderation policy and the posting limits.
-COMMENTS_MAX_DEPTH = env.int("COMMENTS_MAX_DEPTH", default=3)
-COMMENTS_THREADS_PER_PAGE = env.int("COMMENTS_THREADS_PER_PAGE", default=20)
-COMMENTS_MIN_LENGTH = 2
-COMMENTS_MAX_LENGTH = env.int("COMMENTS_MAX_LENGTH", default=4000)
-COMMENTS_TRUSTED_AFTER = env.int("COMMENTS_TRUSTED_AFTER", default=2)  # approved comments
-COMMENTS_MAX_LINKS = env.int("COMMENTS_MAX_LINKS", default=2)
-COMMENTS_CACHE_SECONDS = env.int("COMMENTS_CACHE_SECONDS", default=600)  # anonymous pages
-COMMENTS_EDIT_MINUTES = env.int("COMMENTS_EDIT_MINUTES", default=15)
-COMMENTS_UNDO_MINUTES = env.int("COMMENTS_UNDO_MINUTES", default=10)  # a moderator's decision
-# The first retry of a deferred moderator's digest; each further one waits twice as long.
-COMMENTS_DIGEST_RETRY_SECONDS = env.int("COMMENTS_DIGEST_RETRY_SECONDS", default=60)
-COMMENTS_HIDE_AFTER_FLAGS = env.int("COMMENTS_HIDE_AFTER_FLAGS", default=3)  # distinct readers
-COMMENTS_BLOCKED_WORDS = env.list(
-    "COMMENTS_BLOCKED_WORDS", default=["viagra", "casino", "miracle cure", "crypto"]
-)
-COMMENTS_ADVICE_PHRASES = env.list("COMMENTS_ADVICE_PHRASES", default=[
-    "should i take", "should he take", "should she take", "should my", "what dose", "which dose",
-    "can i stop", "should i stop", "what should i do", "is it safe for me", "my oncologist said",
-    "should we ask for",
-])  # fmt: skip
-COMMENTS_RATE_PER_USER = env.str("COMMENTS_RATE_PER_USER", default="5/600")  # posts/seconds
-COMMENTS_RATE_PER_IP = env.str("COMMENTS_RATE_PER_IP", default="20/600")
-
-# Newsletter.
-NEWSLETTER_CONFIRM_DAYS = env.int("NEWSLETTER_CONFIRM_DAYS", default=3)
-NEWSLETTER_MANAGE_DAYS = env.int("NEWSLETTER_MANAGE_DAYS", default=365)
-NEWSLETTER_BATCH_SIZE = env.int("NEWSLETTER_BATCH_SIZE", default=100)
-NEWSLETTER_PARALLEL_TASKS = env.int("NEWSLETTER_PARALLEL_TASKS", default=2)
-NEWSLETTER_TASK_SECONDS = env.int("NEWSLETTER_TASK_SECONDS", default=50)
-# Temporary failures (4xx, a dropped connection) are retried as mail servers do: a delay that
-# doubles from the base up to the cap, with jitter, for up to NEWSLETTER_RETRY_MAX_HOURS.
-NEWSLETTER_RETRY_BASE_SECONDS = env.int("NEWSLETTER_RETRY_BASE_SECONDS", default=60)
-NEWSLETTER_RETRY_MAX_SECONDS = env.int("NEWSLETTER_RETRY_MAX_SECONDS", default=3600)
-NEWSLETTER_RETRY_MAX_HOURS = env.int("NEWSLETTER_RETRY_MAX_HOURS", default=48)
-# A worker's claim on a batch lasts this long unless renewed (it renews every few seconds);
-# the sweep (every NEWSLETTER_SWEEP_SECONDS) gives a dead worker's rows to the others.
-NEWSLETTER_LEASE_SECONDS = env.int("NEWSLETTER_LEASE_SECONDS", default=30)
-# Messages per second across all workers (your mail provider's limit); 0 means no limit.
-NEWSLETTER_RATE_PER_SECOND = env.int("NEWSLETTER_RATE_PER_SECOND", default=0)
-NEWSLETTER_SIGNUP_RATE_PER_IP = env.str("NEWSLETTER_SIGNUP_RATE_PER_IP", default="10/3600")
+# Product settings: the articles', comments' and newsletter's own, in config/product.py.
+from config.product import *  # noqa: E402, F403
 
 # The SuspiciousOperation kinds that Django answers with a 400 and would log as errors.
 _CLIENT_ERRORS = ["DisallowedHost", "RequestDataTooBig", "TooManyFieldsSent", "TooManyFilesSent"]

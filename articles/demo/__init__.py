@@ -8,7 +8,8 @@ Written by us; the facts come from the sources each article cites.
   "editor", "moderator" or "reviewer", the profile belongs to).
 - `<slug>.md`: one article, its file name the slug. TOML front matter between `+++` lines:
   title, kind, standfirst, topics, last_reviewed, and optionally published (without it, the
-  article is seeded as waiting for clinical review), authors (contributor slugs),
+  article is seeded as waiting for clinical review), next_review (a date: the demo's review
+  coming due), authors (contributor slugs),
   seo_description and discussion_prompt; then `[[faq]]` tables (question, answer) and `[[reference]]` tables
   (label, kind, identifier, url). The Markdown body follows the closing `+++`.
 """
@@ -103,6 +104,7 @@ class DemoArticle:
     authors: tuple[str, ...]
     published: datetime | None  # None: not published, waiting for clinical review
     last_reviewed: date
+    next_review: date | None  # None: 12 months after its approval, as the publish services set
     discussion_prompt: str
     body: str
     faqs: tuple[DemoFAQ, ...]
@@ -198,6 +200,7 @@ def load_article(
         },
         optional={
             "published": (datetime, None),
+            "next_review": (date, None),
             "authors": (list, []),
             "seo_description": (str, ""),
             "discussion_prompt": (str, ""),

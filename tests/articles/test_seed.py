@@ -54,6 +54,21 @@ def test_seed_gives_the_founding_article_a_writer_and_the_reviewer_a_profile(
     assert founding.approval.by == reviewer.user
 
 
+def test_seed_has_one_live_article_due_for_review_and_dates_the_rest_from_their_approval(
+    staff_groups, settings, tmp_path
+):
+    from articles.review_dates import due_after
+    from articles.review_due import reviews_due
+
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo", "--quiet-logins")
+    dated = {data.slug: data.next_review for data in load_articles() if data.next_review}
+    assert list(reviews_due().values_list("slug", flat=True)) == list(dated)
+    for article in Article.objects.published().select_related("approval"):
+        if article.slug not in dated:
+            assert article.next_review == due_after(article.approval.at.date()), article.slug
+
+
 def test_seed_stores_each_demo_file_as_written(staff_groups, settings, tmp_path):
     settings.VAR_DIR = tmp_path
     call_command("seed_demo", "--quiet-logins")

@@ -183,3 +183,5 @@ class Command(BaseCommand):
             mail=False,
         )
         article_publish(article=article, at=data.published)
+        if data.next_review:
+            Article.objects.filter(pk=article.pk).update(next_review=data.next_review)
