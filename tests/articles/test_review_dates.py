@@ -59,7 +59,9 @@ def published_with_approval(*, at=APPROVED_AT, reviewer=None, **fields) -> Artic
     return article
 
 
-def with_draft(article: Article, by, text="\n\nA new paragraph on the 2026 label.") -> ArticleRevision:
+def with_draft(
+    article: Article, by, text="\n\nA new paragraph on the 2026 label."
+) -> ArticleRevision:
     """Unpublished changes to the live article, as the admin leaves them: a draft revision,
     with the rows put back as readers see them."""
     original = article.body
@@ -229,7 +231,11 @@ def test_a_reviewer_confirms_a_live_article_still_stands_and_its_review_is_new(r
     with time_machine.travel(datetime(2027, 3, 20, 8, 0, tzinfo=UTC), tick=False):
         step = review_due.article_review_confirm(article=article, by=reviewer, note=" Label same. ")
     article.refresh_from_db()
-    assert (step.action, step.by, step.note) == (ReviewStep.Action.APPROVED, reviewer, "Label same.")
+    assert (step.action, step.by, step.note) == (
+        ReviewStep.Action.APPROVED,
+        reviewer,
+        "Label same.",
+    )
     assert article.approval == step
     assert article.next_review == date(2028, 3, 20)
     assert step.content_digest == review.article_content(article).digest()
