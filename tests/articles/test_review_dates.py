@@ -290,3 +290,52 @@ def test_an_article_off_the_site_is_not_confirmed_but_submitted(reviewer):
     article_unpublish(article=article)
     with pytest.raises(review.ReviewError, match="not live"):
         review_due.article_review_confirm(article=article, by=reviewer)
+
+
+def test_the_next_review_counts_from_the_approval_not_from_the_publication():
+    article = ArticleFactory(status=Article.Status.DRAFT, published_at=None)
+    with time_machine.travel(APPROVED_AT, tick=False):
+        approve(article)
+    with time_machine.travel(APPROVED_AT + timedelta(days=45), tick=False):
+        article_publish(article=article)
+    article.refresh_from_db()
+    assert article.next_review == date(2027, 3, 10)
+
+
+def test_the_due_list_counts_from_the_day_it_is_asked_for():
+    ArticleFactory(next_review=date(2027, 1, 20))
+    with time_machine.travel(datetime(2026, 12, 4, 12, 0, tzinfo=UTC), tick=False):
+        assert not review_due.reviews_due().exists()
+        assert review_due.reviews_due(date(2026, 12, 25)).exists()
+
+
+def test_the_due_list_is_soonest_first_whatever_the_order_of_creation():
+    later = ArticleFactory(next_review=date(2026, 12, 20))
+    sooner = ArticleFactory(next_review=date(2026, 12, 10))
+    same_day = ArticleFactory(next_review=date(2026, 12, 10))
+    assert list(review_due.reviews_due(date(2026, 12, 4))) == [sooner, same_day, later]
+
+
+def test_a_confirmation_holds_the_live_revision_and_keeps_a_long_note_to_5000_characters(
+    reviewer,
+):
+    article = published_with_approval()
+    live = drafts.live_revision(article, live=review.article_content(article))
+    step = review_due.article_review_confirm(article=article, by=reviewer, note="x" * 6000)
+    assert step.revision == live is not None
+    assert step.note == "x" * 5000
+
+
+def test_refusals_of_a_confirmation_say_why(reviewer, editor):
+    article = published_with_approval()
+    with pytest.raises(review.ReviewForbidden, match=r"^Only medical reviewers can confirm"):
+        review_due.article_review_confirm(article=article, by=editor)
+    article_unpublish(article=article)
+    with pytest.raises(review.ReviewError, match=r"Submit it for review instead\.$"):
+        review_due.article_review_confirm(article=article, by=reviewer)
+
+
+def test_a_reviewer_named_on_another_article_may_confirm_this_one(reviewer):
+    published_with_approval(authors=[ContributorFactory(user=reviewer)])
+    article = published_with_approval(authors=[ContributorFactory()])
+    assert review_due.article_review_confirm(article=article, by=reviewer).by == reviewer

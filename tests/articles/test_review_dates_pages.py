@@ -8,12 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 from django.conf import settings as django_settings
+from django.contrib.auth.models import Permission
 from django.test import Client
 
 from articles import drafts, review_due
 from articles.models import ReviewDueReceipt
 from articles.tasks import send_reviews_due
 from config.celery import app
+from core.mail import MailDeferred
 from tests.articles.test_revisions import save
 from tests.conftest import wait_for
 from tests.factories import ArticleFactory, ModeratorFactory, UserFactory
@@ -207,3 +209,71 @@ def test_beat_sends_the_reviews_due_weekly():
     entry = django_settings.CELERY_BEAT_SCHEDULE["reviews-due"]
     assert entry["task"] in app.tasks
     assert entry["schedule"].day_of_week == {1}  # Monday
+
+
+def test_each_copy_is_addressed_by_name_and_links_the_due_list(smtp_server, staff, overdue):
+    staff["editor"].display_name = "Eda Editor"
+    staff["editor"].save()
+    with time_machine.travel(TODAY, tick=False):
+        review_due.review_due_mail_send()
+    text = smtp_server.to("editor@example.org")[0].get_body(("plain",)).get_content()
+    assert text.startswith("Hello Eda Editor,")
+    assert "/admin/articles/article/?review_due=due" in text
+    assert "- Overdue article: overdue since" in text
+
+
+def test_an_article_due_today_is_due_not_overdue(smtp_server, staff):
+    ArticleFactory(title="Today article", next_review=TODAY.date())
+    with time_machine.travel(TODAY, tick=False):
+        review_due.review_due_mail_send()
+    text = smtp_server.to("editor@example.org")[0].get_body(("plain",)).get_content()
+    assert "- Today article: due 7 December 2026" in text
+
+
+def test_a_long_list_says_how_many_more(smtp_server, staff, monkeypatch):
+    monkeypatch.setattr(review_due, "DUE_LIST_SIZE", 2)
+    for day in (1, 2, 3):
+        ArticleFactory(title=f"Due article {day}", next_review=date(2026, 11, day))
+    with time_machine.travel(TODAY, tick=False):
+        review_due.review_due_mail_send()
+    mail = smtp_server.to("editor@example.org")[0]
+    text = mail.get_body(("plain",)).get_content()
+    assert mail["Subject"] == "[Driverline] 3 articles are due for medical review"
+    assert "Due article 1" in text
+    assert "Due article 2" in text
+    assert "Due article 3" not in text
+    assert "- and 1 more" in text
+
+
+def test_a_list_that_fits_says_no_more(smtp_server, staff, overdue):
+    with time_machine.travel(TODAY, tick=False):
+        review_due.review_due_mail_send()
+    text = smtp_server.to("editor@example.org")[0].get_body(("plain",)).get_content()
+    assert "more" not in text.split("You get this email")[0].lower()
+
+
+def test_staff_without_an_address_are_skipped(smtp_server, staff, overdue, staff_groups):
+    UserFactory(is_staff=True, email="").groups.add(staff_groups["Editors"])
+    with time_machine.travel(TODAY, tick=False):
+        assert review_due.review_due_mail_send() == 2
+    assert ReviewDueReceipt.objects.count() == 2
+
+
+def test_a_deferred_copy_raises_after_the_others_and_a_refused_one_is_kept_as_refused(
+    smtp_server, staff, overdue
+):
+    smtp_server.defer_rcpt["editor@example.org"] = 1  # 451 once
+    smtp_server.refuse.add("reviewer@example.org")  # 550
+    third = UserFactory(is_staff=True, email="third@example.org")
+    third.user_permissions.add(Permission.objects.get(codename="review_article"))
+    with time_machine.travel(TODAY, tick=False), pytest.raises(MailDeferred) as deferred:
+        review_due.review_due_mail_send()
+    assert str(deferred.value).startswith("1 reviews-due mail(s) deferred: ")
+    assert "451" in str(deferred.value)
+    assert [len(smtp_server.to(a)) for a in ("editor@", "reviewer@", "third@")] == [0, 0, 1]
+    refused = ReviewDueReceipt.objects.get(recipient=staff["reviewer"])
+    assert (refused.outcome, refused.due, refused.week) == ("refused", 1, date(2026, 12, 7))
+    assert "550" in refused.detail
+    with time_machine.travel(TODAY + timedelta(hours=1), tick=False):
+        assert review_due.review_due_mail_send() == 1  # the retry: the deferred copy alone
+    assert [len(smtp_server.to(a)) for a in ("editor@", "reviewer@", "third@")] == [1, 0, 1]
