@@ -277,3 +277,11 @@ def test_a_deferred_copy_raises_after_the_others_and_a_refused_one_is_kept_as_re
     with time_machine.travel(TODAY + timedelta(hours=1), tick=False):
         assert review_due.review_due_mail_send() == 1  # the retry: the deferred copy alone
     assert [len(smtp_server.to(a)) for a in ("editor@", "reviewer@", "third@")] == [1, 0, 1]
+
+
+def test_the_weeks_mail_lists_what_is_due_on_the_day_it_is_sent_for(smtp_server, staff):
+    ArticleFactory(title="January article", next_review=date(2027, 1, 20))
+    with time_machine.travel(TODAY, tick=False):
+        assert review_due.review_due_mail_send(today=date(2027, 1, 4)) == 2
+    (receipt, _) = ReviewDueReceipt.objects.order_by("pk")
+    assert receipt.week == date(2027, 1, 4)
