@@ -27,6 +27,7 @@ run: install
 	@$(MANAGE) migrate --noinput -v0
 	@$(MANAGE) collectstatic --noinput -v0
 	@$(MANAGE) seed_demo
+	@$(MANAGE) seed_trials
 	@$(MANAGE) seed_discussion
 	@$(MANAGE) seed_newsletter
 	@echo ""

@@ -56,3 +56,12 @@ NEWSLETTER_LEASE_SECONDS = env.int("NEWSLETTER_LEASE_SECONDS", default=30)
 # Messages per second across all workers (your mail provider's limit); 0 means no limit.
 NEWSLETTER_RATE_PER_SECOND = env.int("NEWSLETTER_RATE_PER_SECOND", default=0)
 NEWSLETTER_SIGNUP_RATE_PER_IP = env.str("NEWSLETTER_SIGNUP_RATE_PER_IP", default="10/3600")
+
+# Evidence: trial cards from ClinicalTrials.gov's API (evidence/registry.py), asked politely.
+TRIALS_API_URL = env.str("TRIALS_API_URL", default="https://clinicaltrials.gov/api/v2")
+TRIALS_API_TIMEOUT = env.float("TRIALS_API_TIMEOUT", default=10.0)  # seconds per request
+TRIALS_REFRESH_HOURS = env.int("TRIALS_REFRESH_HOURS", default=24)
+TRIALS_REQUEST_PAUSE_SECONDS = env.float("TRIALS_REQUEST_PAUSE_SECONDS", default=1.0)
+# After a failed fetch: a wait that doubles from the base up to the cap (or the Retry-After).
+TRIALS_RETRY_BASE_SECONDS = env.int("TRIALS_RETRY_BASE_SECONDS", default=600)
+TRIALS_RETRY_MAX_SECONDS = env.int("TRIALS_RETRY_MAX_SECONDS", default=86_400)

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "articles",
     "comments",
     "newsletter",
+    "evidence",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -272,6 +273,10 @@ CELERY_BEAT_SCHEDULE = {
     "reviews-due": {
         "task": "articles.tasks.send_reviews_due",
         "schedule": crontab(day_of_week="mon", hour=7, minute=15),
+    },
+    "refresh-trials": {
+        "task": "evidence.tasks.refresh_trials",
+        "schedule": crontab(minute=23),  # hourly: new citations soon, each trial once a day
     },
     "weekly-digest": {
         "task": "newsletter.tasks.send_weekly_digest",

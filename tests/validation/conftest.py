@@ -52,6 +52,7 @@ def _grant_staff_groups() -> None:
     importlib.import_module("comments.migrations.0002_staff_permissions").grant(apps, None)
     importlib.import_module("comments.migrations.0003_moderator_user_lookup").grant(apps, None)
     importlib.import_module("newsletter.migrations.0003_editor_permissions").grant(apps, None)
+    importlib.import_module("evidence.migrations.0002_staff_permissions").grant(apps, None)
 
 
 def _fetch_everything(tmp: Path) -> Fetched:
@@ -63,6 +64,7 @@ def _fetch_everything(tmp: Path) -> Fetched:
 
     _grant_staff_groups()
     call_command("seed_demo", "--quiet-logins", stdout=io.StringIO())
+    call_command("seed_trials", stdout=io.StringIO())  # the founding article's trial card
     call_command("seed_discussion", stdout=io.StringIO())
     call_command("seed_newsletter", stdout=io.StringIO())
 
@@ -90,6 +92,7 @@ def _fetch_everything(tmp: Path) -> Fetched:
         "home": "/",
         "article": article.get_absolute_url(),
         "article-now": group.get_absolute_url(),
+        "article-review-due": "/articles/national-priority-voucher-pilot-explained/",
         "topic": topic.get_absolute_url(),
         "topics": "/topics/",
         "contributors": "/contributors/",
@@ -125,6 +128,7 @@ def _fetch_everything(tmp: Path) -> Fetched:
     draft_edition.featured.add(article)
     _unpublished_changes(group, title="Published just now, corrected")
     waiting = Article.objects.get(status=Article.Status.IN_REVIEW)
+    due = Article.objects.get(slug="national-priority-voucher-pilot-explained")
     for name, url in {
         "admin-article-changes": f"/admin/articles/article/{group.pk}/change/",
         "article-preview": f"{group.get_absolute_url()}preview/",
@@ -135,6 +139,9 @@ def _fetch_everything(tmp: Path) -> Fetched:
         "admin-contributor-add": "/admin/articles/contributor/add/",
         # The demo article waiting for clinical review: a superuser may decide about it.
         "admin-article-in-review": f"/admin/articles/article/{waiting.pk}/change/",
+        # The demo article whose medical review is overdue, and the list of what is due.
+        "admin-article-review-due": f"/admin/articles/article/{due.pk}/change/",
+        "admin-articles-due": "/admin/articles/article/?review_due=due",
     }.items():
         response = admin.get(url)
         assert response.status_code == 200, url
@@ -142,6 +149,10 @@ def _fetch_everything(tmp: Path) -> Fetched:
     assert "This article has unpublished changes" in fetched.html["admin-article-changes"]
     assert 'value="request_changes"' in fetched.html["admin-article-in-review"]
     assert "Published just now, corrected" in fetched.html["article-preview"]
+    assert "Confirm the live article still stands" in fetched.html["admin-article-review-due"]
+    assert due.title in fetched.html["admin-articles-due"]
+    assert "Due for its scheduled medical review" in fetched.html["article-review-due"]
+    assert "trial-card" in fetched.html["article"]
 
     for name, url in {
         "rss": "/feed/rss/",

@@ -8,6 +8,7 @@ PAGES = [
     "home",
     "article",
     "article-now",
+    "article-review-due",
     "topic",
     "topics",
     "search",
@@ -27,6 +28,8 @@ PAGES = [
     "admin-article-add",
     "admin-article-changes",
     "admin-article-in-review",
+    "admin-article-review-due",
+    "admin-articles-due",
     "article-preview",
 ]
 

@@ -77,6 +77,7 @@ KINDS: dict[str, tuple[str, bool]] = {
     "review-submitted": ("articles/email/review", False),
     "review-changes-requested": ("articles/email/review", False),
     "review-approved": ("articles/email/review", False),
+    "review-due": ("articles/email/review_due", False),
 }
 
 
@@ -417,6 +418,13 @@ def _send_review_mail(bag: Mailbag) -> None:
     take(Action.SUBMITTED, writer)
     with bag.expect(review_approved=writer.email):
         take(Action.APPROVED, reviewer)
+    from datetime import date
+
+    from articles import review_due
+
+    ArticleFactory(title=f"{LONG_TITLE}, due again", next_review=date(2026, 1, 5))
+    with bag.expect(review_due=reviewer.email):
+        review_due.review_due_mail_send()
 
 
 def _send_every_kind(handler: RecordingHandler) -> Mailed:

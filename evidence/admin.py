@@ -1,0 +1,29 @@
+from django.contrib import admin
+
+from core.admin import ReadOnlyAdminMixin
+from evidence.models import Trial, TrialChange
+
+
+class TrialChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = TrialChange
+    fields = ("recorded_at", "kind", "old_status", "new_status", "registry_date")
+    readonly_fields = fields
+    extra = 0
+    deletable = False
+
+
+@admin.register(Trial)
+class TrialAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Trials as the registry last gave them: read only, since only the registry changes them."""
+
+    list_display = ("nct_id", "title", "overall_status", "as_of", "failures", "last_error")
+    list_filter = ("overall_status",)
+    search_fields = ("nct_id", "title", "sponsor")
+    readonly_fields = (
+        "nct_id", "title", "phases", "overall_status", "conditions", "interventions", "sponsor",
+        "enrollment", "enrollment_actual", "locations", "last_update_posted",
+        "results_first_posted", "as_of", "source", "checked_at", "failures", "next_attempt_at",
+        "last_error",
+    )  # fmt: skip
+    inlines = (TrialChangeInline,)
+    deletable = False

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from django.db import models
+
+from evidence.registry import PHASES
+
+
+class Trial(models.Model):
+    """A trial an article cites, as the registry last gave it (`as_of`). A failed fetch keeps
+    the last data and its date; `failures` and `next_attempt_at` hold the backoff."""
+
+    class Status(models.TextChoices):
+        NOT_YET_RECRUITING = "NOT_YET_RECRUITING", "Not yet recruiting"
+        RECRUITING = "RECRUITING", "Recruiting"
+        ENROLLING_BY_INVITATION = "ENROLLING_BY_INVITATION", "Enrolling by invitation"
+        ACTIVE_NOT_RECRUITING = "ACTIVE_NOT_RECRUITING", "Active, not recruiting"
+        SUSPENDED = "SUSPENDED", "Suspended"
+        TERMINATED = "TERMINATED", "Terminated"
+        COMPLETED = "COMPLETED", "Completed"
+        WITHDRAWN = "WITHDRAWN", "Withdrawn"
+        UNKNOWN = "UNKNOWN", "Unknown status"
+
+    nct_id = models.CharField("NCT number", max_length=11, unique=True)
+    title = models.CharField(max_length=500, blank=True)
+    phases = models.JSONField(default=list, blank=True)
+    overall_status = models.CharField(max_length=40, blank=True)
+    conditions = models.JSONField(default=list, blank=True)
+    interventions = models.JSONField(default=list, blank=True)
+    sponsor = models.CharField(max_length=300, blank=True)
+    enrollment = models.PositiveIntegerField(null=True, blank=True)
+    enrollment_actual = models.BooleanField(default=False)
+    locations = models.PositiveIntegerField(null=True, blank=True)
+    last_update_posted = models.DateField(null=True, blank=True)
+    results_first_posted = models.DateField(null=True, blank=True)
+    as_of = models.DateTimeField(
+        null=True, blank=True, help_text="When the registry last gave this record."
+    )
+    source = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Where the record came from when not from the registry (the demo's sources).",
+    )
+    checked_at = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ("nct_id",)
+
+    def __str__(self) -> str:
+        return self.nct_id
+
+    @property
+    def registry_url(self) -> str:
+        return f"https://clinicaltrials.gov/study/{self.nct_id}"
+
+    @property
+    def phase_label(self) -> str:
+        return "/".join(PHASES.get(phase, phase) for phase in self.phases)
+
+    @property
+    def status_label(self) -> str:
+        known = dict(self.Status.choices)
+        return known.get(self.overall_status, self.overall_status.replace("_", " ").capitalize())
+
+
+class TrialChange(models.Model):
+    """A change in a trial's registry record that readers and editors are told of: its overall
+    status moving, or its results first posted. Recorded once (the constraint)."""
+
+    class Kind(models.TextChoices):
+        STATUS = "status", "Status changed"
+        RESULTS = "results", "Results posted"
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="changes")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    old_status = models.CharField(max_length=40, blank=True)
+    new_status = models.CharField(max_length=40, blank=True)
+    registry_date = models.DateField(
+        null=True, blank=True, help_text="The registry's date for it: its last update posted."
+    )
+    # What makes it the same change: its kind, the new status and the registry's date.
+    key = models.CharField(max_length=100, editable=False)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-recorded_at", "-pk")
+        constraints = [models.UniqueConstraint(fields=["trial", "key"], name="trial_change_once")]
+
+    def __str__(self) -> str:
+        return f"{self.trial}: {self.get_kind_display()}"
