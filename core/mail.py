@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 
 import css_inline
+from anymail.exceptions import AnymailError
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
@@ -31,6 +32,7 @@ from django.utils import timezone
 
 from core.dkim_signing import message_sign
 from core.links import mail_context
+from core.providers import is_provider_error, provider_describe, provider_fault
 
 logger = logging.getLogger(__name__)
 
@@ -103,11 +105,17 @@ class Fault(enum.Enum):
     REFUSED = "refused"  # 5xx to the sender, the message or the session: a fault of ours
 
 
+# What sending one message may raise, over SMTP or a provider's API (anymail): classify knows each.
+SEND_ERRORS = (smtplib.SMTPException, OSError, AnymailError)
+
+
 def classify(error: Exception) -> Fault:
     """Only a refusal of the recipient is about that address. A permanent refusal of the
     sender (an unverified From), of the message (spam, too large) or of the session (bad
     credentials) would be the same for every recipient, so it must stop a mailing, not
-    bounce its readers one by one."""
+    bounce its readers one by one. A provider's answers (core.providers) mean the same."""
+    if is_provider_error(error):
+        return Fault(provider_fault(error))
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in error.recipients.values()]
         return Fault.RECIPIENT_REFUSED if codes and min(codes) >= 500 else Fault.RECIPIENT_DEFERRED
@@ -120,6 +128,8 @@ def classify(error: Exception) -> Fault:
 
 def describe(error: Exception) -> str:
     """The server's answer in one line, for ledgers and editors."""
+    if is_provider_error(error):
+        return provider_describe(error)
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         code, text = next(iter(error.recipients.values()))
         return f"{code} {_text(text)}"
@@ -148,7 +158,7 @@ def deliver(message: EmailMessage) -> None:
     """Send one transactional message; failures come out as MailDeferred or MailRefused."""
     try:
         message.send(fail_silently=False)
-    except (smtplib.SMTPException, OSError) as error:
+    except SEND_ERRORS as error:
         fault = classify(error)
         if fault in (Fault.RECIPIENT_DEFERRED, Fault.DEFERRED):
             raise MailDeferred(describe(error)) from error

@@ -19,7 +19,7 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import CharField, F, Min, Q, Subquery, Value
+from django.db.models import Case, CharField, F, Min, Q, Subquery, Value, When
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
@@ -111,7 +111,15 @@ def mark_handed(deliveries: list[Delivery]) -> None:
     ).update(handed_at=timezone.now())
 
 
-def mark_sent(deliveries: list[Delivery]) -> None:
+def mark_sent(deliveries: list[Delivery], *, provider_ids: dict[int, str] | None = None) -> None:
+    """Sent, in one UPDATE; `provider_ids` are the ids a provider's API gave the messages
+    (by Delivery pk), which its webhooks' events name them by."""
+    provider = {}
+    if provider_ids:
+        provider["provider_message_id"] = Case(
+            *(When(pk=pk, then=Value(found)) for pk, found in provider_ids.items()),
+            default=Value(""),
+        )
     Delivery.objects.filter(
         pk__in=[d.pk for d in deliveries], claim=deliveries[0].claim, status=Delivery.Status.SENDING
     ).update(
@@ -131,6 +139,7 @@ def mark_sent(deliveries: list[Delivery]) -> None:
         last_error="",
         handed_at=None,
         lease_until=None,
+        **provider,
     )
 
 

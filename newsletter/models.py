@@ -165,6 +165,8 @@ class Delivery(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     message_id = models.CharField(max_length=200, blank=True)
+    # The id a provider's API gave the message (anymail), which its webhooks' events name.
+    provider_message_id = models.CharField(max_length=200, blank=True, db_index=True)
 
     class Meta:
         verbose_name_plural = "deliveries"
