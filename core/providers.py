@@ -107,3 +107,35 @@ def provider_message_id(message) -> str:
     if isinstance(found, set):  # several recipients with different ids: not our messages
         found = sorted(str(one) for one in found if one)[0] if any(found) else None
     return str(found or "")[:200]
+
+
+# The events of anymail's tracking webhooks that change what we know of an address or of a
+# message; opens and clicks are not kept (we do not track readers).
+TRACKED_EVENTS = frozenset(
+    {"delivered", "bounced", "deferred", "complained", "unsubscribed", "rejected", "failed"}
+)
+
+
+def tracking_kind(event) -> str | None:
+    """The kind of a tracking event (DeliveryEvent.Kind's values), or None to ignore it.
+    Anymail calls some soft bounces "bounced" (Postmark's SoftBounce, Brevo's soft_bounce,
+    Amazon SES's transient bounces): those are soft here, which only repetition makes final.
+    A provider refusing to send to an address it knows bounced or is invalid is a bounce, to
+    one that unsubscribed there an unsubscribe."""
+    kind = event.event_type
+    if kind == "bounced" and _soft_bounce(event.esp_event):
+        return "deferred"
+    if kind == "rejected" and event.reject_reason in ("bounced", "invalid"):
+        return "bounced"
+    if kind == "rejected" and event.reject_reason == "unsubscribed":
+        return "unsubscribed"
+    return kind if kind in TRACKED_EVENTS else None
+
+
+def _soft_bounce(raw) -> bool:
+    if not hasattr(raw, "get"):
+        return False
+    if raw.get("Type") == "SoftBounce" or raw.get("event") == "soft_bounce":  # Postmark, Brevo
+        return True
+    bounce = raw.get("bounce")  # Amazon SES
+    return isinstance(bounce, dict) and bounce.get("bounceType") in ("Transient", "Undetermined")

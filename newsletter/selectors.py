@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 
 from articles.models import Article, ArticleChange
-from newsletter.models import Delivery, Edition, Subscriber
+from newsletter.models import Delivery, DeliveryEvent, Edition, Subscriber
 
 
 def audience(edition: Edition) -> QuerySet[Subscriber]:
@@ -117,6 +117,14 @@ def deliveries_for_review(edition: Edition, *, limit: int = DELIVERIES_SHOWN) ->
         )
         .order_by("trouble", F("sent_at").desc(nulls_last=True), "pk")[:limit]
     )
+
+
+def edition_events(edition: Edition, *, limit: int = DELIVERIES_SHOWN) -> QuerySet[DeliveryEvent]:
+    """What the mail provider reported about this edition's messages (bounces, complaints,
+    unsubscribes, deliveries), latest first: the first `limit`."""
+    return DeliveryEvent.objects.filter(delivery__edition=edition).order_by("-occurred_at", "-pk")[
+        :limit
+    ]
 
 
 def editions_stalled(*, now: datetime) -> list[int]:

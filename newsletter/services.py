@@ -58,8 +58,10 @@ def subscription_request(
                 render_mail("newsletter/email/already", to=email, context=links(subscriber))
             )
             return subscriber
-        if subscriber.status == Subscriber.Status.BOUNCED:
-            return subscriber  # the address does not accept mail; say nothing different
+        if subscriber.status in (Subscriber.Status.BOUNCED, Subscriber.Status.COMPLAINED):
+            # The address does not accept mail, or its reader called ours spam: no mail to
+            # it from a form anyone can fill in. Say nothing different.
+            return subscriber
         subscriber.status = Subscriber.Status.PENDING
         subscriber.frequency = frequency
         subscriber.requested_at = timezone.now()

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from articles import review
 from articles.models import Article, ReviewStep
 from newsletter.models import Delivery, Edition, Subscriber
+from newsletter.provider_events import provider_event_record
 from tests.factories import PASSWORD, ArticleFactory, ReviewerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -142,6 +143,20 @@ def test_editor_composes_an_edition_sends_it_and_watches_it_finish(
     axe_check(page, context="edition page after sending")
     assert Delivery.objects.filter(status="sent").count() == 40
     assert Edition.objects.get().status == Edition.Status.SENT
+
+    # Later a provider's webhook reports a hard bounce: the edition page shows it.
+    bounced = Delivery.objects.order_by("pk").select_related("subscriber").first()
+    provider_event_record(
+        provider="Postmark", kind="bounced", event_id="1", message_id=bounced.message_id,
+        recipient=bounced.subscriber.email, occurred_at=None,
+        description="Hard bounce: mailbox not found",
+    )  # fmt: skip
+    page.reload()
+    events = page.get_by_role("table", name="What the mail provider reported, latest first")
+    expect(events).to_contain_text(bounced.subscriber.email)
+    expect(events).to_contain_text("Hard bounce: mailbox not found")
+    expect(page.locator("#edition-progress")).to_contain_text("Bounced 1")
+    axe_check(page, context="edition page with a provider's events")
 
 
 def test_a_drafts_slug_follows_its_title_but_a_live_articles_stays(

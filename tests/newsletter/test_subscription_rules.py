@@ -22,7 +22,7 @@ def confirm_url(subscriber: Subscriber, *, topics=(), frequency="weekly") -> str
     return f"/newsletter/confirm/{token}/"
 
 
-@pytest.mark.parametrize("status", ["unsubscribed", "bounced"])
+@pytest.mark.parametrize("status", ["unsubscribed", "bounced", "complained", "suspended"])
 def test_an_old_confirmation_link_never_reactivates_a_reader_who_left_or_bounced(client, status):
     reader = Subscriber.objects.create(email="left@example.org", status="pending")
     url = confirm_url(reader)
@@ -31,14 +31,15 @@ def test_an_old_confirmation_link_never_reactivates_a_reader_who_left_or_bounced
     assert Subscriber.objects.get().status == status
 
 
+@pytest.mark.parametrize("status", ["bounced", "complained"])
 def test_a_bounced_address_asking_again_stays_bounced_and_gets_no_mail(
-    client, django_capture_on_commit_callbacks
+    client, django_capture_on_commit_callbacks, status
 ):
-    Subscriber.objects.create(email="dead@example.org", status="bounced")
+    Subscriber.objects.create(email="dead@example.org", status=status)
     with django_capture_on_commit_callbacks() as queued:
         answer = client.post("/newsletter/", {"email": "dead@example.org", "frequency": "weekly"})
     assert answer.status_code == 302  # the same answer as for anyone
-    assert Subscriber.objects.get().status == "bounced"
+    assert Subscriber.objects.get().status == status
     assert not queued  # no confirmation mail to an address that refuses mail
 
 
