@@ -119,6 +119,7 @@ class EditionAdmin(admin.ModelAdmin):
             "progress": selectors.edition_progress(edition),
             "deliveries": selectors.deliveries_for_review(edition),
             "events": selectors.edition_events(edition),
+            "complaint_warning": selectors.complaint_warning(),
             "deliveries_url": reverse("admin:newsletter_delivery_changelist")
             + f"?edition__id__exact={edition.pk}",
             "polling": edition.status in (Edition.Status.SENDING, Edition.Status.SCHEDULED),

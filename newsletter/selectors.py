@@ -5,7 +5,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from articles.models import Article, ArticleChange
 from newsletter.models import Delivery, DeliveryEvent, Edition, Subscriber
@@ -61,14 +73,30 @@ def featured_articles(edition: Edition) -> list[Article]:
     return list(edition.featured.order_by("-published_at", "title"))
 
 
+def _reported(kind: str) -> Coalesce:
+    """How many of an edition's deliveries the provider reported `kind` for (a subquery, so
+    that it does not multiply the delivery counts beside it)."""
+    reported = (
+        DeliveryEvent.objects.filter(delivery__edition=OuterRef("pk"), kind=kind)
+        .order_by()
+        .values("delivery__edition")
+        .annotate(count=Count("delivery", distinct=True))
+        .values("count")
+    )
+    return Coalesce(Subquery(reported[:1]), 0)
+
+
 def with_progress(editions: QuerySet[Edition]) -> QuerySet[Edition]:
-    """Delivery counts by status on each edition, in the same query (no query per row)."""
+    """Delivery counts by status on each edition, and what the provider reported of them
+    (delivered, complaints), in the same query (no query per row)."""
     return editions.annotate(
         **{
             f"deliveries_{status}": Count("deliveries", filter=Q(deliveries__status=status))
             for status in Delivery.Status.values
         },
         deliveries_resent=Count("deliveries", filter=Q(deliveries__resent=True)),
+        reported_delivered=_reported(DeliveryEvent.Kind.DELIVERED),
+        reported_complained=_reported(DeliveryEvent.Kind.COMPLAINED),
     )
 
 
@@ -91,8 +119,39 @@ def edition_progress(edition: Edition) -> dict[str, int]:
         **counts,
         "waiting": counts[Delivery.Status.QUEUED] + counts[Delivery.Status.SENDING],
         "resent": edition.deliveries_resent,
+        "delivered": edition.reported_delivered,
+        "complained": edition.reported_complained,
         "total": total,
         "percent": round(100 * done / total) if total else 0,
+    }
+
+
+# Mailbox providers filter a sender whose complaints reach 0.3 % (Gmail's bulk-sender rules):
+# the edition page warns from a third of that, 1 complaint in 1,000 messages.
+COMPLAINTS_WARN_PER_THOUSAND = 1
+
+
+def complaint_warning() -> dict | None:
+    """The complaint rate of the last edition that finished sending, when it is at or above
+    COMPLAINTS_WARN_PER_THOUSAND (per message that left); None otherwise."""
+    last = (
+        with_progress(
+            Edition.objects.filter(status__in=(Edition.Status.SENT, Edition.Status.FAILURES))
+        )
+        .order_by(F("finished_at").desc(nulls_last=True), "-pk")
+        .first()
+    )
+    if last is None:
+        return None
+    sent = last.deliveries.filter(sent_at__isnull=False).count()
+    complained = last.reported_complained
+    if not sent or complained * 1000 < COMPLAINTS_WARN_PER_THOUSAND * sent:
+        return None
+    return {
+        "edition": last,
+        "complained": complained,
+        "sent": sent,
+        "percent": 100 * complained / sent,
     }
 
 
