@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.providers import tracking_kind
+from core.suppression import suppression_add
 from newsletter.models import Delivery, DeliveryEvent, Subscriber
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,8 @@ OUR_MESSAGE_ID = re.compile(r"<edition-(\d+)\.(\d+)@[^>]+>")
 # only overridden by a complaint.
 RECEIVING = (Subscriber.Status.ACTIVE, Subscriber.Status.PENDING, Subscriber.Status.SUSPENDED)
 Kind = DeliveryEvent.Kind
+# Events that suppress the address for all mail (core.suppression), with the same name.
+SUPPRESSING = (Kind.BOUNCED, Kind.COMPLAINED)
 
 
 def tracking_received(sender, event, esp_name: str, **kwargs) -> None:
@@ -80,6 +83,8 @@ def provider_event_record(
                 )
         except IntegrityError:
             return False
+        if email and kind in SUPPRESSING:  # every kind of mail, not only the newsletter
+            suppression_add(email=email, reason=kind, detail=f"{provider}: {event.description}")
         if subscriber is not None:
             _apply(event, subscriber)
     logger.info("%s %s event for %s", provider, kind, email or message_id)
@@ -125,6 +130,12 @@ def _apply(event: DeliveryEvent, subscriber: Subscriber) -> None:
         )
     elif event.kind == Kind.DEFERRED and _soft_bounced_messages(event) >= SOFT_BOUNCE_LIMIT:
         one.filter(status=Subscriber.Status.ACTIVE).update(status=Subscriber.Status.SUSPENDED)
+        suppression_add(
+            email=subscriber.email,
+            reason="suspended",
+            detail=f"{event.provider}: soft bounces on {SOFT_BOUNCE_LIMIT} messages "
+            f"within {SOFT_BOUNCE_DAYS} days",
+        )
 
 
 def _soft_bounced_messages(event: DeliveryEvent) -> int:

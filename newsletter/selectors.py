@@ -20,11 +20,12 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from articles.models import Article, ArticleChange
+from core.suppression import suppressed_addresses
 from newsletter.models import Delivery, DeliveryEvent, Edition, Subscriber
 
 
 def audience(edition: Edition) -> QuerySet[Subscriber]:
-    """Active subscribers who want this edition: its topics, or everything. A digest also goes
+    """Active subscribers who want this edition, at addresses not suppressed: its topics, or everything. A digest also goes
     to whoever got the alert of an article it carries a correction to, whatever they read."""
     wanted = Q()
     if edition.kind == Edition.Kind.ALERT:
@@ -38,7 +39,11 @@ def audience(edition: Edition) -> QuerySet[Subscriber]:
         if not edition.featured.exists():
             wanted = Q(pk__in=[])  # a week of corrections only: no article for weekly readers
         wanted |= Q(pk__in=alert_readers(edition.corrections.values("article_id")))
-    return Subscriber.objects.filter(wanted, status=Subscriber.Status.ACTIVE).distinct()
+    return (
+        Subscriber.objects.filter(wanted, status=Subscriber.Status.ACTIVE)
+        .exclude(email__in=suppressed_addresses())  # one suppression list for all mail
+        .distinct()
+    )
 
 
 def sent_alerts() -> QuerySet[Delivery]:

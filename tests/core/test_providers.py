@@ -91,11 +91,13 @@ def _mail() -> object:
     return render_mail("account/email/unknown_account", to="reader@example.org", context={})
 
 
+@pytest.mark.django_db
 def test_account_mail_through_a_provider_is_sent(postmark):
     deliver(_mail())
     assert postmark.ids.keys() == {"reader@example.org"}
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("answer", "outcome", "fault"),
     [

@@ -58,6 +58,7 @@ def _fetch_everything(tmp: Path) -> Fetched:
     from accounts.models import User
     from articles.models import Article
     from comments.models import Comment
+    from core.models import Suppression
     from newsletter.models import Delivery, Edition, Subscriber
     from newsletter.provider_events import provider_event_record
     from tests.factories import ArticleFactory, CommentFactory, UserFactory
@@ -96,6 +97,7 @@ def _fetch_everything(tmp: Path) -> Fetched:
         provider="Postmark", kind="complained", event_id="validation-1",
         message_id="validation-1", recipient=complainer.email, occurred_at=now,
     )  # fmt: skip
+    suppression = Suppression.objects.get(email=complainer.email)  # the complaint's
 
     anonymous = Client()
     pages = {
@@ -147,6 +149,8 @@ def _fetch_everything(tmp: Path) -> Fetched:
         "admin-contributor-add": "/admin/articles/contributor/add/",
         # The demo article waiting for clinical review: a superuser may decide about it.
         "admin-article-in-review": f"/admin/articles/article/{waiting.pk}/change/",
+        "admin-suppressions": "/admin/core/suppression/",
+        "admin-suppression-lift": f"/admin/core/suppression/{suppression.pk}/lift/",
     }.items():
         response = admin.get(url)
         assert response.status_code == 200, url

@@ -27,6 +27,8 @@ PAGES = [
     "admin-article-add",
     "admin-article-changes",
     "admin-article-in-review",
+    "admin-suppressions",
+    "admin-suppression-lift",
     "article-preview",
 ]
 
