@@ -26,7 +26,7 @@ from django.utils import timezone
 from core.suppression import suppression_add, suppression_reasons, suppression_skips_record
 from newsletter.emails import mail_host
 from newsletter.models import Delivery, Edition, Subscriber
-from newsletter.selectors import audience, editions_stalled
+from newsletter.selectors import SUPPRESSED, audience, editions_stalled
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -210,7 +210,7 @@ def skip_lapsed(edition: Edition, batch: list[Delivery]) -> list[Delivery]:
     for row in lapsed:
         reason = suppressed.get(row.subscriber.email)
         why.setdefault(
-            f"suppressed: {reason}" if reason else "no longer in the audience", []
+            f"{SUPPRESSED}{reason}" if reason else "no longer in the audience", []
         ).append(row.pk)
     for text, ids in why.items():
         reconnecting(

@@ -78,6 +78,10 @@ def featured_articles(edition: Edition) -> list[Article]:
     return list(edition.featured.order_by("-published_at", "title"))
 
 
+# How the ledger's skip of a suppressed address begins (ledger.skip_lapsed).
+SUPPRESSED = "suppressed: "
+
+
 def _reported(kind: str) -> Coalesce:
     """How many of an edition's deliveries the provider reported `kind` for (a subquery, so
     that it does not multiply the delivery counts beside it)."""
@@ -92,14 +96,19 @@ def _reported(kind: str) -> Coalesce:
 
 
 def with_progress(editions: QuerySet[Edition]) -> QuerySet[Edition]:
-    """Delivery counts by status on each edition, and what the provider reported of them
-    (delivered, complaints), in the same query (no query per row)."""
+    """Delivery counts by status on each edition (skips of suppressed addresses apart), and
+    what the provider reported of them (delivered, complaints), in the same query."""
     return editions.annotate(
         **{
             f"deliveries_{status}": Count("deliveries", filter=Q(deliveries__status=status))
             for status in Delivery.Status.values
         },
         deliveries_resent=Count("deliveries", filter=Q(deliveries__resent=True)),
+        deliveries_suppressed=Count(
+            "deliveries",
+            filter=Q(deliveries__status=Delivery.Status.SKIPPED)
+            & Q(deliveries__last_error__startswith=SUPPRESSED),
+        ),
         reported_delivered=_reported(DeliveryEvent.Kind.DELIVERED),
         reported_complained=_reported(DeliveryEvent.Kind.COMPLAINED),
     )
@@ -124,6 +133,7 @@ def edition_progress(edition: Edition) -> dict[str, int]:
         **counts,
         "waiting": counts[Delivery.Status.QUEUED] + counts[Delivery.Status.SENDING],
         "resent": edition.deliveries_resent,
+        "suppressed": edition.deliveries_suppressed,
         "delivered": edition.reported_delivered,
         "complained": edition.reported_complained,
         "total": total,

@@ -7,9 +7,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from newsletter import selectors
+from core.suppression import suppression_add
+from newsletter import delivery, selectors
 from newsletter.models import Delivery, Edition, Subscriber
 from newsletter.provider_events import provider_event_record
+from tests.newsletter.mailings import edition, sending, subscribers
 
 pytestmark = pytest.mark.django_db
 
@@ -80,3 +82,18 @@ def test_the_edition_page_warns_at_one_complaint_in_a_thousand(admin_client, rea
 def test_no_warning_before_any_edition_has_been_sent(admin_client):
     assert selectors.complaint_warning() is None
     assert "marked it as spam" not in page(admin_client, Edition.objects.create(subject="First"))
+
+
+def test_the_edition_page_counts_the_addresses_skipped_as_suppressed(admin_client):
+    subscribers(4)
+    mailing = sending(edition())
+    suppression_add(email="s1@example.org", reason="complained")
+    suppression_add(email="s2@example.org", reason="bounced")
+    Subscriber.objects.filter(email="s3@example.org").update(status="unsubscribed")
+    delivery.send_batch(edition_id=mailing.pk)
+    progress = selectors.edition_progress(
+        selectors.with_progress(Edition.objects).get(pk=mailing.pk)
+    )
+    assert (progress["skipped"], progress["suppressed"]) == (3, 2)
+    html = page(admin_client, mailing)
+    assert "Of them suppressed <strong>2</strong>" in html
