@@ -17,12 +17,23 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from core.links import absolute_url, mail_context
 from core.mail import ACCOUNT_SECURITY_HEADER, email_queue, inline_css
+from core.suppression import REQUESTED_HEADER
 
 
 def _on_site(url: str) -> str:
     """The same page on SITE_URL, whatever host allauth built the link with."""
     parts = urlsplit(url)
     return absolute_url(urlunsplit(("", "", parts.path, parts.query, parts.fragment)))
+
+
+# allauth's mail that answers the holder's own request: a password reset (for a known address or
+# not), a sign-up or address verification, a sign-in code.
+REQUESTED_BY_HOLDER = frozenset(
+    {
+        "password_reset_key", "password_reset_code", "unknown_account", "account_already_exists",
+        "email_confirmation_signup", "email_confirmation", "login_code",
+    }
+)  # fmt: skip
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -42,8 +53,11 @@ class AccountAdapter(DefaultAccountAdapter):
             "current_site": site,
         }
         # Everything allauth sends is about an account's access: links that verify, reset or
-        # change it, and notices of such changes.
+        # change it, and notices of such changes. What the holder asked for goes out even to
+        # a suppressed address (core.suppression); notices do not.
         headers = {ACCOUNT_SECURITY_HEADER: "yes"}
+        if template_prefix.removeprefix("account/email/") in REQUESTED_BY_HOLDER:
+            headers[REQUESTED_HEADER] = "yes"
         email_queue(self.render_mail(template_prefix, email, context, headers=headers))
 
     def render_mail(self, template_prefix, email, context, headers=None):

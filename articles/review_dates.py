@@ -82,6 +82,7 @@ class ReviewDueReceipt(models.Model):
     class Outcome(models.TextChoices):
         SENT = "sent", "Sent"
         REFUSED = "refused", "Refused by the mail server"
+        SUPPRESSED = "suppressed", "Skipped: the address is suppressed"
 
     week = models.DateField(help_text="The Monday of the week it was sent in.")
     recipient = models.ForeignKey(

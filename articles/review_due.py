@@ -100,8 +100,11 @@ def review_due_mail_send(*, today: date | None = None) -> int:
         )
         try:
             with transaction.atomic():
-                ReviewDueReceipt.objects.create(week=week, recipient=person, due=count)
-                deliver(mail)
+                receipt = ReviewDueReceipt.objects.create(week=week, recipient=person, due=count)
+                if not deliver(mail):  # suppressed (core.suppression): recorded, not sent
+                    receipt.outcome = ReviewDueReceipt.Outcome.SUPPRESSED
+                    receipt.save(update_fields=["outcome"])
+                    continue
         except IntegrityError:  # another worker has this person's copy: a race no test can place
             continue  # pragma: no mutate
         except MailDeferred as error:

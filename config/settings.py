@@ -7,6 +7,7 @@ PostgreSQL, Redis and SMTP with DATABASE_URL, REDIS_URL and EMAIL_URL; see .env.
 
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
 from core.dkim_signing import private_key_load
+from core.providers import anymail_settings, provider_backend
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -72,6 +74,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "allauth",
     "allauth.account",
+    "anymail",
     "django_htmx",
     "csp",
     "reversion",
@@ -205,7 +208,12 @@ NEWSLETTER_FROM_EMAIL = env.str(
     "NEWSLETTER_FROM_EMAIL", default=f"{SITE_NAME} newsletter <newsletter@localhost>"
 )
 EMAIL_FILE_PATH = VAR_DIR / "mail"
-if env.str("EMAIL_URL", default=""):
+# A provider's API (anymail) with EMAIL_PROVIDER, else SMTP with EMAIL_URL, else files. Every
+# ANYMAIL_<NAME> variable is ANYMAIL["<NAME>"] (README, "Sending at scale").
+ANYMAIL = anymail_settings(os.environ)
+if EMAIL_PROVIDER := env.str("EMAIL_PROVIDER", default=""):
+    EMAIL_BACKEND = provider_backend(EMAIL_PROVIDER)
+elif env.str("EMAIL_URL", default=""):
     globals().update(env.email_url("EMAIL_URL"))
 else:
     EMAIL_BACKEND = "core.mail.EmlFileBackend"
@@ -219,9 +227,10 @@ if DKIM_PRIVATE_KEY and EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBa
     EMAIL_BACKEND = "core.mail.SigningSmtpBackend"
 MAILCHECK_NAMESERVER = env.str("MAILCHECK_NAMESERVER", default="")  # IP[:port]; "": the system's
 MAILCHECK_DNS_TIMEOUT = env.float("MAILCHECK_DNS_TIMEOUT", default=3.0)  # seconds per lookup
-# Seconds any one SMTP exchange may take; kept below NEWSLETTER_LEASE_SECONDS so a worker
+# Seconds any one SMTP exchange (or provider API call) may take; kept below NEWSLETTER_LEASE_SECONDS so a worker
 # blocked on a silent server never outlives its claim.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+ANYMAIL.setdefault("REQUESTS_TIMEOUT", EMAIL_TIMEOUT)  # a provider's API, the same bound
 # Date headers in TIME_ZONE with a real offset ("+0000"); the default writes "-0000", which
 # RFC 5322 reserves for a time whose zone is unknown.
 EMAIL_USE_LOCALTIME = True
@@ -332,20 +341,11 @@ PERMISSIONS_POLICY_DENIED = [
     "publickey-credentials-get", "screen-wake-lock", "serial", "usb", "xr-spatial-tracking",
 ]  # fmt: skip
 
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": [SELF],
-        "script-src": [SELF],
-        "style-src": [SELF],
-        "img-src": [SELF, "data:"],
-        "font-src": [SELF],
-        "connect-src": [SELF],
-        "object-src": [NONE],
-        "base-uri": [SELF],
-        "frame-ancestors": [NONE],
-        "form-action": [SELF],
-    }
-}
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": {
+    "default-src": [SELF], "script-src": [SELF], "style-src": [SELF], "img-src": [SELF, "data:"],
+    "font-src": [SELF], "connect-src": [SELF], "object-src": [NONE], "base-uri": [SELF],
+    "frame-ancestors": [NONE], "form-action": [SELF],
+}}  # fmt: skip
 
 # Product settings: the articles', comments' and newsletter's own, in config/product.py.
 from config.product import *  # noqa: E402, F403

@@ -24,6 +24,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
+    # Mail providers' bounce and complaint webhooks (README, "Sending at scale").
+    path("anymail/", include("core.webhooks")),
     path(
         "sitemap.xml",
         sitemap,

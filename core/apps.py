@@ -9,4 +9,5 @@ class CoreConfig(AppConfig):
     verbose_name = "Site"
 
     def ready(self) -> None:
-        from core import checks, mail  # noqa: F401  (the mail task, the system checks)
+        # The mail task, the system checks, the suppression list's admin page.
+        from core import checks, mail, suppression_admin  # noqa: F401

@@ -15,22 +15,31 @@ import logging
 import smtplib
 import uuid
 from email import policy
+from email.utils import parseaddr
 from functools import cache
 from pathlib import Path
 
 import css_inline
+from anymail.exceptions import AnymailError
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.mail.backends import smtp
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import sanitize_address
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from core.dkim_signing import message_sign
 from core.links import mail_context
+from core.providers import is_provider_error, provider_describe, provider_fault
+from core.suppression import (
+    REQUESTED_HEADER,
+    suppression_add,
+    suppression_reasons,
+    suppression_skips_record,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -103,11 +112,17 @@ class Fault(enum.Enum):
     REFUSED = "refused"  # 5xx to the sender, the message or the session: a fault of ours
 
 
+# What sending one message may raise, over SMTP or a provider's API (anymail): classify knows each.
+SEND_ERRORS = (smtplib.SMTPException, OSError, AnymailError)
+
+
 def classify(error: Exception) -> Fault:
     """Only a refusal of the recipient is about that address. A permanent refusal of the
     sender (an unverified From), of the message (spam, too large) or of the session (bad
     credentials) would be the same for every recipient, so it must stop a mailing, not
-    bounce its readers one by one."""
+    bounce its readers one by one. A provider's answers (core.providers) mean the same."""
+    if is_provider_error(error):
+        return Fault(provider_fault(error))
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in error.recipients.values()]
         return Fault.RECIPIENT_REFUSED if codes and min(codes) >= 500 else Fault.RECIPIENT_DEFERRED
@@ -120,6 +135,8 @@ def classify(error: Exception) -> Fault:
 
 def describe(error: Exception) -> str:
     """The server's answer in one line, for ledgers and editors."""
+    if is_provider_error(error):
+        return provider_describe(error)
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         code, text = next(iter(error.recipients.values()))
         return f"{code} {_text(text)}"
@@ -144,15 +161,32 @@ class MailRefused(Exception):
         self.fault = fault
 
 
-def deliver(message: EmailMessage) -> None:
-    """Send one transactional message; failures come out as MailDeferred or MailRefused."""
+def deliver(message: EmailMessage) -> bool:
+    """Send one transactional message, unless its address is suppressed (core.suppression)
+    and the message is not one its holder asked for: then nothing is sent, the skip is
+    counted on the suppression, and False comes back. Failures come out as MailDeferred or
+    MailRefused; an address refused for good is suppressed for all mail."""
+    addresses = [parseaddr(str(recipient))[1].lower() for recipient in message.recipients()]
+    try:
+        suppressed = (
+            {} if message.extra_headers.get(REQUESTED_HEADER) else suppression_reasons(addresses)
+        )
+    except (OperationalError, InterfaceError) as error:  # the list must be read: later, then
+        raise MailDeferred(f"Suppression list unavailable: {error}") from error
+    if suppressed:
+        suppression_skips_record(suppressed)
+        logger.info("Mail skipped: its address is suppressed (%s).", ", ".join(suppressed.values()))
+        return False
     try:
         message.send(fail_silently=False)
-    except (smtplib.SMTPException, OSError) as error:
+    except SEND_ERRORS as error:
         fault = classify(error)
         if fault in (Fault.RECIPIENT_DEFERRED, Fault.DEFERRED):
             raise MailDeferred(describe(error)) from error
+        if fault is Fault.RECIPIENT_REFUSED and len(addresses) == 1:
+            suppression_add(email=addresses[0], reason="bounced", detail=describe(error))
         raise MailRefused(fault, describe(error)) from error
+    return True
 
 
 # Celery's retry options for any task that sends mail: only MailDeferred comes back.

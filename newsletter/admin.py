@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.admin import ReadOnlyAdminMixin, ScheduleForm, schedule_page
 from newsletter import emails, selectors, services
-from newsletter.models import Delivery, Edition, Subscriber
+from newsletter.models import Delivery, DeliveryEvent, Edition, Subscriber
 
 
 class EditionScheduleForm(ScheduleForm):
@@ -118,6 +118,8 @@ class EditionAdmin(admin.ModelAdmin):
             "edition": edition,
             "progress": selectors.edition_progress(edition),
             "deliveries": selectors.deliveries_for_review(edition),
+            "events": selectors.edition_events(edition),
+            "complaint_warning": selectors.complaint_warning(),
             "deliveries_url": reverse("admin:newsletter_delivery_changelist")
             + f"?edition__id__exact={edition.pk}",
             "polling": edition.status in (Edition.Status.SENDING, Edition.Status.SCHEDULED),
@@ -362,3 +364,11 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("status", "edition")
     search_fields = ("subscriber__email",)
     list_select_related = ("edition", "subscriber")
+
+
+@admin.register(DeliveryEvent)
+class DeliveryEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("occurred_at", "kind", "recipient", "provider", "description", "delivery")
+    list_filter = ("kind", "provider")
+    search_fields = ("recipient", "message_id")
+    list_select_related = ("delivery",)

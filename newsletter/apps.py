@@ -7,4 +7,10 @@ class NewsletterConfig(AppConfig):
     name = "newsletter"
 
     def ready(self) -> None:
+        from anymail.signals import tracking
+
         from newsletter import personal_data  # noqa: F401  (registers the exporter)
+        from newsletter.provider_events import tracking_received
+
+        # Bounces, complaints and unsubscribes reported by the providers' webhooks.
+        tracking.connect(tracking_received, dispatch_uid="newsletter.provider_events")

@@ -1,11 +1,13 @@
 """The delivery engine: a worker's share of an edition. It claims a batch of rows from the
-ledger, sends them over one SMTP connection at the configured rate, and records each result
-as it goes (sent rows in groups of up to RECORD_EVERY, flushed whatever happens); deliver_for
-does that batch after batch for as long as a task may run.
+ledger, sends them over one connection of the configured backend (SMTP, or a provider's API
+through anymail) at the configured rate, and records each result as it goes (sent rows in
+groups of up to RECORD_EVERY, flushed whatever happens, with the provider's message ids);
+deliver_for does that batch after batch for as long as a task may run.
 
-What the mail server's answers mean (core.mail.classify) decides each row's fate: a
-refused recipient bounces, a deferral retries, a refused sender or message stops the edition
-for an editor. The ledger keeps every step safe to run twice or on several workers at once.
+What the mail server's or provider's answers mean (core.mail.classify) decides each row's
+fate: a refused recipient bounces, a deferral retries, a refused sender or message stops the
+edition for an editor. The ledger keeps every step safe to run twice or on several workers
+at once.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from articles.models import Article
-from core.mail import Fault, classify, describe, email_queue
+from core.mail import SEND_ERRORS, Fault, classify, describe, email_queue
+from core.providers import provider_message_id
 from newsletter import ledger
 from newsletter.emails import alerts_received, attention_mails, build_message, render_edition
 from newsletter.ledger import reconnecting
@@ -78,14 +81,17 @@ class Lease:
 class SentRecorder:
     def __init__(self) -> None:
         self.pending: list[Delivery] = []  # pragma: no mutate (flush() sets it before use)
+        self.provider_ids: dict[int, str] = {}  # pragma: no mutate (flush() sets it too)
 
-    def add(self, delivery: Delivery) -> None:
+    def add(self, delivery: Delivery, provider_id: str = "") -> None:
         self.pending.append(delivery)
+        if provider_id:
+            self.provider_ids[delivery.pk] = provider_id
 
     def flush(self) -> None:
         if self.pending:
-            reconnecting(lambda: ledger.mark_sent(self.pending))
-        self.pending = []
+            reconnecting(lambda: ledger.mark_sent(self.pending, provider_ids=self.provider_ids))
+        self.pending, self.provider_ids = [], {}
 
 
 def _stop_for_attention(edition_id: int, reason: str) -> None:
@@ -188,7 +194,8 @@ def send_batch(*, edition_id: int, size: int | None = None, until: float | None 
             handed -= 1
             try:
                 smtp.send_messages([message])
-            except (smtplib.SMTPException, OSError) as error:
+                provider_id = provider_message_id(message)
+            except SEND_ERRORS as error:
                 in_hand = None  # pragma: no mutate
                 if not _record_failure(edition_id, delivery, error):
                     if classify(error) is Fault.DEFERRED:
@@ -197,8 +204,8 @@ def send_batch(*, edition_id: int, size: int | None = None, until: float | None 
                     break
             else:
                 in_hand = None  # pragma: no mutate
-                recorder.add(delivery)
-    except (smtplib.SMTPException, OSError) as error:
+                recorder.add(delivery, provider_id)
+    except SEND_ERRORS as error:
         # Opening the connection failed (send_messages catches its own): nothing was handed
         # over, and the whole batch shares the fault.
         reason = describe(error)

@@ -19,13 +19,14 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import CharField, F, Min, Q, Subquery, Value
+from django.db.models import Case, CharField, F, Min, Q, Subquery, Value, When
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
+from core.suppression import suppression_add, suppression_reasons, suppression_skips_record
 from newsletter.emails import mail_host
 from newsletter.models import Delivery, Edition, Subscriber
-from newsletter.selectors import audience, editions_stalled
+from newsletter.selectors import SUPPRESSED, audience, editions_stalled
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -111,7 +112,15 @@ def mark_handed(deliveries: list[Delivery]) -> None:
     ).update(handed_at=timezone.now())
 
 
-def mark_sent(deliveries: list[Delivery]) -> None:
+def mark_sent(deliveries: list[Delivery], *, provider_ids: dict[int, str] | None = None) -> None:
+    """Sent, in one UPDATE; `provider_ids` are the ids a provider's API gave the messages
+    (by Delivery pk), which its webhooks' events name them by."""
+    provider = {}
+    if provider_ids:
+        provider["provider_message_id"] = Case(
+            *(When(pk=pk, then=Value(found)) for pk, found in provider_ids.items()),
+            default=Value(""),
+        )
     Delivery.objects.filter(
         pk__in=[d.pk for d in deliveries], claim=deliveries[0].claim, status=Delivery.Status.SENDING
     ).update(
@@ -131,6 +140,7 @@ def mark_sent(deliveries: list[Delivery]) -> None:
         last_error="",
         handed_at=None,
         lease_until=None,
+        **provider,
     )
 
 
@@ -182,29 +192,34 @@ def mark_bounced(delivery: Delivery, reason: str) -> None:
             Subscriber.objects.filter(pk=delivery.subscriber_id).update(
                 status=Subscriber.Status.BOUNCED
             )
+            suppression_add(email=delivery.subscriber.email, reason="bounced", detail=reason)
 
 
 def skip_lapsed(edition: Edition, batch: list[Delivery]) -> list[Delivery]:
     """The audience is asked again at claim time: whoever unsubscribed, bounced on another
-    edition or changed their topics or frequency since sending started is skipped, and the
-    ledger says so."""
+    edition, was suppressed or changed their topics or frequency since sending started is
+    skipped, and the ledger says why (a suppression counts the skip too)."""
     wanted = set(
         audience(edition)
         .filter(pk__in=[d.subscriber_id for d in batch])
         .values_list("pk", flat=True)
     )
-    lapsed = [d.pk for d in batch if d.subscriber_id not in wanted]
-    if lapsed:
+    lapsed = [d for d in batch if d.subscriber_id not in wanted]
+    suppressed = suppression_reasons(d.subscriber.email for d in lapsed) if lapsed else {}
+    why: dict[str, list[int]] = {}
+    for row in lapsed:
+        reason = suppressed.get(row.subscriber.email)
+        why.setdefault(
+            f"{SUPPRESSED}{reason}" if reason else "no longer in the audience", []
+        ).append(row.pk)
+    for text, ids in why.items():
         reconnecting(
-            lambda: Delivery.objects.filter(
-                pk__in=lapsed, claim=batch[0].claim, status=Delivery.Status.SENDING
-            ).update(
-                status=Delivery.Status.SKIPPED,
-                claim="",
-                lease_until=None,
-                last_error="no longer in the audience",
-            )
+            lambda ids=ids, text=text: Delivery.objects.filter(
+                pk__in=ids, claim=batch[0].claim, status=Delivery.Status.SENDING
+            ).update(status=Delivery.Status.SKIPPED, claim="", lease_until=None, last_error=text)
         )
+    if suppressed:
+        reconnecting(lambda: suppression_skips_record(suppressed))
     return [d for d in batch if d.subscriber_id in wanted]
 
 

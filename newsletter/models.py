@@ -26,6 +26,10 @@ class Subscriber(models.Model):
         ACTIVE = "active", "Subscribed"
         UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
         BOUNCED = "bounced", "Bounced"
+        # Marked our mail as spam (a provider's complaint event): never mailed again.
+        COMPLAINED = "complained", "Complained"
+        # Soft bounces on too many messages of late (provider_events): mailed no more for now.
+        SUSPENDED = "suspended", "Suspended"
 
     class Frequency(models.TextChoices):
         EACH_ARTICLE = "each", "Each new article"
@@ -165,6 +169,8 @@ class Delivery(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     message_id = models.CharField(max_length=200, blank=True)
+    # The id a provider's API gave the message (anymail), which its webhooks' events name.
+    provider_message_id = models.CharField(max_length=200, blank=True, db_index=True)
 
     class Meta:
         verbose_name_plural = "deliveries"
@@ -183,3 +189,57 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.edition_id} to {self.subscriber_id}: {self.status}"
+
+
+class DeliveryEvent(models.Model):
+    """What a mail provider's webhook reported about a message we sent: delivered, a hard or
+    soft bounce, a complaint, an unsubscribe. Each event is kept once (by the provider's
+    event id, or by message, recipient and kind when it gives none)."""
+
+    class Kind(models.TextChoices):
+        DELIVERED = "delivered", "Delivered"
+        BOUNCED = "bounced", "Bounced"  # a hard bounce: the address does not exist
+        DEFERRED = "deferred", "Soft bounce"  # a temporary failure: full mailbox, a busy server
+        COMPLAINED = "complained", "Complaint"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed at the provider"
+        REJECTED = "rejected", "Rejected by the provider"
+        FAILED = "failed", "Failed at the provider"
+
+    provider = models.CharField(max_length=30)
+    event_id = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    message_id = models.CharField(max_length=200, blank=True)
+    recipient = models.CharField(max_length=254, blank=True)
+    delivery = models.ForeignKey(
+        Delivery, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+    )
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    description = models.CharField(max_length=300, blank=True)
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                # One notification may name several recipients (Amazon SES): one event each.
+                fields=["provider", "event_id", "recipient"],
+                condition=~models.Q(event_id=""),
+                name="delivery_event_once",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "message_id", "recipient", "kind"],
+                condition=models.Q(event_id=""),
+                name="delivery_event_once_without_id",
+            ),
+        ]
+        indexes = [
+            # Soft bounces of one subscriber of late: counted on each new one.
+            models.Index(
+                fields=["subscriber", "kind", "occurred_at"], name="delivery_event_kind_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.recipient or self.message_id}"

@@ -5,14 +5,27 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from articles.models import Article, ArticleChange
-from newsletter.models import Delivery, Edition, Subscriber
+from core.suppression import suppressed_addresses
+from newsletter.models import Delivery, DeliveryEvent, Edition, Subscriber
 
 
 def audience(edition: Edition) -> QuerySet[Subscriber]:
-    """Active subscribers who want this edition: its topics, or everything. A digest also goes
+    """Active subscribers who want this edition, at addresses not suppressed: its topics, or everything. A digest also goes
     to whoever got the alert of an article it carries a correction to, whatever they read."""
     wanted = Q()
     if edition.kind == Edition.Kind.ALERT:
@@ -26,7 +39,11 @@ def audience(edition: Edition) -> QuerySet[Subscriber]:
         if not edition.featured.exists():
             wanted = Q(pk__in=[])  # a week of corrections only: no article for weekly readers
         wanted |= Q(pk__in=alert_readers(edition.corrections.values("article_id")))
-    return Subscriber.objects.filter(wanted, status=Subscriber.Status.ACTIVE).distinct()
+    return (
+        Subscriber.objects.filter(wanted, status=Subscriber.Status.ACTIVE)
+        .exclude(email__in=suppressed_addresses())  # one suppression list for all mail
+        .distinct()
+    )
 
 
 def sent_alerts() -> QuerySet[Delivery]:
@@ -61,14 +78,39 @@ def featured_articles(edition: Edition) -> list[Article]:
     return list(edition.featured.order_by("-published_at", "title"))
 
 
+# How the ledger's skip of a suppressed address begins (ledger.skip_lapsed).
+SUPPRESSED = "suppressed: "
+
+
+def _reported(kind: str) -> Coalesce:
+    """How many of an edition's deliveries the provider reported `kind` for (a subquery, so
+    that it does not multiply the delivery counts beside it)."""
+    reported = (
+        DeliveryEvent.objects.filter(delivery__edition=OuterRef("pk"), kind=kind)
+        .order_by()
+        .values("delivery__edition")
+        .annotate(count=Count("delivery", distinct=True))
+        .values("count")
+    )
+    return Coalesce(Subquery(reported[:1]), 0)
+
+
 def with_progress(editions: QuerySet[Edition]) -> QuerySet[Edition]:
-    """Delivery counts by status on each edition, in the same query (no query per row)."""
+    """Delivery counts by status on each edition (skips of suppressed addresses apart), and
+    what the provider reported of them (delivered, complaints), in the same query."""
     return editions.annotate(
         **{
             f"deliveries_{status}": Count("deliveries", filter=Q(deliveries__status=status))
             for status in Delivery.Status.values
         },
         deliveries_resent=Count("deliveries", filter=Q(deliveries__resent=True)),
+        deliveries_suppressed=Count(
+            "deliveries",
+            filter=Q(deliveries__status=Delivery.Status.SKIPPED)
+            & Q(deliveries__last_error__startswith=SUPPRESSED),
+        ),
+        reported_delivered=_reported(DeliveryEvent.Kind.DELIVERED),
+        reported_complained=_reported(DeliveryEvent.Kind.COMPLAINED),
     )
 
 
@@ -91,8 +133,40 @@ def edition_progress(edition: Edition) -> dict[str, int]:
         **counts,
         "waiting": counts[Delivery.Status.QUEUED] + counts[Delivery.Status.SENDING],
         "resent": edition.deliveries_resent,
+        "suppressed": edition.deliveries_suppressed,
+        "delivered": edition.reported_delivered,
+        "complained": edition.reported_complained,
         "total": total,
         "percent": round(100 * done / total) if total else 0,
+    }
+
+
+# Mailbox providers filter a sender whose complaints reach 0.3 % (Gmail's bulk-sender rules):
+# the edition page warns from a third of that, 1 complaint in 1,000 messages.
+COMPLAINTS_WARN_PER_THOUSAND = 1
+
+
+def complaint_warning() -> dict | None:
+    """The complaint rate of the last edition that finished sending, when it is at or above
+    COMPLAINTS_WARN_PER_THOUSAND (per message that left); None otherwise."""
+    last = (
+        with_progress(
+            Edition.objects.filter(status__in=(Edition.Status.SENT, Edition.Status.FAILURES))
+        )
+        .order_by(F("finished_at").desc(nulls_last=True), "-pk")
+        .first()
+    )
+    if last is None:
+        return None
+    sent = last.deliveries.filter(sent_at__isnull=False).count()
+    complained = last.reported_complained
+    if not sent or complained * 1000 < COMPLAINTS_WARN_PER_THOUSAND * sent:
+        return None
+    return {
+        "edition": last,
+        "complained": complained,
+        "sent": sent,
+        "percent": 100 * complained / sent,
     }
 
 
@@ -117,6 +191,14 @@ def deliveries_for_review(edition: Edition, *, limit: int = DELIVERIES_SHOWN) ->
         )
         .order_by("trouble", F("sent_at").desc(nulls_last=True), "pk")[:limit]
     )
+
+
+def edition_events(edition: Edition, *, limit: int = DELIVERIES_SHOWN) -> QuerySet[DeliveryEvent]:
+    """What the mail provider reported about this edition's messages (bounces, complaints,
+    unsubscribes, deliveries), latest first: the first `limit`."""
+    return DeliveryEvent.objects.filter(delivery__edition=edition).order_by("-occurred_at", "-pk")[
+        :limit
+    ]
 
 
 def editions_stalled(*, now: datetime) -> list[int]:

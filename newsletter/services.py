@@ -18,6 +18,7 @@ from django.utils import timezone
 from articles.models import Article, Topic
 from core.links import absolute_url
 from core.mail import email_queue, render_mail
+from core.suppression import suppression_reasons
 from newsletter import ledger, tasks
 from newsletter.emails import attention_mails, editor_copy
 from newsletter.models import Delivery, Edition, Subscriber, new_token_id
@@ -58,8 +59,11 @@ def subscription_request(
                 render_mail("newsletter/email/already", to=email, context=links(subscriber))
             )
             return subscriber
-        if subscriber.status == Subscriber.Status.BOUNCED:
-            return subscriber  # the address does not accept mail; say nothing different
+        if suppression_reasons([email]):
+            # The address does not accept mail, or its reader called ours spam (one list for
+            # all mail: core.suppression): no mail to it from a form anyone can fill in. Say
+            # nothing different. Once staff lift the suppression, it may ask again.
+            return subscriber
         subscriber.status = Subscriber.Status.PENDING
         subscriber.frequency = frequency
         subscriber.requested_at = timezone.now()

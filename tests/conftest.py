@@ -284,6 +284,31 @@ def smtp_server(settings):
     controller.stop()
 
 
+# --- A real HTTP server in the place of a mail provider's API -------------------------------
+@pytest.fixture
+def postmark(settings):
+    """Mail goes through anymail's Postmark backend to a local server that answers as
+    Postmark's API does (tests/provider_api.py); the test's worker thread sends there too."""
+    from tests.provider_api import ProviderApi
+
+    api = ProviderApi("postmark").start()
+    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+    settings.ANYMAIL = {"POSTMARK_SERVER_TOKEN": "server-token", "POSTMARK_API_URL": api.url}
+    yield api
+    api.stop()
+
+
+@pytest.fixture
+def mailgun(settings):
+    from tests.provider_api import ProviderApi
+
+    api = ProviderApi("mailgun").start()
+    settings.EMAIL_BACKEND = "anymail.backends.mailgun.EmailBackend"
+    settings.ANYMAIL = {"MAILGUN_API_KEY": "key-test", "MAILGUN_API_URL": api.url.rstrip("/")}
+    yield api
+    api.stop()
+
+
 # --- A real Celery worker -----------------------------------------------------------------
 @pytest.fixture(scope="session")
 def celery_worker_session():

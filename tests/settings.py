@@ -10,6 +10,7 @@ from pathlib import Path
 os.environ["VAR_DIR"] = str(Path(__file__).resolve().parent.parent / "var" / "test")
 os.environ.pop("CELERY_BROKER_URL", None)
 os.environ.pop("EMAIL_URL", None)
+os.environ.pop("EMAIL_PROVIDER", None)
 os.environ.setdefault("SITE_URL", "http://testserver")
 
 from config.settings import *  # noqa: F403
@@ -25,6 +26,7 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_TASK_DEFAULT_QUEUE = "driverline-test"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+ANYMAIL = {}  # a provider's keys and webhook secrets left in the environment: tests set their own
 # Per-process and cleared before every test, so rate limits never leak between tests.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405  (whitenoise warns when it is missing)

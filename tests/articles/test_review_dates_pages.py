@@ -285,3 +285,15 @@ def test_the_weeks_mail_lists_what_is_due_on_the_day_it_is_sent_for(smtp_server,
         assert review_due.review_due_mail_send(today=date(2027, 1, 4)) == 2
     (receipt, _) = ReviewDueReceipt.objects.order_by("pk")
     assert receipt.week == date(2027, 1, 4)
+
+
+def test_a_suppressed_address_is_skipped_and_recorded_so(smtp_server, staff, overdue):
+    from core.suppression import suppression_add
+
+    suppression_add(email="EDITOR@example.org", reason="complained")
+    with time_machine.travel(TODAY, tick=False):
+        assert review_due.review_due_mail_send() == 1
+        assert review_due.review_due_mail_send() == 0  # and not tried again this week
+    assert [str(m["To"]) for m in smtp_server.messages] == ["reviewer@example.org"]
+    outcomes = dict(ReviewDueReceipt.objects.values_list("recipient__email", "outcome"))
+    assert outcomes == {"editor@example.org": "suppressed", "reviewer@example.org": "sent"}

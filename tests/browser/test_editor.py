@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from articles import review
 from articles.models import Article, ReviewStep
 from newsletter.models import Delivery, Edition, Subscriber
+from newsletter.provider_events import provider_event_record
 from tests.factories import PASSWORD, ArticleFactory, ReviewerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -142,6 +143,25 @@ def test_editor_composes_an_edition_sends_it_and_watches_it_finish(
     axe_check(page, context="edition page after sending")
     assert Delivery.objects.filter(status="sent").count() == 40
     assert Edition.objects.get().status == Edition.Status.SENT
+
+    # Later a provider's webhooks report a hard bounce and a complaint: the page shows both.
+    bounced, complained = Delivery.objects.order_by("pk").select_related("subscriber")[:2]
+    for row, kind, detail in (
+        (bounced, "bounced", "Hard bounce: mailbox not found"),
+        (complained, "complained", ""),
+    ):
+        provider_event_record(
+            provider="Postmark", kind=kind, event_id=f"{kind}-1", message_id=row.message_id,
+            recipient=row.subscriber.email, occurred_at=None, description=detail,
+        )  # fmt: skip
+    page.reload()
+    events = page.get_by_role("table", name="What the mail provider reported, latest first")
+    expect(events).to_contain_text(bounced.subscriber.email)
+    expect(events).to_contain_text("Hard bounce: mailbox not found")
+    expect(page.locator("#edition-progress")).to_contain_text("Bounced 1")
+    expect(page.locator("#edition-progress")).to_contain_text("Complaints 1")
+    expect(page.get_by_role("alert")).to_contain_text("1 of the 40 readers of the last edition")
+    axe_check(page, context="edition page with a provider's events")
 
 
 def test_a_drafts_slug_follows_its_title_but_a_live_articles_stays(

@@ -7,6 +7,8 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from core.models import Suppression
+from core.suppression import suppression_add, suppression_lift
 from newsletter import tokens
 from newsletter.models import Subscriber
 from newsletter.tokens import LinkKind
@@ -22,7 +24,7 @@ def confirm_url(subscriber: Subscriber, *, topics=(), frequency="weekly") -> str
     return f"/newsletter/confirm/{token}/"
 
 
-@pytest.mark.parametrize("status", ["unsubscribed", "bounced"])
+@pytest.mark.parametrize("status", ["unsubscribed", "bounced", "complained", "suspended"])
 def test_an_old_confirmation_link_never_reactivates_a_reader_who_left_or_bounced(client, status):
     reader = Subscriber.objects.create(email="left@example.org", status="pending")
     url = confirm_url(reader)
@@ -31,15 +33,33 @@ def test_an_old_confirmation_link_never_reactivates_a_reader_who_left_or_bounced
     assert Subscriber.objects.get().status == status
 
 
+@pytest.mark.parametrize("status", ["bounced", "complained"])
 def test_a_bounced_address_asking_again_stays_bounced_and_gets_no_mail(
-    client, django_capture_on_commit_callbacks
+    client, django_capture_on_commit_callbacks, status
 ):
-    Subscriber.objects.create(email="dead@example.org", status="bounced")
+    Subscriber.objects.create(email="dead@example.org", status=status)
+    suppression_add(email="Dead@example.org", reason=status)  # as a bounce or complaint does
     with django_capture_on_commit_callbacks() as queued:
         answer = client.post("/newsletter/", {"email": "dead@example.org", "frequency": "weekly"})
     assert answer.status_code == 302  # the same answer as for anyone
-    assert Subscriber.objects.get().status == "bounced"
+    assert Subscriber.objects.get().status == status
     assert not queued  # no confirmation mail to an address that refuses mail
+
+
+def test_once_its_suppression_is_lifted_a_bounced_address_may_ask_again(
+    client, django_capture_on_commit_callbacks
+):
+    Subscriber.objects.create(email="back@example.org", status="bounced")
+    suppression_add(email="back@example.org", reason="bounced")
+    suppression_lift(
+        suppression=Suppression.objects.get(),
+        by=UserFactory(is_staff=True, is_superuser=True),
+        reason="The reader says the mailbox works again",
+    )
+    with django_capture_on_commit_callbacks() as queued:
+        client.post("/newsletter/", {"email": "back@example.org", "frequency": "weekly"})
+    assert Subscriber.objects.get().status == "pending"  # double opt-in, as for anyone
+    assert len(queued) == 1  # the confirmation mail
 
 
 def test_the_topics_chosen_at_sign_up_are_stored_while_confirmation_waits(client):

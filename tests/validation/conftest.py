@@ -59,7 +59,9 @@ def _fetch_everything(tmp: Path) -> Fetched:
     from accounts.models import User
     from articles.models import Article
     from comments.models import Comment
-    from newsletter.models import Edition
+    from core.models import Suppression
+    from newsletter.models import Delivery, Edition, Subscriber
+    from newsletter.provider_events import provider_event_record
     from tests.factories import ArticleFactory, CommentFactory, UserFactory
 
     _grant_staff_groups()
@@ -86,6 +88,18 @@ def _fetch_everything(tmp: Path) -> Fetched:
     edition = Edition.objects.filter(status=Edition.Status.SENT).first() or Edition.objects.create(
         subject="This week", status=Edition.Status.SENT, started_at=now, finished_at=now
     )
+    # A complaint the provider reported: the sent edition's page shows its figures, its events
+    # and the complaint warning.
+    complainer, _ = Subscriber.objects.get_or_create(email="spam-button@example.org")
+    Delivery.objects.get_or_create(
+        edition=edition, subscriber=complainer,
+        defaults={"status": "sent", "sent_at": now, "provider_message_id": "validation-1"},
+    )  # fmt: skip
+    provider_event_record(
+        provider="Postmark", kind="complained", event_id="validation-1",
+        message_id="validation-1", recipient=complainer.email, occurred_at=now,
+    )  # fmt: skip
+    suppression = Suppression.objects.get(email=complainer.email)  # the complaint's
 
     anonymous = Client()
     pages = {
@@ -142,6 +156,8 @@ def _fetch_everything(tmp: Path) -> Fetched:
         # The demo article whose medical review is overdue, and the list of what is due.
         "admin-article-review-due": f"/admin/articles/article/{due.pk}/change/",
         "admin-articles-due": "/admin/articles/article/?review_due=due",
+        "admin-suppressions": "/admin/core/suppression/",
+        "admin-suppression-lift": f"/admin/core/suppression/{suppression.pk}/lift/",
     }.items():
         response = admin.get(url)
         assert response.status_code == 200, url

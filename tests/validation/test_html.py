@@ -30,6 +30,8 @@ PAGES = [
     "admin-article-in-review",
     "admin-article-review-due",
     "admin-articles-due",
+    "admin-suppressions",
+    "admin-suppression-lift",
     "article-preview",
 ]
 
