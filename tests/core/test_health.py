@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from celery import current_app
 from django.conf import settings as django_settings
+from django.db import connection
 from django.utils import timezone
 
 from core import health
@@ -84,6 +85,7 @@ def test_readyz_reports_every_part_and_which_are_required(client, production_lik
 def test_readyz_with_a_trailing_slash_or_head_answers_the_same(client, production_like):
     assert probe(client, "/readyz/").status_code == 200
     assert client.head("/healthz/", HTTP_HOST="10.0.3.7").status_code == 200
+    assert client.get("/readyz").status_code == 200  # no Host header at all (HAProxy's default)
 
 
 @pytest.mark.django_db
@@ -127,6 +129,37 @@ def test_an_unreachable_cache_answers_503_and_names_the_cache(client, settings):
     assert checks["cache"]["ok"] is False
     assert checks["cache"]["error"]  # the kind of failure, for the operator
     assert "hunter2" not in response.content.decode()
+
+
+def test_a_database_that_does_not_answer_answers_503_and_says_only_its_kind(
+    client, transactional_db
+):
+    params = connection.settings_dict
+    saved = dict(params)
+    connection.close()
+    if connection.vendor == "postgresql":
+        params.update(PORT=str(free_port()), PASSWORD="hunter2")
+    else:
+        params["NAME"] = "/nonexistent-hunter2/driverline.sqlite3"
+    try:
+        response = probe(client)
+    finally:
+        connection.close()
+        params.clear()
+        params.update(saved)
+    assert response.status_code == 503
+    checks = response.json()["checks"]
+    assert checks["database"] == {
+        "ok": False,
+        "error": "OperationalError",
+        "required": True,
+        "ms": checks["database"]["ms"],
+    }
+    assert checks["cache"]["ok"] is True
+    assert "hunter2" not in response.content.decode()
+    assert probe(client).status_code == 503  # the same answer for a moment: no new attempt
+    health.readiness_cache_clear()
+    assert probe(client).status_code == 200  # and back as soon as the database is
 
 
 @pytest.mark.django_db
