@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
 from celery import current_app
 from django.conf import settings as django_settings
+from django.core.cache.backends.filebased import FileBasedCache
 from django.db import connection
 from django.utils import timezone
 
 from core import health
-from core.heartbeat import heartbeat
+from core.heartbeat import KEYS, heartbeat
 from tests.conftest import free_port, wait_for
 from tests.newsletter.mailings import edition, sending, subscribers
 
+ROOT = Path(__file__).resolve().parents[2]
 REDIS_DOWN = "redis://:hunter2@127.0.0.1:{port}/3"
 
 
@@ -205,6 +212,38 @@ def test_beat_sends_the_heartbeat_often_and_it_expires_when_no_worker_takes_it()
     seconds = entry["schedule"].total_seconds()
     assert seconds < django_settings.HEALTH_HEARTBEAT_STALE_SECONDS / 2
     assert entry["options"]["expires"] <= seconds
+
+
+def test_a_real_beat_process_shows_its_heartbeat_in_the_shared_cache(tmp_path):
+    """`celery beat` as `make run` starts it (filesystem broker, file cache in var/): the
+    heartbeat's publish is noted by beat's own process."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL", "CACHE_URL", "CELERY_BROKER_URL"}
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        ENV_FILE=str(tmp_path / "no.env"),
+        VAR_DIR=str(tmp_path),
+        SECRET_KEY=django_settings.SECRET_KEY,
+        HEALTH_HEARTBEAT_SECONDS="1",
+    )
+    beat = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel=WARNING",
+         f"--schedule={tmp_path / 'beat-schedule'}"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    shared = FileBasedCache(str(tmp_path / "cache"), {})
+    try:
+        wait_for(
+            lambda: shared.get(KEYS["beat"]), timeout=30, message="beat never sent a heartbeat"
+        )
+    finally:
+        beat.kill()
+        beat.wait(timeout=10)
+    assert time.time() - shared.get(KEYS["beat"]) < 30
+    assert shared.get(KEYS["worker"]) is None  # no worker ran: beat alone proves only beat
 
 
 def test_a_heartbeat_sent_and_run_by_a_worker_shows_beat_and_worker_alive(celery_worker, client):
