@@ -208,12 +208,16 @@ def backup_read(path: Path) -> dict:
         raise BackupError(f"{path} was made by another version of this command")
     for part in ("database", "media"):
         entry = manifest.get(part) or {}
+        if not isinstance(entry, dict):
+            raise BackupError(f"the manifest of {path} is damaged ({part})")
         if "file" not in entry:
             continue
-        file = path / Path(entry["file"]).name
+        # Only a file of the backup's own folder, whatever the manifest says.
+        entry["file"] = Path(str(entry["file"])).name
+        file = path / entry["file"]
         if not file.is_file() or _file_entry(file)["sha256"] != entry.get("sha256"):
             raise BackupError(f"{file} is missing or damaged (its checksum differs)")
-    if "file" not in manifest.get("database", {}):
+    if "file" not in (manifest.get("database") or {}):
         raise BackupError(f"{path} holds no database")
     return manifest
 
@@ -223,17 +227,18 @@ def backup_restore(*, path: Path) -> dict:
     backup in `path`. Web, workers and beat should be stopped meanwhile. Returns the manifest."""
     manifest = backup_read(path)
     database = manifest["database"]
-    if database["vendor"] != connection.vendor:
+    vendor = database.get("vendor")
+    if vendor != connection.vendor:
         raise BackupError(
-            f"this backup is of a {database['vendor']} database and this site runs on "
-            f"{connection.vendor}; restore it into a {database['vendor']} database"
+            f"this backup is of a {vendor} database and this site runs on "
+            f"{connection.vendor}; restore it into a {vendor} database"
         )
     media = manifest.get("media") or {}
     root = _local_media_root()
     if "file" in media and root is None:
         raise BackupError("the backup holds uploaded files but this site stores them elsewhere")
     file = path / database["file"]
-    if database["vendor"] == "sqlite":
+    if vendor == "sqlite":
         _sqlite_restore(file)
     else:
         _pg_restore(file)

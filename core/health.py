@@ -151,6 +151,7 @@ class HealthMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if (path := request.path.rstrip("/")) in (HEALTHZ, READYZ):
+        # path_info: the same URLs when the site is mounted under a prefix (SCRIPT_NAME).
+        if (path := request.path_info.rstrip("/")) in (HEALTHZ, READYZ):
             return _answer(request, path)
         return self.get_response(request)

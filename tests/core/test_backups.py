@@ -144,6 +144,19 @@ def test_a_backup_of_another_kind_of_database_is_refused(media, schema_kept):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "manifest",
+    ["not json", "[]", '{"format": 1, "database": "x"}', '{"format": 1, "media": {}}'],
+)
+def test_a_manifest_that_is_not_a_backups_is_refused_with_a_message(media, schema_kept, manifest):
+    call_command("backup")
+    (path,) = (media.parent / "backups").iterdir()
+    (path / "manifest.json").write_text(manifest)
+    with pytest.raises(CommandError):
+        call_command("restore", str(path), interactive=False)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_restore_without_a_yes_changes_nothing(media, schema_kept, monkeypatch):
     call_command("backup")
     Subscriber.objects.create(email="kept@example.org")

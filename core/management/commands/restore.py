@@ -33,7 +33,7 @@ class Command(BaseCommand):
         except BackupError as error:
             raise CommandError(str(error)) from error
         name = connection.settings_dict["NAME"]
-        self.stdout.write(f"Backup {path} of {manifest['created_at']}")
+        self.stdout.write(f"Backup {path} of {manifest.get('created_at', 'an unknown time')}")
         if interactive:
             try:
                 answer = input(f"This replaces the database {name} and local media. Type 'yes': ")
