@@ -21,7 +21,7 @@ SUBSCRIBERS ?=
 # or BENCH_ONLY=newsletter.
 BENCH_ONLY ?=
 
-.PHONY: run test lint format check bench mutation install browser validators clean
+.PHONY: run test lint format check bench mutation install browser validators clean backup restore
 
 run: install
 	@$(MANAGE) migrate --noinput -v0
@@ -64,6 +64,15 @@ bench: install
 mutation: install
 	@case "$(MUTATION_ARGS)" in *--survivors*|*--modules*|*--report*) ;; *) rm -rf mutants ;; esac
 	$(VENV)/bin/python -m bench.mutation $(MUTATION_ARGS)
+
+# Backups (README, "Backups"): the database and local media into var/backups/<UTC time>/.
+# `make restore` asks before it replaces anything; BACKUP=latest, a folder or its name.
+BACKUP ?= latest
+backup: install
+	@$(MANAGE) backup $(BACKUP_ARGS)
+
+restore: install
+	@$(MANAGE) restore "$(BACKUP)" $(RESTORE_ARGS)
 
 install: $(STAMP)
 

@@ -81,6 +81,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz, before anything that reads the Host, a session or the scheme.
+    "core.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "core.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -134,6 +136,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A database that does not answer fails a request (and /readyz) in seconds, not minutes;
+    # DATABASE_URL's own ?connect_timeout= wins.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis, when given, carries the Celery broker and the cache (rate limits included).
@@ -146,6 +151,8 @@ if CACHE_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "driverline",
+            # A Redis that stops answering costs a request (and /readyz) seconds, not minutes.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
 else:
@@ -295,11 +302,27 @@ CELERY_BEAT_SCHEDULE = {
         "task": "newsletter.tasks.sweep_deliveries",
         "schedule": timedelta(seconds=env.int("NEWSLETTER_SWEEP_SECONDS", default=10)),
     },
+    "heartbeat": {  # /readyz's proof that beat and a worker are alive (core.heartbeat)
+        "task": "core.heartbeat",
+        "schedule": timedelta(seconds=env.int("HEALTH_HEARTBEAT_SECONDS", default=30)),
+        "options": {"expires": env.int("HEALTH_HEARTBEAT_SECONDS", default=30)},
+    },
     "clear-expired-sessions": {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=17),
     },
 }
+
+# Health (README, "Health checks"): /readyz's bounds.
+HEALTH_BROKER_TIMEOUT = env.float("HEALTH_BROKER_TIMEOUT", default=1.0)  # seconds to connect
+HEALTH_READY_CACHE_SECONDS = env.float("HEALTH_READY_CACHE_SECONDS", default=2.0)
+HEALTH_HEARTBEAT_STALE_SECONDS = env.int("HEALTH_HEARTBEAT_STALE_SECONDS", default=120)
+HEALTH_DELIVERIES_LATE_SECONDS = env.int("HEALTH_DELIVERIES_LATE_SECONDS", default=900)
+
+# Backups (README, "Backups"): where `manage.py backup` writes and how many it keeps.
+BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(VAR_DIR / "backups")))
+BACKUP_KEEP = env.int("BACKUP_KEEP", default=0)  # 0: keep every backup
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
 # Internationalisation.
 LANGUAGE_CODE = "en-gb"

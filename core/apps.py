@@ -9,5 +9,6 @@ class CoreConfig(AppConfig):
     verbose_name = "Site"
 
     def ready(self) -> None:
-        # The mail task, the system checks, the suppression list's admin page.
-        from core import checks, mail, suppression_admin  # noqa: F401
+        # The mail task, the system checks, the suppression list's admin page, the heartbeat
+        # task and /readyz's parts.
+        from core import checks, health, heartbeat, mail, suppression_admin  # noqa: F401

@@ -9,7 +9,7 @@ class NewsletterConfig(AppConfig):
     def ready(self) -> None:
         from anymail.signals import tracking
 
-        from newsletter import personal_data  # noqa: F401  (registers the exporter)
+        from newsletter import health, personal_data  # noqa: F401  (register their parts)
         from newsletter.provider_events import tracking_received
 
         # Bounces, complaints and unsubscribes reported by the providers' webhooks.

@@ -10,6 +10,7 @@ from django.db.models import (
     Count,
     F,
     IntegerField,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -213,6 +214,15 @@ def editions_stalled(*, now: datetime) -> list[int]:
         if due.exists() and not worked_on.exists():
             stalled.append(edition_id)
     return stalled
+
+
+def deliveries_due(*, now: datetime) -> dict:
+    """Deliveries waiting for a worker now (queued, their attempt due), and how long the one
+    due longest has waited: one aggregate query, for /readyz."""
+    due = Delivery.objects.filter(status=Delivery.Status.QUEUED, next_attempt_at__lte=now)
+    found = due.aggregate(count=Count("pk"), oldest=Min("next_attempt_at"))
+    waited = (now - found["oldest"]).total_seconds() if found["oldest"] else None
+    return {"count": found["count"], "oldest_seconds": None if waited is None else round(waited)}
 
 
 def editions_in_archive() -> QuerySet[Edition]:
