@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from evidence.registry import PHASES
@@ -90,3 +91,79 @@ class TrialChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trial}: {self.get_kind_display()}"
+
+
+class ReferenceCheck(models.Model):
+    """The latest check of one cited reference: its DOI against Crossref, or its URL for a dead
+    link. A check that could not be made (timeouts, Crossref down) keeps the last outcome."""
+
+    class Outcome(models.TextChoices):
+        OK = "ok", "Fine"
+        FLAGGED = "flagged", "Something found"
+        UNCHECKED = "unchecked", "Could not be checked"
+
+    reference = models.OneToOneField(
+        "articles.Reference", on_delete=models.CASCADE, related_name="check"
+    )
+    target = models.CharField(max_length=500, help_text="The DOI or URL that was checked.")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    checked_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.target}: {self.get_outcome_display()}"
+
+
+class Finding(models.Model):
+    """Something an editor must look at in a cited reference: a retraction, a correction or an
+    expression of concern on its paper, or a dead link. Found once (the constraint), mailed to
+    the editors once, shown in the admin; nothing edits the article's text by itself."""
+
+    class Kind(models.TextChoices):
+        RETRACTION = "retraction", "Retracted"
+        CORRECTION = "correction", "Corrected"
+        CONCERN = "concern", "Expression of concern"
+        DEAD_LINK = "dead_link", "Dead link"
+
+    article = models.ForeignKey(
+        "articles.Article", on_delete=models.CASCADE, related_name="findings"
+    )
+    reference = models.ForeignKey(
+        "articles.Reference", on_delete=models.SET_NULL, null=True, related_name="findings"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    target = models.CharField(max_length=500, help_text="The DOI or URL it is about.")
+    notice = models.CharField(
+        max_length=500, blank=True, help_text="The notice's DOI, or the HTTP status of a dead link."
+    )
+    noticed_on = models.DateField(null=True, blank=True, help_text="The notice's date.")
+    found_at = models.DateTimeField(auto_now_add=True)
+    # What makes it the same finding: its kind, what it is about, and the notice.
+    key = models.CharField(max_length=600, editable=False)
+
+    class Meta:
+        ordering = ("-found_at", "-pk")
+        constraints = [
+            models.UniqueConstraint(fields=["article", "key"], name="finding_once_per_article")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.target}"
+
+
+class FindingMail(models.Model):
+    """One editor's mail about one finding: at most once (the constraint)."""
+
+    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="mails")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["finding", "recipient"], name="finding_mailed_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.finding} to {self.recipient_id}"
