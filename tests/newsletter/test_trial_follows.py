@@ -92,7 +92,8 @@ def test_a_reader_stops_only_their_own_follow(trial):
         reader.pk: "unfollowed", other.pk: "active",
     }  # fmt: skip
     anonymous = Client().post(f"/newsletter/trials/{NCT}/unfollow/")
-    assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+    assert anonymous.status_code == 302
+    assert "/accounts/login/" in anonymous["Location"]
     assert TrialFollow.objects.get(user=other).status == "active"
 
 
@@ -106,7 +107,8 @@ def test_following_by_email_is_confirmed_through_the_mailed_link(
         )
     assert response.status_code == 302
     page = Client().get(response["Location"]).content.decode()
-    assert "Check your inbox" in page and "Back to where you were" in page
+    assert "Check your inbox" in page
+    assert "Back to where you were" in page
     mail = smtp_server.wait_for_message("reader@example.org")
     assert mail["Subject"] == "[Driverline] Confirm that you want to follow NCT09000001"
     confirm = _link(mail, "/newsletter/trials/confirm/")
@@ -180,7 +182,8 @@ def test_one_click_unsubscribe_stops_following_that_trial_only(trial):
     url = tokens.follow_links(follow)["unfollow_url"].removeprefix("http://testserver")
     provider = Client(enforce_csrf_checks=True)  # no session, no CSRF token: RFC 8058
     page = provider.get(url)
-    assert page.status_code == 200 and "Stop following NCT09000001" in page.content.decode()
+    assert page.status_code == 200
+    assert "Stop following NCT09000001" in page.content.decode()
     assert TrialFollow.objects.get(pk=follow.pk).status == "active"  # a GET stops nothing
     response = provider.post(url, {"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200
@@ -197,5 +200,3 @@ def test_an_old_confirmation_does_not_follow_again_after_stopping(trial):
     trial_follows.trial_unfollow(follow=follow)
     assert Client().post(f"/newsletter/trials/confirm/{token}/").status_code == 409
     assert TrialFollow.objects.get().status == "unfollowed"
-
-
