@@ -200,3 +200,19 @@ def test_an_old_confirmation_does_not_follow_again_after_stopping(trial):
     trial_follows.trial_unfollow(follow=follow)
     assert Client().post(f"/newsletter/trials/confirm/{token}/").status_code == 409
     assert TrialFollow.objects.get().status == "unfollowed"
+
+
+# --- Personal data -----------------------------------------------------------------------------
+def test_a_readers_follows_are_in_their_export_and_stop_with_their_account(trial):
+    import json
+
+    from tests.factories import PASSWORD
+
+    reader = UserFactory(email="ana@example.org")
+    trial_follows.trial_follow_from_account(trial=trial, user=reader)
+    client = Client()
+    client.force_login(reader)
+    data = json.loads(client.get("/accounts/settings/export/").content)
+    assert [(f["trial"], f["status"]) for f in data["trial_follows"]] == [(NCT, "active")]
+    client.post("/accounts/settings/delete/", {"password": PASSWORD})
+    assert TrialFollow.objects.get().status == "unfollowed"

@@ -200,6 +200,9 @@ def _fetch_everything(tmp: Path) -> Fetched:
         "admin-articles-due": "/admin/articles/article/?review_due=due",
         "admin-suppressions": "/admin/core/suppression/",
         "admin-suppression-lift": f"/admin/core/suppression/{suppression.pk}/lift/",
+        # Who follows which trial, and the trial with its change and the editors' mail.
+        "admin-trial-follows": "/admin/newsletter/trialfollow/",
+        "admin-trial": f"/admin/evidence/trial/{trial.pk}/change/",
     }.items():
         response = admin.get(url)
         assert response.status_code == 200, url

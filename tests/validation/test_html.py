@@ -41,6 +41,8 @@ PAGES = [
     "trial-follow-bad-link",
     "trial-unfollow-bad-link",
     "trial-follow-invalid",
+    "admin-trial-follows",
+    "admin-trial",
 ]
 
 
