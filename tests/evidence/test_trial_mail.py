@@ -8,10 +8,14 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
 
 from articles.models import Article
+from config.celery import app
+from core.mail import MailDeferred
+from core.suppression import suppression_add
 from evidence import notifications, services, tasks
 from evidence.models import TrialChange, TrialChangeNotice
 from newsletter import tasks as newsletter_tasks
@@ -182,6 +186,36 @@ def test_a_change_is_mailed_once_to_each_follower_with_the_list_headers(
     assert "Status changed from Recruiting to Active, not recruiting on 1 December 2026" in text
     assert "Drug A in NRG1 fusions: http://testserver/articles/" in text
     assert "https://clinicaltrials.gov/study/NCT09000001" in text
+
+
+def test_a_deferred_follower_is_retried_alone_and_a_suppressed_one_recorded(
+    registry, citing, smtp_server
+):
+    services.trial_refresh(nct_id=NCT, now=timezone.now() - timedelta(days=2))
+    _follower("busy@example.org")
+    _follower("fine@example.org")
+    _follower("bounced@example.org")
+    suppression_add(email="bounced@example.org", reason="bounced", detail="550")
+    registry.answer(NCT, (200, _moved(), {}))
+    services.trial_refresh(nct_id=NCT, now=timezone.now())
+    smtp_server.defer_rcpt["busy@example.org"] = 1
+    with pytest.raises(MailDeferred):
+        trial_follows.trial_change_mail_send()
+    assert [m["To"] for m in smtp_server.messages] == ["fine@example.org"]
+    assert trial_follows.trial_change_mail_send() == 1  # the retry: the deferred one alone
+    assert sorted(m["To"] for m in smtp_server.messages) == [
+        "busy@example.org", "fine@example.org",
+    ]  # fmt: skip
+    outcomes = dict(TrialFollowNotice.objects.values_list("follow__email", "outcome"))
+    assert outcomes == {
+        "busy@example.org": "sent", "fine@example.org": "sent", "bounced@example.org": "suppressed",
+    }  # fmt: skip
+
+
+def test_beat_mails_followers_every_five_minutes():
+    entry = django_settings.CELERY_BEAT_SCHEDULE["trial-change-mail"]
+    assert app.tasks[entry["task"]].name == newsletter_tasks.send_trial_change_mail.name
+    assert entry["schedule"] == timedelta(minutes=5)
 
 
 def test_an_old_change_is_not_mailed_to_a_new_follower(registry, citing, smtp_server):
