@@ -79,7 +79,9 @@ class TrialChange(models.Model):
     old_status = models.CharField(max_length=40, blank=True)
     new_status = models.CharField(max_length=40, blank=True)
     registry_date = models.DateField(
-        null=True, blank=True, help_text="The registry's date for it: its last update posted."
+        null=True,
+        blank=True,
+        help_text="The registry's date for it: results first posted, or its last update posted.",
     )
     # What makes it the same change: its kind, the new status and the registry's date.
     key = models.CharField(max_length=100, editable=False)

@@ -106,7 +106,11 @@ def _record_changes(current: Trial, study: registry.Study) -> None:
                     kind=kind,
                     old_status=old,
                     new_status=new,
-                    registry_date=study.last_update_posted,
+                    registry_date=(
+                        study.results_first_posted
+                        if kind == TrialChange.Kind.RESULTS
+                        else study.last_update_posted
+                    ),
                     key=key,
                 )
         except IntegrityError:

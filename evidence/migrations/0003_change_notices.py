@@ -40,5 +40,10 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('change', 'recipient'), name='trial_change_notice_once')],
             },
         ),
+        migrations.AlterField(
+            model_name='trialchange',
+            name='registry_date',
+            field=models.DateField(blank=True, help_text="The registry's date for it: results first posted, or its last update posted.", null=True),
+        ),
         migrations.RunPython(mark_recorded_changes_notified, migrations.RunPython.noop),
     ]

@@ -130,7 +130,7 @@ def test_results_posted_name_themselves(registry, citing, smtp_server):
     notifications.trial_change_editors_notify(change_id=TrialChange.objects.get().pk)
     mail = smtp_server.to("first.author@example.org")[0]
     assert mail["Subject"].endswith("NCT09000001: results posted (cited in 2 articles)")
-    assert "Results posted on 30 October 2026" in mail.get_body(("plain",)).get_content()
+    assert "Results posted on 2 December 2026" in mail.get_body(("plain",)).get_content()
 
 
 def test_a_refused_address_is_recorded_and_never_tried_again(registry, citing, smtp_server):
