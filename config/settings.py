@@ -294,6 +294,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "evidence.tasks.refresh_trials",
         "schedule": crontab(minute=23),  # hourly: new citations soon, each trial once a day
     },
+    "trial-change-mail": {
+        "task": "newsletter.tasks.send_trial_change_mail",
+        "schedule": timedelta(minutes=5),
+    },
     "weekly-digest": {
         "task": "newsletter.tasks.send_weekly_digest",
         "schedule": crontab(day_of_week="mon", hour=7, minute=0),

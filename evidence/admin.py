@@ -6,7 +6,9 @@ from evidence.models import Trial, TrialChange
 
 class TrialChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = TrialChange
-    fields = ("recorded_at", "kind", "old_status", "new_status", "registry_date")
+    fields = (
+        "recorded_at", "kind", "old_status", "new_status", "registry_date", "editors_notified_at",
+    )  # fmt: skip
     readonly_fields = fields
     extra = 0
     deletable = False

@@ -79,11 +79,16 @@ class TrialChange(models.Model):
     old_status = models.CharField(max_length=40, blank=True)
     new_status = models.CharField(max_length=40, blank=True)
     registry_date = models.DateField(
-        null=True, blank=True, help_text="The registry's date for it: its last update posted."
+        null=True,
+        blank=True,
+        help_text="The registry's date for it: results first posted, or its last update posted.",
     )
     # What makes it the same change: its kind, the new status and the registry's date.
     key = models.CharField(max_length=100, editable=False)
     recorded_at = models.DateTimeField(auto_now_add=True)
+    # Set once every editor's copy is sent or recorded (evidence/notifications.py); until then
+    # the hourly refresh hands the change to the editors' task again.
+    editors_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("-recorded_at", "-pk")
@@ -92,6 +97,50 @@ class TrialChange(models.Model):
     def __str__(self) -> str:
         return f"{self.trial}: {self.get_kind_display()}"
 
+    @property
+    def on(self):
+        """The day it happened: the registry's date, else the day it was recorded."""
+        return self.registry_date or (self.recorded_at.date() if self.recorded_at else None)
+
+    @property
+    def summary(self) -> str:
+        """In words, without the date: "Status changed from Recruiting to Completed"."""
+        if self.kind == self.Kind.RESULTS:
+            return "Results posted"
+        labels = dict(Trial.Status.choices)
+
+        def label(status: str) -> str:
+            return labels.get(status, status.replace("_", " ").capitalize())
+
+        if not self.old_status:
+            return f"Status changed to {label(self.new_status)}"
+        return f"Status changed from {label(self.old_status)} to {label(self.new_status)}"
+
+
+class TrialChangeNotice(models.Model):
+    """The ledger of editors' mail about a change: one row per change and person, written in
+    the transaction that sends it, so a second task (or a second worker) sends nothing."""
+
+    class Outcome(models.TextChoices):
+        SENT = "sent", "Sent"
+        REFUSED = "refused", "Refused by the mail server"
+        SUPPRESSED = "suppressed", "Not sent: the address is suppressed"
+
+    change = models.ForeignKey(TrialChange, on_delete=models.CASCADE, related_name="notices")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.SENT)
+    detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["change", "recipient"], name="trial_change_notice_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.change} to user {self.recipient_id}: {self.outcome}"
 
 class ReferenceCheck(models.Model):
     """The latest check of one cited reference: its DOI against Crossref, or its URL for a dead

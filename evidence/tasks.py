@@ -1,13 +1,23 @@
 from celery import shared_task
 
 from core.mail import RETRY_POLICY
-from evidence import citations, services
+from evidence import citations, notifications, services
 
 
 @shared_task
 def refresh_trials() -> list[str]:
-    """Periodic (beat): trials cited by public articles, new or a day old, from the registry."""
-    return services.trials_refresh_due()
+    """Periodic (beat): trials cited by public articles, new or a day old, from the registry;
+    then any change whose editors' mail never finished (a lost task) is handed over again."""
+    due = services.trials_refresh_due()
+    for change_id in notifications.changes_awaiting_editors():
+        notify_trial_change_editors.delay(change_id)
+    return due
+
+
+@shared_task(**RETRY_POLICY)
+def notify_trial_change_editors(change_id: int) -> int:
+    """The editors of the articles citing a changed trial, each once (notifications.py)."""
+    return notifications.trial_change_editors_notify(change_id=change_id)
 
 
 @shared_task

@@ -33,6 +33,16 @@ PAGES = [
     "admin-suppressions",
     "admin-suppression-lift",
     "article-preview",
+    "article-follower",
+    "trial-follow-confirm",
+    "trial-follow-confirmed",
+    "trial-unfollow",
+    "trial-follow-check-inbox",
+    "trial-follow-bad-link",
+    "trial-unfollow-bad-link",
+    "trial-follow-invalid",
+    "admin-trial-follows",
+    "admin-trial",
 ]
 
 
