@@ -191,7 +191,7 @@ def references_check_due(*, now: datetime | None = None) -> int:
     stale = now - timedelta(days=settings.CITATIONS_CHECK_DAYS)
     due = (
         Reference.objects.filter(article__in=Article.objects.published())
-        .filter(Q(check__isnull=True) | Q(check__checked_at__lt=stale))
+        .filter(Q(citation_check__isnull=True) | Q(citation_check__checked_at__lt=stale))
         .order_by("pk")
     )
     checked = 0

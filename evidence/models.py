@@ -142,6 +142,7 @@ class TrialChangeNotice(models.Model):
     def __str__(self) -> str:
         return f"{self.change} to user {self.recipient_id}: {self.outcome}"
 
+
 class ReferenceCheck(models.Model):
     """The latest check of one cited reference: its DOI against Crossref, or its URL for a dead
     link. A check that could not be made (timeouts, Crossref down) keeps the last outcome."""
@@ -152,7 +153,7 @@ class ReferenceCheck(models.Model):
         UNCHECKED = "unchecked", "Could not be checked"
 
     reference = models.OneToOneField(
-        "articles.Reference", on_delete=models.CASCADE, related_name="check"
+        "articles.Reference", on_delete=models.CASCADE, related_name="citation_check"
     )
     target = models.CharField(max_length=500, help_text="The DOI or URL that was checked.")
     outcome = models.CharField(max_length=10, choices=Outcome.choices)

@@ -82,9 +82,11 @@ KINDS: dict[str, tuple[str, bool]] = {
     "trial-follow-confirm": ("newsletter/email/trial_follow_confirm", False),
     "trial-follow-already": ("newsletter/email/trial_follow_already", False),
     "trial-change-followers": ("newsletter/email/trial_change", True),
+    "finding-retraction": ("evidence/email/finding", False),
+    "finding-dead-link": ("evidence/email/finding", False),
 }
 # Links off the site that our own templates build: the registry record a trial's mail names.
-SOURCES = ("https://clinicaltrials.gov/study/",)
+SOURCES = ("https://clinicaltrials.gov/study/", "https://doi.org/")
 
 
 @dataclass
@@ -469,6 +471,20 @@ def _send_trial_mail(bag: Mailbag) -> None:
         tasks.notify_trial_change_editors.delay(change.pk)
     with bag.expect(trial_change_followers="follower@example.org"):
         newsletter_tasks.send_trial_change_mail.delay()
+
+    from evidence import citations
+    from tests.factories import ReferenceFactory
+
+    reference = ReferenceFactory(article=article, kind="doi", identifier="10.5555/a&b", url="")
+    for case, kind, notice in (
+        ("finding_retraction", "retraction", "10.5555/notice-1"),
+        ("finding_dead_link", "dead_link", "404"),
+    ):
+        with bag.expect(**{case: writer.email}):
+            finding = citations.finding_record(
+                reference, kind=kind, target=reference.identifier, notice=notice, on=None
+            )
+            citations.finding_mail_send(finding_id=finding.pk)
 
 
 def _send_every_kind(handler: RecordingHandler) -> Mailed:
