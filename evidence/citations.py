@@ -199,7 +199,7 @@ def references_check_due(*, now: datetime | None = None) -> int:
         if reference_target(reference) is None:
             continue
         if checked:
-            time.sleep(settings.TRIALS_REQUEST_PAUSE_SECONDS)
+            time.sleep(settings.CITATIONS_REQUEST_PAUSE_SECONDS)
         reference_check(reference, now=now)
         checked += 1
     return checked

@@ -130,7 +130,7 @@ def web(settings):
     settings.CROSSREF_MAILTO = "editors@driverline.example"
     settings.LINKCHECK_TIMEOUT = 0.5
     settings.LINKCHECK_RETRY_PAUSE_SECONDS = 0
-    settings.TRIALS_REQUEST_PAUSE_SECONDS = 0
+    settings.CITATIONS_REQUEST_PAUSE_SECONDS = 0
     yield state
     server.shutdown()
     server.server_close()
