@@ -185,6 +185,12 @@ def _fetch_everything(tmp: Path) -> Fetched:
     _unpublished_changes(group, title="Published just now, corrected")
     waiting = Article.objects.get(status=Article.Status.IN_REVIEW)
     due = Article.objects.get(slug="national-priority-voucher-pilot-explained")
+    from evidence.models import Finding
+
+    Finding.objects.create(  # what the weekly check of references would record
+        article=article, kind="dead_link", target="https://example.org/moved & gone", notice="410",
+        key="dead_link:validation",
+    )  # fmt: skip
     for name, url in {
         "admin-article-changes": f"/admin/articles/article/{group.pk}/change/",
         "article-preview": f"{group.get_absolute_url()}preview/",
@@ -198,6 +204,7 @@ def _fetch_everything(tmp: Path) -> Fetched:
         # The demo article whose medical review is overdue, and the list of what is due.
         "admin-article-review-due": f"/admin/articles/article/{due.pk}/change/",
         "admin-articles-due": "/admin/articles/article/?review_due=due",
+        "admin-findings": "/admin/evidence/finding/",
         "admin-suppressions": "/admin/core/suppression/",
         "admin-suppression-lift": f"/admin/core/suppression/{suppression.pk}/lift/",
         # Who follows which trial, and the trial with its change and the editors' mail.
@@ -214,6 +221,7 @@ def _fetch_everything(tmp: Path) -> Fetched:
     assert due.title in fetched.html["admin-articles-due"]
     assert "Due for its scheduled medical review" in fetched.html["article-review-due"]
     assert "trial-card" in fetched.html["article"]
+    assert "Cited references: 1 finding" in fetched.html["admin-article"]
 
     for name, url in {
         "rss": "/feed/rss/",

@@ -30,6 +30,7 @@ PAGES = [
     "admin-article-in-review",
     "admin-article-review-due",
     "admin-articles-due",
+    "admin-findings",
     "admin-suppressions",
     "admin-suppression-lift",
     "article-preview",
