@@ -3,7 +3,7 @@ Crossref (evidence/crossref.py) for retractions, corrections and expressions of 
 web reference for a dead link (evidence/links.py).
 
 A finding is recorded once per article (Finding's unique key), mailed to the editors once each
-(FindingMail), through Celery after commit, and shown in the admin on the article and in the
+(FindingMail) by a task the weekly check hands it to, and shown in the admin on the article and in the
 site-wide list. A retraction puts the article on the review-due list at once (its next review
 becomes today, articles/review_dates.py). Nothing edits an article's text by itself. A check
 that cannot be made (Crossref or the site down, timeouts) records "could not be checked" and
@@ -110,17 +110,18 @@ def finding_record(reference, *, kind: str, target: str, notice: str, on) -> Fin
                 Article.objects.filter(pk=reference.article_id).filter(
                     Q(next_review__isnull=True) | Q(next_review__gt=today)
                 ).update(next_review=today)
-            transaction.on_commit(lambda: _queue_mail(finding.pk))
     except IntegrityError:
         return None
     log.warning("article %s: %s of %s", reference.article_id, kind, target)
     return finding
 
 
-def _queue_mail(finding_id: int) -> None:
-    from evidence.tasks import mail_finding
-
-    mail_finding.delay(finding_id)
+def findings_unmailed(*, now: datetime | None = None) -> list[int]:
+    """Findings of the last two weeks no editor has been mailed about yet: the weekly task
+    hands each to a mail task after its check (so a lost task is handed over again)."""
+    since = (now or timezone.now()) - timedelta(days=14)
+    unmailed = Finding.objects.filter(found_at__gte=since, mails__isnull=True)
+    return list(unmailed.order_by("pk").values_list("pk", flat=True))
 
 
 def editors_of(article: Article):

@@ -22,8 +22,12 @@ def notify_trial_change_editors(change_id: int) -> int:
 
 @shared_task
 def check_references() -> int:
-    """Periodic (beat, weekly): cited DOIs against Crossref, cited pages for dead links."""
-    return citations.references_check_due()
+    """Periodic (beat, weekly): cited DOIs against Crossref, cited pages for dead links; then
+    each finding no editor has heard of goes to a mail task of its own."""
+    checked = citations.references_check_due()
+    for finding_id in citations.findings_unmailed():
+        mail_finding.delay(finding_id)
+    return checked
 
 
 @shared_task(**RETRY_POLICY)

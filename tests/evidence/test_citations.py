@@ -71,12 +71,13 @@ def test_a_retraction_is_found_once_mailed_once_and_puts_the_article_up_for_revi
     web.route("/works/10.5555/test.retracted", answer("retracted"))
     reference = doi_reference(article, "10.5555/test.retracted")
     body = article.body
-    with time_machine.travel(NOW, tick=False):
+    with time_machine.travel(NOW, tick=False), tasks_inline():
+        tasks.check_references.delay()
+    with time_machine.travel(NOW + timedelta(days=8), tick=False):
         with tasks_inline():
-            found = citations.reference_check(reference, now=NOW)
-        with tasks_inline():
-            assert citations.reference_check(reference, now=NOW + timedelta(days=7)) == []
+            tasks.check_references.delay()  # found again: nothing new, nobody mailed twice
         assert list(reviews_due()) == [Article.objects.get(pk=article.pk)]
+    found = Finding.objects.order_by("pk")
     assert [f.kind for f in found] == ["retraction", "correction"]
     assert Finding.objects.count() == 2
     retraction = Finding.objects.get(kind="retraction")
@@ -94,6 +95,7 @@ def test_a_retraction_is_found_once_mailed_once_and_puts_the_article_up_for_revi
     assert FindingMail.objects.count() == 2
     check = ReferenceCheck.objects.get(reference=reference)
     assert (check.outcome, check.detail) == ("flagged", "correction, retraction")
+    assert check.checked_at == NOW + timedelta(days=8)
     ((_, headers), *_) = web.requests
     assert headers["User-Agent"].endswith("mailto:editors@driverline.example)")
 
@@ -177,6 +179,15 @@ def test_the_weekly_check_takes_public_articles_references_not_checked_for_a_wee
     assert citations.references_check_due(now=NOW + timedelta(days=6)) == 0
     assert citations.references_check_due(now=NOW + timedelta(days=8)) == 2
     assert web.asked("/draft-page") == 0
+
+
+def test_a_finding_whose_mail_task_was_lost_is_handed_over_again(web, article, smtp_server):
+    web.route("/gone", (404, b"", {}))
+    (finding,) = citations.reference_check(web_reference(article, f"{web.url}/gone"), now=NOW)
+    assert citations.findings_unmailed() == [finding.pk]  # no mail yet: handed over
+    assert citations.findings_unmailed(now=finding.found_at + timedelta(days=15)) == []  # stale
+    citations.finding_mail_send(finding_id=finding.pk)
+    assert citations.findings_unmailed() == []  # mailed: never again
 
 
 def test_editors_and_the_author_hear_moderators_and_readers_do_not(web, article, smtp_server):
