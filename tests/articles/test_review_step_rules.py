@@ -9,7 +9,7 @@ from django.db import transaction
 
 from articles import review, services
 from articles.models import Article, ReviewStep
-from articles.revisions import article_revision_save
+from articles.revisions import article_revision_save, when
 from tests.articles.editing import draft_of, edit, notes
 from tests.factories import (
     ArticleFactory,
@@ -155,6 +155,36 @@ def test_a_reviewer_whose_edits_were_approved_before_may_decide_about_later_cont
     assert take(draft, both, Action.APPROVED).action == Action.APPROVED
 
 
+def test_changes_a_reviewer_saved_since_the_last_approval_of_this_article_count(
+    both, editor, medical_reviewer, draft
+):
+    """Since the last approval of this article's content, not of another's, and by revision:
+    whatever the numbering of review steps."""
+    other = ArticleFactory(title="Other", body="Text.", status=Article.Status.DRAFT)
+    for _ in range(10):  # review steps numbered well past the revisions
+        take(other, editor, Action.SUBMITTED)
+        take(other, editor, Action.WITHDRAWN)
+    edit(draft, editor, title="First")
+    take(draft, editor, Action.SUBMITTED)
+    take(draft, medical_reviewer, Action.APPROVED)
+    edit(draft, both, title="Second")
+    take(draft, editor, Action.SUBMITTED)
+    edit(other, editor, title="Other, revised")
+    take(other, editor, Action.SUBMITTED)
+    take(other, medical_reviewer, Action.APPROVED)  # a later approval, of another article
+    with pytest.raises(review.ReviewError, match="another medical reviewer must decide"):
+        take(draft, both, Action.APPROVED)
+
+
+def test_before_any_approval_every_revision_a_reviewer_saved_counts_the_first_too(
+    both, editor, draft
+):
+    article_revision_save(article=draft, by=both, note="Written.")  # the first revision kept
+    take(draft, editor, Action.SUBMITTED)
+    with pytest.raises(review.ReviewError, match="another medical reviewer must decide"):
+        take(draft, both, Action.APPROVED)
+
+
 @pytest.mark.parametrize("held", ["author account", "named author"])
 def test_the_author_of_an_article_without_revisions_cannot_decide_about_it(
     held, editor, medical_reviewer
@@ -218,6 +248,22 @@ def test_a_decision_is_not_mailed_to_people_gone_or_without_an_address(
     assert mail.outbox == []
 
 
+def test_a_decision_is_mailed_to_who_submitted_that_content_not_other_content_since(
+    editor, writer, medical_reviewer, draft, tasks_inline
+):
+    writer.email = "wren@example.org"
+    writer.save()
+    edit(draft, editor, title="Version A")
+    take(draft, editor, Action.SUBMITTED, mail=False)
+    edit(draft, editor, title="Version B")
+    take(draft, writer, Action.SUBMITTED, mail=False)
+    edit(draft, editor, title="Version A")  # back to the content the editor submitted
+    assert state(draft) == review.State.IN_REVIEW
+    with tasks_inline():
+        take(draft, medical_reviewer, Action.APPROVED)
+    assert recipients() == [editor.email]
+
+
 # --- The status an article off the site takes --------------------------------------------------
 def test_each_step_in_the_admin_files_the_article_and_the_history_names_who(
     editor, medical_reviewer, draft
@@ -244,3 +290,45 @@ def test_a_step_on_a_live_articles_changes_leaves_it_live_and_records_no_state(
         review.article_review_step(article=live, revision=draft, by=by, action=action)
         assert live.status == Article.Status.PUBLISHED
     assert notes(live) == ["As it was before revisions were kept", "Changed title"]
+
+
+def test_a_step_in_the_admin_keeps_no_note_unless_given_and_mails_only_when_asked(
+    editor, medical_reviewer, draft, tasks_inline
+):
+    with tasks_inline():
+        step = review.article_review_step(
+            article=draft, revision=None, by=editor, action=Action.SUBMITTED, mail=False
+        )
+    assert (step.note, mail.outbox) == ("", [])
+    with tasks_inline():
+        review.article_review_step(
+            article=draft, revision=None, by=medical_reviewer, action=Action.APPROVED
+        )
+    assert recipients() == [editor.email]
+
+
+# --- What the review panel reads ---------------------------------------------------------------
+def test_the_descriptions_say_when_each_step_was_taken(editor, medical_reviewer, draft):
+    submitted = take(draft, editor, Action.SUBMITTED)
+    assert review.article_review(draft).describe() == (
+        f"In review since {when(submitted.at)} (submitted by Eda Editor)."
+    )
+    requested = take(draft, medical_reviewer, Action.CHANGES_REQUESTED, note="Cite the trial.")
+    assert review.article_review(draft).describe() == (
+        f"Changes requested by Rhea Reviewer on {when(requested.at)}: Cite the trial."
+    )
+    take(draft, editor, Action.SUBMITTED)
+    approved = take(draft, medical_reviewer, Action.APPROVED)
+    assert review.article_review(draft).describe() == (
+        f"Approved by Rhea Reviewer on {when(approved.at)}."
+    )
+
+
+def test_the_steps_with_who_took_each_are_read_in_one_query(
+    editor, medical_reviewer, draft, django_assert_num_queries
+):
+    for by, action in ((editor, Action.SUBMITTED), (medical_reviewer, Action.APPROVED)):
+        take(draft, by, action)
+    with django_assert_num_queries(1):
+        shown = [(step.by_name, step.action) for step in review.article_review_steps(draft)]
+    assert shown == [("Rhea Reviewer", Action.APPROVED), ("Eda Editor", Action.SUBMITTED)]
