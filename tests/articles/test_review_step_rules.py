@@ -110,6 +110,40 @@ def test_the_latest_step_on_content_decides_its_state(editor, medical_reviewer, 
     ]  # fmt: skip
 
 
+def test_a_decision_about_content_not_in_review_is_refused_in_words(medical_reviewer, draft):
+    with pytest.raises(review.ReviewError) as refusal:
+        take(draft, medical_reviewer, Action.APPROVED)
+    assert str(refusal.value) == (
+        "“Basket trials” is not in review (Draft: not submitted for review.); nothing was done. "
+        "Look at the article again."
+    )
+
+
+def test_each_refusal_tells_the_person_what_happened_in_full_sentences(
+    both, editor, medical_reviewer, draft
+):
+    def refusal(by, action, note="") -> str:
+        with pytest.raises(review.ReviewError) as refused:
+            take(draft, by, action, note=note)
+        return str(refused.value)
+
+    assert refusal(medical_reviewer, Action.SUBMITTED) == (
+        "Only editors can submit an article for review or withdraw it."
+    )
+    edit(draft, both, title="Basket trials, explained")
+    take(draft, editor, Action.SUBMITTED)
+    assert refusal(editor, Action.APPROVED) == (
+        "Only medical reviewers can approve or request changes."
+    )
+    assert refusal(medical_reviewer, Action.CHANGES_REQUESTED) == (
+        "Say what needs changing: a request for changes needs a note."
+    )
+    assert refusal(both, Action.APPROVED) == (
+        "You wrote some of the changes to “Basket trials, explained” under review, or you are "
+        "its author: another medical reviewer must decide about them."
+    )
+
+
 # --- Who may take each step ------------------------------------------------------------------
 @pytest.mark.parametrize("who", ["reader", "moderator"])
 @pytest.mark.parametrize("action", list(Action))

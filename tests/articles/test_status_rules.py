@@ -159,7 +159,7 @@ def test_filing_a_draft_in_review_submits_its_content_as_the_editor(editor):
     draft = _draft()
     services.article_status_change(article=draft, status=Article.Status.IN_REVIEW, by=editor)
     step = draft.review_steps.get()
-    assert (step.action, step.by) == (Action.SUBMITTED, editor)
+    assert (step.action, step.by, step.note) == (Action.SUBMITTED, editor, "")
     assert review.article_review(draft).state == review.State.IN_REVIEW
 
 
