@@ -3,9 +3,13 @@ content and revision a step is on, who may take each step, who took part in the 
 hears of a step and when, and the status an article off the site takes with each step. The
 first part is in test_review_rules.py; the admin's pages in test_review.py."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.core import mail
 from django.db import transaction
+from django.utils import timezone
 
 from articles import review, services
 from articles.models import Article, ReviewStep
@@ -343,7 +347,8 @@ def test_a_step_in_the_admin_keeps_no_note_unless_given_and_mails_only_when_aske
 
 # --- What the review panel reads ---------------------------------------------------------------
 def test_the_descriptions_say_when_each_step_was_taken(editor, medical_reviewer, draft):
-    submitted = take(draft, editor, Action.SUBMITTED)
+    with time_machine.travel(timezone.now() - timedelta(days=2), tick=False):
+        submitted = take(draft, editor, Action.SUBMITTED)
     assert review.article_review(draft).describe() == (
         f"In review since {when(submitted.at)} (submitted by Eda Editor)."
     )
