@@ -217,7 +217,8 @@ def test_changes_a_reviewer_saved_since_the_last_approval_of_this_article_count(
 def test_before_any_approval_every_revision_a_reviewer_saved_counts_the_first_too(
     both, editor, draft
 ):
-    article_revision_save(article=draft, by=both, note="Written.")  # the first revision kept
+    # On a new test database this is revision 1, the boundary of "no approval yet" (pk > 0).
+    article_revision_save(article=draft, by=both, note="Written.")
     take(draft, editor, Action.SUBMITTED)
     with pytest.raises(review.ReviewError, match="another medical reviewer must decide"):
         take(draft, both, Action.APPROVED)
