@@ -5,7 +5,8 @@ import os
 
 from celery import Celery
 from celery.signals import setup_logging
-from django_structlog.celery.steps import DjangoStructLogInitStep
+
+from core.logconfig import TaskLogStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -13,7 +14,7 @@ app = Celery("driverline")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Each task's log lines carry the request id (and task id) it was queued with.
-app.steps["worker"].add(DjangoStructLogInitStep)
+app.steps["worker"].add(TaskLogStep)
 
 
 @setup_logging.connect

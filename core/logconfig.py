@@ -8,9 +8,12 @@ JSON object; the default is a plain readable line. Every line passes `core.redac
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import structlog
+from celery.signals import after_task_publish, before_task_publish
+from django_structlog.celery.steps import DjangoStructLogInitStep
 
 from core.redaction import scrub
 
@@ -72,7 +75,9 @@ def logging_settings(*, log_format: str, level: str, filters: dict, loggers: dic
 
 
 def structlog_configure() -> None:
-    """structlog's events go through the standard library, to the formatter above."""
+    """structlog's events go through the standard library, to the formatter above (Python's
+    warnings too, so a JSON log holds nothing but JSON lines)."""
+    logging.captureWarnings(True)
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,
@@ -85,3 +90,14 @@ def structlog_configure() -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
+
+
+class TaskLogStep(DjangoStructLogInitStep):
+    """A worker's step: each task's lines carry the context it was queued with (request_id).
+    Publishing already carries it from django_structlog's AppConfig (DJANGO_STRUCTLOG_CELERY_
+    ENABLED); connected twice, every task queued by a task would be logged twice."""
+
+    def __init__(self, parent: Any, **kwargs: Any) -> None:
+        super().__init__(parent, **kwargs)
+        before_task_publish.disconnect(self.receiver.receiver_before_task_publish)
+        after_task_publish.disconnect(self.receiver.receiver_after_task_publish)
