@@ -25,8 +25,12 @@ LOGGING = logging_settings(
     level=LOG_LEVEL,
     filters={"client_error": {"()": "core.logfilters.ClientErrorFilter"}},
     loggers={
-        "django.request": {"level": "ERROR"},
+        # A failed request's line (request_failed) holds its traceback; Django's own would
+        # repeat it.
+        "django.request": {"level": "CRITICAL"},
         "django.server": {"level": "WARNING"},  # runserver's access lines: the request line says it
+        # gunicorn's own lines (worker boots, timeouts) in the same format, once Django is loaded.
+        "gunicorn.error": {"handlers": ["console"], "propagate": False},
         **{f"django.security.{name}": {"filters": ["client_error"]} for name in _CLIENT_ERRORS},
     },
 )

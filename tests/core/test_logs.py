@@ -111,6 +111,21 @@ def test_signed_links_in_the_path_never_reach_the_log(client, log_lines):
     assert "Xq5Wvq2c" not in log_lines.raw
 
 
+@pytest.mark.urls("tests.core.sentry_urls")
+def test_a_failing_request_is_one_error_line_whose_traceback_names_no_reader(client, log_lines):
+    client.raise_request_exception = False
+    token = link_token(subscriber=Subscriber(token_id="Zq3xK9"), kind=LinkKind.CONFIRM)
+    response = client.get(f"/newsletter/confirm/{token}/", {"email": "private.reader@example.org"})
+
+    assert response.status_code == 500
+    [line] = log_lines.all()
+    assert (line["event"], line["level"], line["status"]) == ("request_failed", "error", 500)
+    assert line["request_id"] == response["X-Request-ID"]
+    assert line["exception"].endswith("RuntimeError: confirming [email] with [redacted] failed")
+    assert token not in log_lines.raw
+    assert "private.reader" not in log_lines.raw
+
+
 def test_health_probes_log_nothing(client, log_lines):
     for path in ("/healthz", "/readyz", "/healthz/"):
         client.get(path)
