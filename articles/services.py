@@ -331,9 +331,9 @@ def article_status_change(
         working = review.article_review(current) if action else None
         state = working.state if working else None
         if action == review.Action.SUBMITTED and state in review.SUBMITTED_STATES:
-            action = None
+            action = None  # pragma: no mutate (any falsy value: no step)
         if action == review.Action.WITHDRAWN and state != review.State.IN_REVIEW:
-            action = None
+            action = None  # pragma: no mutate (any falsy value: no step)
         if action:
             try:
                 review.review_step_record(article=current, revision=None, by=by, action=action)

@@ -65,3 +65,13 @@ TRIALS_REQUEST_PAUSE_SECONDS = env.float("TRIALS_REQUEST_PAUSE_SECONDS", default
 # After a failed fetch: a wait that doubles from the base up to the cap (or the Retry-After).
 TRIALS_RETRY_BASE_SECONDS = env.int("TRIALS_RETRY_BASE_SECONDS", default=600)
 TRIALS_RETRY_MAX_SECONDS = env.int("TRIALS_RETRY_MAX_SECONDS", default=86_400)
+# Cited papers against Crossref's REST API (a mailto in the User-Agent, as Crossref asks: empty
+# means SERVER_EMAIL's address) and cited pages for dead links, every CITATIONS_CHECK_DAYS.
+CROSSREF_API_URL = env.str("CROSSREF_API_URL", default="https://api.crossref.org")
+CROSSREF_API_TIMEOUT = env.float("CROSSREF_API_TIMEOUT", default=10.0)
+CROSSREF_MAILTO = env.str("CROSSREF_MAILTO", default="")
+CITATIONS_CHECK_DAYS = env.int("CITATIONS_CHECK_DAYS", default=7)
+CITATIONS_REQUEST_PAUSE_SECONDS = env.float("CITATIONS_REQUEST_PAUSE_SECONDS", default=1.0)
+LINKCHECK_TIMEOUT = env.float("LINKCHECK_TIMEOUT", default=10.0)
+LINKCHECK_ATTEMPTS = env.int("LINKCHECK_ATTEMPTS", default=3)  # a timeout is tried again
+LINKCHECK_RETRY_PAUSE_SECONDS = env.float("LINKCHECK_RETRY_PAUSE_SECONDS", default=5.0)

@@ -294,9 +294,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "articles.tasks.send_reviews_due",
         "schedule": crontab(day_of_week="mon", hour=7, minute=15),
     },
+    "check-references": {
+        "task": "evidence.tasks.check_references",
+        "schedule": crontab(day_of_week="mon", hour=5, minute=0),
+    },
     "refresh-trials": {
         "task": "evidence.tasks.refresh_trials",
         "schedule": crontab(minute=23),  # hourly: new citations soon, each trial once a day
+    },
+    "trial-change-mail": {
+        "task": "newsletter.tasks.send_trial_change_mail",
+        "schedule": timedelta(minutes=5),
     },
     "weekly-digest": {
         "task": "newsletter.tasks.send_weekly_digest",

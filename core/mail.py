@@ -57,7 +57,10 @@ class MailMessage(EmailMultiAlternatives):
 
     def message(self, *args, **kwargs):
         msg = super().message(*args, **kwargs)
-        folded = policy.SMTP.fold("Subject", str(self.subject)).removeprefix("Subject: ")
+        folded = policy.SMTP.fold("Subject", str(self.subject)).removeprefix("Subject:")
+        # A value that fits a line only without its name is folded right after "Subject:":
+        # it is put back on the first line, or the subject would read "Subject: …".
+        folded = folded.removeprefix("\r\n").lstrip(" ")
         # replace_header, not msg[...]: Django's __setitem__ refuses the folds on purpose.
         msg.replace_header("Subject", folded.rstrip("\r\n").replace("\r\n", "\n"))
         return msg

@@ -12,11 +12,12 @@ from typing import Any
 
 REDACTED = "[redacted]"
 
-# The path segment after these is a token or key: newsletter confirm/preferences/unsubscribe,
-# the moderators' comment undo, allauth's confirm-email/<key> and password/reset/key/<uid>-<key>.
+# The path segment after these is a token or key: the newsletter's confirm, preferences and
+# unsubscribe, trial follows' confirm and unfollow, the moderators' comment undo, allauth's
+# confirm-email/<key> and password/reset/key/<uid>-<key>.
 # (tests/core/test_redaction.py walks every URL pattern with a token or key and checks it.)
 _TOKEN_SEGMENT = re.compile(
-    r"(/(?:confirm|preferences|unsubscribe|undo|confirm-email|key)/)(?!done/)[^/?#\s\"'<>]+"
+    r"(/(?:confirm|preferences|unsubscribe|unfollow|undo|confirm-email|key)/)(?!done/)[^/?#\s\"'<>]+"
 )
 # Query parameters that carry a secret or an address, raw or percent-encoded ("%3D" is "=").
 _SECRET_PARAMETER = re.compile(

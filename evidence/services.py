@@ -5,7 +5,8 @@ the last data and its date, counts the failure and waits longer before the next 
 (doubling from TRIALS_RETRY_BASE_SECONDS, at most TRIALS_RETRY_MAX_SECONDS, or the Retry-After
 the registry asked for). A change of overall status, or results posted for the first time, is
 recorded once as a TrialChange, however many refreshes run at the same moment: each works from
-the locked row, and the change's unique key lets one through. `trials_refresh_due` refreshes
+the locked row, and the change's unique key lets one through; once it is committed, the
+editors' mail is queued (evidence/notifications.py). `trials_refresh_due` refreshes
 every trial a public article cites that was never fetched or is older than a day.
 """
 
@@ -14,12 +15,13 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from evidence import registry, selectors
+from evidence import registry, selectors, tasks
 from evidence.models import Trial, TrialChange
 
 log = logging.getLogger(__name__)
@@ -99,17 +101,23 @@ def _record_changes(current: Trial, study: registry.Study) -> None:
         key = f"{kind}:{new}:{study.last_update_posted or study.results_first_posted or ''}"
         try:
             with transaction.atomic():
-                TrialChange.objects.create(
+                change = TrialChange.objects.create(
                     trial=current,
                     kind=kind,
                     old_status=old,
                     new_status=new,
-                    registry_date=study.last_update_posted,
+                    registry_date=(
+                        study.results_first_posted
+                        if kind == TrialChange.Kind.RESULTS
+                        else study.last_update_posted
+                    ),
                     key=key,
                 )
         except IntegrityError:
             continue  # recorded already
         log.info("trial %s: %s (%s -> %s)", current.nct_id, kind, old, new)
+        # The editors hear of it once the change is committed (a lost task: refresh_trials).
+        transaction.on_commit(partial(tasks.notify_trial_change_editors.delay, change.pk))
 
 
 def trials_refresh_due(*, now: datetime | None = None) -> list[str]:

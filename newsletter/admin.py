@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.admin import ReadOnlyAdminMixin, ScheduleForm, schedule_page
 from newsletter import emails, selectors, services
-from newsletter.models import Delivery, DeliveryEvent, Edition, Subscriber
+from newsletter.models import Delivery, DeliveryEvent, Edition, Subscriber, TrialFollow
 
 
 class EditionScheduleForm(ScheduleForm):
@@ -52,6 +52,16 @@ class SubscriberAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # people subscribe themselves, with double opt-in
+
+
+@admin.register(TrialFollow)
+class TrialFollowAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Who follows which trial: read only, since readers follow and stop themselves."""
+
+    list_display = ("email", "trial", "status", "source", "confirmed_at", "unfollowed_at")
+    list_filter = ("status", "source")
+    search_fields = ("email", "trial__nct_id")
+    list_select_related = ("trial",)
 
 
 @admin.register(Edition)

@@ -22,7 +22,7 @@ from core.mail import MailMessage, inline_css, inline_css_fragment, render_mail
 from core.markup import render_article_markdown, render_markdown_text
 from newsletter.models import Delivery, Edition, Subscriber
 from newsletter.selectors import sent_alerts
-from newsletter.tokens import links
+from newsletter.tokens import follow_links, links
 
 # Stand-ins filled per subscriber, so the templates are rendered once per edition.
 PREFERENCES = "__DRIVERLINE_PREFERENCES_URL__"
@@ -229,12 +229,48 @@ def build_message(
             # Deterministic, so a resend after a crash is recognisable as the same message;
             # ledger.mark_sent stores the same value.
             "Message-ID": f"<edition-{delivery.edition_id}.{subscriber.pk}@{host}>",
-            "List-Unsubscribe": f"<{urls['unsubscribe_url']}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "List-Id": f"{settings.SITE_NAME} newsletter <newsletter.{host}>",
+            **list_headers(urls["unsubscribe_url"]),
         },
     )
     message.attach_alternative(personal(rendered.html, 2), "text/html")
+    return message
+
+
+def list_headers(unsubscribe_url: str) -> dict[str, str]:
+    """The newsletter's list headers (RFC 2369, 2919, 8058) for one reader's message: a mail
+    client's Unsubscribe button POSTs to `unsubscribe_url` and that is the end of it."""
+    return {
+        "List-Unsubscribe": f"<{unsubscribe_url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "List-Id": f"{settings.SITE_NAME} newsletter <newsletter.{mail_host()}>",
+    }
+
+
+def trial_change_message(*, change, follow, articles: list) -> MailMessage:
+    """A follower's mail about a change to the trial they follow, with the list headers: its
+    one-click unsubscribe stops their following of this trial, nothing else."""
+    urls = follow_links(follow)
+    context = {
+        "trial": change.trial,
+        "change": change,
+        "articles": [
+            {"title": article.title, "url": absolute_url(article.get_absolute_url())}
+            for article in articles
+        ],
+        **urls,
+    }
+    message = render_mail(
+        "newsletter/email/trial_change",
+        to=follow.email,
+        context=context,
+        from_email=settings.NEWSLETTER_FROM_EMAIL,
+    )
+    message.extra_headers.update(
+        {
+            "Message-ID": f"<trial-change-{change.pk}.{follow.pk}@{mail_host()}>",
+            **list_headers(urls["unfollow_url"]),
+        }
+    )
     return message
 
 

@@ -38,3 +38,18 @@ class SignupForm(PreferencesForm):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("frequency", Subscriber.Frequency.WEEKLY)
         super().__init__(*args, **kwargs)
+
+
+class TrialFollowForm(forms.Form):
+    """Follow a trial by email (the card's form for readers who are not signed in)."""
+
+    email = forms.EmailField(
+        label="Email address",
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "placeholder": "you@example.org"}),
+    )
+    next = forms.CharField(widget=forms.HiddenInput, required=False, max_length=300)
+    website = forms.CharField(
+        required=False,
+        label="Leave this field empty",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from articles.models import Article, ArticleChange, Topic
+from evidence.models import Trial, TrialChange
 
 
 def new_token_id() -> str:
@@ -243,3 +244,68 @@ class DeliveryEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of {self.recipient or self.message_id}"
+
+
+class TrialFollow(models.Model):
+    """A reader following one trial from its card: by their account (one click, their verified
+    address), or by an address confirmed through the newsletter's double opt-in. One row per
+    trial and address; `token_id` names it in the signed links of its mail."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for confirmation"
+        ACTIVE = "active", "Following"
+        UNFOLLOWED = "unfollowed", "Stopped following"
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="follows")
+    email = models.EmailField()
+    token_id = models.CharField(max_length=32, unique=True, default=new_token_id, editable=False)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="trial_follows",
+    )
+    # Consent: which form, and when it was confirmed (or given by a verified account).
+    source = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unfollowed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("trial", Lower("email"), name="trial_follow_email_ci_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} follows {self.trial_id}"
+
+    def save(self, *args, **kwargs):
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class TrialFollowNotice(models.Model):
+    """The ledger of followers' mail: one row per change and follower, written in the
+    transaction that sends it, so no second run (or second worker) mails anyone twice."""
+
+    class Outcome(models.TextChoices):
+        SENT = "sent", "Sent"
+        REFUSED = "refused", "Refused by the mail server"
+        SUPPRESSED = "suppressed", "Not sent: the address is suppressed"
+
+    change = models.ForeignKey(TrialChange, on_delete=models.CASCADE, related_name="+")
+    follow = models.ForeignKey(TrialFollow, on_delete=models.CASCADE, related_name="notices")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.SENT)
+    detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["change", "follow"], name="trial_follow_notice_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.change_id} to follow {self.follow_id}: {self.outcome}"

@@ -6,6 +6,7 @@ from accounts.personal_data import (
 )
 from newsletter.models import Subscriber
 from newsletter.services import subscription_unsubscribe
+from newsletter.trial_follows import follows_of_user, trial_unfollow
 
 END_SUBSCRIPTION = "newsletter_end"
 
@@ -52,3 +53,27 @@ def end_subscription(user, choices) -> None:
     if choices.get(END_SUBSCRIPTION, True):  # ending it is the default
         for subscriber in _active(user):
             subscription_unsubscribe(subscriber=subscriber)
+
+
+@register_exporter
+def export_trial_follows(user) -> dict:
+    """The trials the reader follows, or asked to, by account or at the account's address."""
+    return {
+        "trial_follows": [
+            {
+                "trial": follow.trial.nct_id,
+                "email": follow.email,
+                "status": follow.status,
+                "source": follow.source,
+                "confirmed_at": follow.confirmed_at.isoformat() if follow.confirmed_at else None,
+            }
+            for follow in follows_of_user(user).select_related("trial").order_by("pk")
+        ]
+    }
+
+
+@register_deleter
+def end_trial_follows(user, choices) -> None:
+    """Following a trial is part of the account: it stops with it."""
+    for follow in follows_of_user(user):
+        trial_unfollow(follow=follow)

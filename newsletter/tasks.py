@@ -5,7 +5,8 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-from newsletter import delivery, services
+from core.mail import RETRY_POLICY
+from newsletter import delivery, services, trial_follows
 
 
 @shared_task
@@ -41,3 +42,9 @@ def send_new_article_alerts() -> list[int]:
 def send_weekly_digest() -> int | None:
     """Periodic (beat, Mondays): last week's articles to weekly subscribers, once per week."""
     return services.digest_create()
+
+
+@shared_task(**RETRY_POLICY)
+def send_trial_change_mail() -> int:
+    """Periodic (beat): each trial change to its followers, once (trial_follows.py)."""
+    return trial_follows.trial_change_mail_send()

@@ -1,5 +1,6 @@
-"""Signed links in our mail: confirm, preferences, unsubscribe. Each names a subscriber by
-their token_id only, signed and timestamped; each kind signs with its own salt."""
+"""Signed links in our mail: confirm, preferences, unsubscribe, and a trial follower's confirm
+and unfollow. Each names a subscriber (or a trial follow) by its token_id only, signed and
+timestamped; each kind signs with its own salt."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.core import signing
 from django.urls import reverse
 
 from core.links import absolute_url
-from newsletter.models import Subscriber
+from newsletter.models import Subscriber, TrialFollow
 
 
 class LinkKind(StrEnum):
@@ -19,6 +20,8 @@ class LinkKind(StrEnum):
     CONFIRM = "confirm"
     PREFERENCES = "preferences"
     UNSUBSCRIBE = "unsubscribe"
+    FOLLOW_CONFIRM = "follow-confirm"  # a trial follow's double opt-in
+    UNFOLLOW = "unfollow"  # a trial follow's one-click unsubscribe
 
 
 # Links mailed before token_id existed signed {"s": pk, "e": address} with these salts.
@@ -86,6 +89,30 @@ def _read_legacy_token(*, token: str, kind: LinkKind, error: Exception) -> tuple
     if subscriber is None:
         raise TokenError from error
     return subscriber, payload
+
+
+def follow_token(*, follow: TrialFollow, kind: LinkKind) -> str:
+    return _signer(kind).sign(follow.token_id)
+
+
+def read_follow_token(*, token: str, kind: LinkKind, max_age: int | None) -> TrialFollow:
+    """The trial follow a signed link names (TokenError as for a subscriber's links)."""
+    try:
+        token_id = _signer(kind).unsign(token, max_age=max_age)
+    except signing.SignatureExpired as error:
+        raise TokenError("expired") from error
+    except signing.BadSignature as error:
+        raise TokenError from error
+    follow = TrialFollow.objects.select_related("trial").filter(token_id=token_id).first()
+    if follow is None:
+        raise TokenError  # the follow is gone
+    return follow
+
+
+def follow_links(follow: TrialFollow) -> dict[str, str]:
+    """The links a follower's mail carries: the one-click unfollow (no expiry)."""
+    token = follow_token(follow=follow, kind=LinkKind.UNFOLLOW)
+    return {"unfollow_url": absolute_url(reverse("trial_unfollow_link", args=[token]))}
 
 
 def links(subscriber: Subscriber) -> dict[str, str]:

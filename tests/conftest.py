@@ -135,6 +135,7 @@ def staff_groups(db):
     importlib.import_module("comments.migrations.0003_moderator_user_lookup").grant(apps, None)
     importlib.import_module("newsletter.migrations.0003_editor_permissions").grant(apps, None)
     importlib.import_module("evidence.migrations.0002_staff_permissions").grant(apps, None)
+    importlib.import_module("evidence.migrations.0004_citation_checks").grant(apps, None)
     return {group.name: group for group in Group.objects.all()}
 
 

@@ -1,7 +1,8 @@
 from django import template
 
 from newsletter.forms import PreferencesForm
-from newsletter.models import Subscriber
+from newsletter.models import Subscriber, TrialFollow
+from newsletter.trial_follows import follows_of_user
 
 register = template.Library()
 
@@ -33,3 +34,20 @@ def preferences_form(subscription: Subscriber | None) -> PreferencesForm:
         initial = {"frequency": subscription.frequency, "topics": list(subscription.topics.all())}
     # Its own ids: the settings page has other forms.
     return PreferencesForm(initial=initial, auto_id="newsletter-%s")
+
+
+@register.simple_tag(takes_context=True)
+def trial_followed(context, trial) -> bool:
+    """Whether the signed-in reader follows the trial: one query per request, however many
+    trial cards the page shows; none for a reader who is not signed in."""
+    user = context.get("user")
+    if user is None or not user.is_authenticated:
+        return False
+    request = context.get("request")
+    cached = getattr(request, "_trial_follows", None)
+    if cached is None or cached[0] != user.pk:
+        active = follows_of_user(user).filter(status=TrialFollow.Status.ACTIVE)
+        cached = (user.pk, set(active.values_list("trial_id", flat=True)))
+        if request is not None:
+            request._trial_follows = cached
+    return trial.pk in cached[1]

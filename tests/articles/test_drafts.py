@@ -33,16 +33,6 @@ SAVED_AT = datetime(2026, 12, 2, 15, 15, tzinfo=UTC)
 
 
 @pytest.fixture
-def writer(staff_groups):
-    """Staff who edit articles but may not publish them."""
-    user = UserFactory(is_staff=True, display_name="Wren Writer")
-    user.user_permissions.set(
-        staff_groups["Editors"].permissions.exclude(codename="publish_article")
-    )
-    return user
-
-
-@pytest.fixture
 def article():
     """A live article with one FAQ entry and one reference, and the revision of its publication."""
     article = ArticleFactory(

@@ -31,16 +31,6 @@ def _notes(article: Article) -> list[str]:
 
 
 @pytest.fixture
-def writer(staff_groups):
-    """An editor who may edit and file articles but not publish them."""
-    user = UserFactory(is_staff=True)
-    user.user_permissions.set(
-        staff_groups["Editors"].permissions.exclude(codename="publish_article")
-    )
-    return user
-
-
-@pytest.fixture
 def publisher(staff_groups):
     user = UserFactory(is_staff=True)
     user.groups.add(staff_groups["Editors"])

@@ -385,8 +385,10 @@ def test_medical_reviewers_hold_only_reading_and_the_review_permission(staff_gro
         "view_reference",
         "view_topic",
         "view_contributor",
-        "view_trial",  # the trials the articles cite (evidence), read only
+        "view_trial",  # the trials and references the articles cite (evidence), read only
         "view_trialchange",
+        "view_finding",
+        "view_referencecheck",
         "review_article",
     }
     assert not Permission.objects.filter(

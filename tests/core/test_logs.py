@@ -95,8 +95,9 @@ def test_a_request_is_one_json_line_with_its_id_method_path_status_duration_and_
 @pytest.mark.django_db
 def test_signed_links_in_the_path_never_reach_the_log(client, log_lines):
     subscriber = Subscriber.objects.create(email="s@example.org", status="active")
-    tokens = [link_token(subscriber=subscriber, kind=kind) for kind in LinkKind]
-    for kind, token in zip(LinkKind, tokens, strict=True):
+    kinds = (LinkKind.CONFIRM, LinkKind.PREFERENCES, LinkKind.UNSUBSCRIBE)
+    tokens = [link_token(subscriber=subscriber, kind=kind) for kind in kinds]
+    for kind, token in zip(kinds, tokens, strict=True):
         client.get(f"/newsletter/{kind}/{token}/")
     client.get("/accounts/confirm-email/MQ:1tKx3s:Xq5Wvq2cFfE1d3P7m9ZyK4b8rQe0T6uIhLaNoSpVwYc/")
 

@@ -41,6 +41,8 @@ def test_the_urls_with_tokens_are_all_found():
         "newsletter_preferences",
         "newsletter_unsubscribe",
         "comment_undo",
+        "trial_follow_confirm",
+        "trial_unfollow_link",
         "account_confirm_email",
         "account_reset_password_from_key",
     } <= names

@@ -80,3 +80,57 @@ def registry(settings):
     yield state
     server.shutdown()
     server.server_close()
+
+
+class Site:
+    """A local web: `routes[path]` is a list of (status, body, headers) used one at a time
+    (the last stays), or a `delay` in seconds for that path; anything else is a 404."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, list[tuple[int, bytes, dict]]] = {}
+        self.delays: dict[str, float] = {}
+        self.requests: list[tuple[str, dict]] = []
+        self.url = ""
+
+    def route(self, path: str, *answers) -> None:
+        self.routes[path] = [
+            (status, body if isinstance(body, bytes) else json.dumps(body).encode(), headers)
+            for status, body, headers in answers
+        ]
+
+    def asked(self, path: str) -> int:
+        return sum(1 for asked, _ in self.requests if asked == path)
+
+
+@pytest.fixture
+def web(settings):
+    """A local server for Crossref (CROSSREF_API_URL points at it) and for cited pages."""
+    state = Site()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            state.requests.append((self.path, dict(self.headers)))
+            time.sleep(state.delays.get(self.path, 0))
+            queued = state.routes.get(self.path) or [(404, b"{}", {})]
+            status, body, headers = queued.pop(0) if len(queued) > 1 else queued[0]
+            self.send_response(status)
+            for name, value in {"Content-Type": "application/json", **headers}.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    settings.CROSSREF_API_URL = state.url
+    settings.CROSSREF_MAILTO = "editors@driverline.example"
+    settings.LINKCHECK_TIMEOUT = 0.5
+    settings.LINKCHECK_RETRY_PAUSE_SECONDS = 0
+    settings.CITATIONS_REQUEST_PAUSE_SECONDS = 0
+    yield state
+    server.shutdown()
+    server.server_close()

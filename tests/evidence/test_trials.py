@@ -19,7 +19,7 @@ from evidence import registry as api
 from evidence import services, tasks
 from evidence.models import Trial, TrialChange
 from tests.evidence.conftest import recorded
-from tests.factories import ArticleFactory, ReferenceFactory
+from tests.factories import ArticleFactory, ReferenceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -244,8 +244,8 @@ def test_a_trial_the_registry_never_gave_has_no_card(registry):
     assert "Trials in this article" not in Client().get(article.get_absolute_url()).content.decode()
 
 
-def _page_queries(article) -> int:
-    client = Client()
+def _page_queries(article, client=None) -> int:
+    client = client or Client()
     client.get(article.get_absolute_url())
     with CaptureQueriesContext(connection) as queries:
         client.get(article.get_absolute_url())
@@ -256,11 +256,38 @@ def test_the_page_costs_one_query_more_for_trials_however_many(registry):
     none = ArticleFactory(body="No trial here.")
     numbers = [f"NCT0900{n:04d}" for n in range(10)]
     for number in numbers:
-        Trial.objects.create(nct_id=number, title=f"Trial {number}", as_of=NOW)
+        trial = Trial.objects.create(nct_id=number, title=f"Trial {number}", as_of=NOW)
+        for status in ("ACTIVE_NOT_RECRUITING", "COMPLETED"):  # the card shows the latest
+            TrialChange.objects.create(trial=trial, kind="status", new_status=status, key=status)
     many = ArticleFactory(body=" ".join(numbers))
     one = ArticleFactory(body=numbers[0])
     assert _page_queries(many) == _page_queries(one) == _page_queries(none) + 1
-    assert Client().get(many.get_absolute_url()).content.decode().count("trial-card__title") == 10
+    page = Client().get(many.get_absolute_url()).content.decode()
+    assert page.count("trial-card__title") == 10
+    assert page.count("Status changed to Completed") == 10
+    assert page.count("Follow this trial") == 10
+
+
+def test_a_signed_in_readers_page_costs_one_query_more_for_their_follows(registry):
+    from newsletter.models import TrialFollow
+
+    reader = UserFactory()
+    client = Client()
+    client.force_login(reader)
+    none = ArticleFactory(body="No trial here.")
+    numbers = [f"NCT0900{n:04d}" for n in range(10)]
+    for number in numbers:
+        trial = Trial.objects.create(nct_id=number, title=f"Trial {number}", as_of=NOW)
+        TrialChange.objects.create(trial=trial, kind="results", key="results")
+        if number.endswith(("1", "3")):
+            TrialFollow.objects.create(trial=trial, email=reader.email, status="active")
+    many = ArticleFactory(body=" ".join(numbers))
+    one = ArticleFactory(body=numbers[0])
+    baseline = _page_queries(none, client)
+    assert _page_queries(many, client) == _page_queries(one, client) == baseline + 2
+    page = client.get(many.get_absolute_url()).content.decode()
+    assert page.count("Stop following<span") == 2
+    assert page.count("Follow this trial<span") == 8
 
 
 # --- The demo ----------------------------------------------------------------------------------

@@ -101,6 +101,22 @@ def _fetch_everything(tmp: Path) -> Fetched:
     )  # fmt: skip
     suppression = Suppression.objects.get(email=complainer.email)  # the complaint's
 
+    # The founding trial's latest change on its card, and a reader who follows it.
+    from evidence.models import Trial, TrialChange
+    from newsletter import tokens
+    from newsletter.models import TrialFollow
+
+    trial = Trial.objects.get(nct_id="NCT02912949")
+    TrialChange.objects.create(
+        trial=trial, kind="status", old_status="RECRUITING", new_status="ACTIVE_NOT_RECRUITING",
+        registry_date=now.date(), key="validation",
+    )  # fmt: skip
+    follower = UserFactory(display_name="Follower")
+    follow = TrialFollow.objects.create(
+        trial=trial, email=follower.email, user=follower, status="active", confirmed_at=now
+    )
+    pending = TrialFollow.objects.create(trial=trial, email="pending-follow@example.org")
+
     anonymous = Client()
     pages = {
         "home": "/",
@@ -128,6 +144,32 @@ def _fetch_everything(tmp: Path) -> Fetched:
         assert response.status_code == (404 if name == "not-found" else 200), url
         fetched.html[name] = response.content.decode()
 
+    confirm = tokens.follow_token(follow=pending, kind=tokens.LinkKind.FOLLOW_CONFIRM)
+    unfollow = tokens.follow_token(follow=follow, kind=tokens.LinkKind.UNFOLLOW)
+    for name, (method, url, data, status) in {
+        "trial-follow-confirm": ("get", f"/newsletter/trials/confirm/{confirm}/", None, 200),
+        "trial-unfollow": ("get", f"/newsletter/trials/unfollow/{unfollow}/", None, 200),
+        "trial-follow-check-inbox": (
+            "get", f"/newsletter/trials/check-your-inbox/?next={article.get_absolute_url()}",
+            None, 200,
+        ),
+        "trial-follow-bad-link": ("get", f"/newsletter/trials/confirm/{confirm}x/", None, 400),
+        "trial-unfollow-bad-link": ("get", "/newsletter/trials/unfollow/nonsense/", None, 400),
+        "trial-follow-invalid": (
+            "post", "/newsletter/trials/NCT02912949/follow/",
+            {"email": "not an address", "next": article.get_absolute_url()}, 400,
+        ),
+        "trial-follow-confirmed": ("post", f"/newsletter/trials/confirm/{confirm}/", {}, 200),
+    }.items():  # fmt: skip
+        response = getattr(Client(), method)(url, data)
+        assert response.status_code == status, (name, response.status_code)
+        fetched.html[name] = response.content.decode()
+    as_follower = Client()
+    as_follower.force_login(follower)
+    fetched.html["article-follower"] = as_follower.get(article.get_absolute_url()).content.decode()
+    assert "Stop following" in fetched.html["article-follower"]
+    assert "Status changed from Recruiting to Active, not recruiting" in fetched.html["article"]
+
     moderator = User.objects.filter(groups__name="Moderators").first()
     signed_in = Client()
     signed_in.force_login(moderator)
@@ -143,6 +185,12 @@ def _fetch_everything(tmp: Path) -> Fetched:
     _unpublished_changes(group, title="Published just now, corrected")
     waiting = Article.objects.get(status=Article.Status.IN_REVIEW)
     due = Article.objects.get(slug="national-priority-voucher-pilot-explained")
+    from evidence.models import Finding
+
+    Finding.objects.create(  # what the weekly check of references would record
+        article=article, kind="dead_link", target="https://example.org/moved & gone", notice="410",
+        key="dead_link:validation",
+    )  # fmt: skip
     for name, url in {
         "admin-article-changes": f"/admin/articles/article/{group.pk}/change/",
         "article-preview": f"{group.get_absolute_url()}preview/",
@@ -156,8 +204,12 @@ def _fetch_everything(tmp: Path) -> Fetched:
         # The demo article whose medical review is overdue, and the list of what is due.
         "admin-article-review-due": f"/admin/articles/article/{due.pk}/change/",
         "admin-articles-due": "/admin/articles/article/?review_due=due",
+        "admin-findings": "/admin/evidence/finding/",
         "admin-suppressions": "/admin/core/suppression/",
         "admin-suppression-lift": f"/admin/core/suppression/{suppression.pk}/lift/",
+        # Who follows which trial, and the trial with its change and the editors' mail.
+        "admin-trial-follows": "/admin/newsletter/trialfollow/",
+        "admin-trial": f"/admin/evidence/trial/{trial.pk}/change/",
     }.items():
         response = admin.get(url)
         assert response.status_code == 200, url
@@ -169,6 +221,7 @@ def _fetch_everything(tmp: Path) -> Fetched:
     assert due.title in fetched.html["admin-articles-due"]
     assert "Due for its scheduled medical review" in fetched.html["article-review-due"]
     assert "trial-card" in fetched.html["article"]
+    assert "Cited references: 1 finding" in fetched.html["admin-article"]
 
     for name, url in {
         "rss": "/feed/rss/",

@@ -30,9 +30,20 @@ PAGES = [
     "admin-article-in-review",
     "admin-article-review-due",
     "admin-articles-due",
+    "admin-findings",
     "admin-suppressions",
     "admin-suppression-lift",
     "article-preview",
+    "article-follower",
+    "trial-follow-confirm",
+    "trial-follow-confirmed",
+    "trial-unfollow",
+    "trial-follow-check-inbox",
+    "trial-follow-bad-link",
+    "trial-unfollow-bad-link",
+    "trial-follow-invalid",
+    "admin-trial-follows",
+    "admin-trial",
 ]
 
 

@@ -78,7 +78,15 @@ KINDS: dict[str, tuple[str, bool]] = {
     "review-changes-requested": ("articles/email/review", False),
     "review-approved": ("articles/email/review", False),
     "review-due": ("articles/email/review_due", False),
+    "trial-change-editors": ("evidence/email/trial_change", False),
+    "trial-follow-confirm": ("newsletter/email/trial_follow_confirm", False),
+    "trial-follow-already": ("newsletter/email/trial_follow_already", False),
+    "trial-change-followers": ("newsletter/email/trial_change", True),
+    "finding-retraction": ("evidence/email/finding", False),
+    "finding-dead-link": ("evidence/email/finding", False),
 }
+# Links off the site that our own templates build: the registry record a trial's mail names.
+SOURCES = ("https://clinicaltrials.gov/study/", "https://doi.org/")
 
 
 @dataclass
@@ -427,6 +435,58 @@ def _send_review_mail(bag: Mailbag) -> None:
         review_due.review_due_mail_send()
 
 
+def _send_trial_mail(bag: Mailbag) -> None:
+    from evidence import tasks
+    from evidence.models import Trial, TrialChange
+    from newsletter import tasks as newsletter_tasks
+    from tests.factories import ArticleFactory, UserFactory
+
+    trial = Trial.objects.create(
+        nct_id="NCT09000001",
+        title="A Study of Drug A in Solid Tumours With an NRG1 Fusion — “eNRGy-like”",
+        overall_status="RECRUITING",
+        as_of=timezone.now() - timedelta(days=1),
+    )
+    writer = UserFactory(email="trial.writer@example.org", display_name="Dr Amélie Roux")
+    article = ArticleFactory(
+        title=LONG_TITLE, body="The trial NCT09000001 & its cohort.", author=writer
+    )
+    follower = Client()
+    with bag.expect(trial_follow_confirm="follower@example.org"):
+        follower.post(
+            "/newsletter/trials/NCT09000001/follow/",
+            {"email": "follower@example.org", "next": article.get_absolute_url()},
+        )
+    confirm_path = _link(bag.text_of("trial-follow-confirm"), "/newsletter/trials/confirm/")
+    assert follower.post(confirm_path).status_code == 200
+    with bag.expect(trial_follow_already="follower@example.org"):
+        Client().post("/newsletter/trials/NCT09000001/follow/", {"email": "follower@example.org"})
+
+    change = TrialChange.objects.create(
+        trial=trial, kind="status", old_status="RECRUITING", new_status="ACTIVE_NOT_RECRUITING",
+        registry_date=timezone.localdate(), key="status:ACTIVE_NOT_RECRUITING",
+    )  # fmt: skip
+    Trial.objects.filter(pk=trial.pk).update(overall_status="ACTIVE_NOT_RECRUITING")
+    with bag.expect(trial_change_editors=writer.email):
+        tasks.notify_trial_change_editors.delay(change.pk)
+    with bag.expect(trial_change_followers="follower@example.org"):
+        newsletter_tasks.send_trial_change_mail.delay()
+
+    from evidence import citations
+    from tests.factories import ReferenceFactory
+
+    reference = ReferenceFactory(article=article, kind="doi", identifier="10.5555/a&b", url="")
+    for case, kind, notice in (
+        ("finding_retraction", "retraction", "10.5555/notice-1"),
+        ("finding_dead_link", "dead_link", "404"),
+    ):
+        with bag.expect(**{case: writer.email}):
+            finding = citations.finding_record(
+                reference, kind=kind, target=reference.identifier, notice=notice, on=None
+            )
+            citations.finding_mail_send(finding_id=finding.pk)
+
+
 def _send_every_kind(handler: RecordingHandler) -> Mailed:
     bag = Mailbag(handler)
 
@@ -439,6 +499,7 @@ def _send_every_kind(handler: RecordingHandler) -> Mailed:
         _send_newsletter_mail(bag, handler)
         _send_comment_mail(bag)
         _send_review_mail(bag)
+        _send_trial_mail(bag)
     finally:
         template_rendered.disconnect(record)
     return bag.mailed
@@ -552,13 +613,15 @@ def test_every_absolute_link_in_mail_is_on_site_url(mailed, case):
     html = message.get_body(preferencelist=("html",)).get_content()
     absolute, attributes = links(text, html)
     assert absolute, f"{case}: no link back to the site"
-    off_site = [link for link in absolute if not link.startswith(f"{SITE}/")]
+    off_site = [link for link in absolute if not link.startswith((f"{SITE}/", *SOURCES))]
     assert not off_site, (case, off_site)
     # A relative link means nothing in a mail client; only the editor's test copy has inert
     # "#" stand-ins for the reader's own links.
     inert = {"#"} if case == "newsletter-test-send" else set()
     relative = [
-        a for a in attributes if not a.startswith((f"{SITE}/", "mailto:")) and a not in inert
+        a
+        for a in attributes
+        if not a.startswith((f"{SITE}/", "mailto:", *SOURCES)) and a not in inert
     ]
     assert not relative, (case, relative)
 
@@ -577,7 +640,10 @@ def test_newsletter_mail_offers_one_click_unsubscribe_and_other_mail_does_not(ma
     # Too long for one line, the header is folded after its name: legal (RFC 5322 FWS), and
     # unfolded it is the bracketed URL with leading white space, which RFC 2369 allows.
     unsubscribe = str(message["List-Unsubscribe"]).strip()
-    assert re.fullmatch(rf"<{re.escape(SITE)}/newsletter/unsubscribe/[^>\s]+/>", unsubscribe)
+    # A trial follower's unsubscribe stops that one follow.
+    assert re.fullmatch(
+        rf"<{re.escape(SITE)}/newsletter/(?:unsubscribe|trials/unfollow)/[^>\s]+/>", unsubscribe
+    )
     assert str(message["List-Unsubscribe-Post"]) == "List-Unsubscribe=One-Click"
     html = message.get_body(preferencelist=("html",)).get_content()
     assert f'href="{unsubscribe.strip("<>")}"' in html, "the header and the footer link differ"
