@@ -104,6 +104,8 @@ def test_view_and_task_errors_reach_sentry_without_addresses_tokens_or_signed_li
     assert task["exception"]["values"][-1]["value"] == (
         "no subscriber [email] for https://driverline.example/newsletter/unsubscribe/[redacted]/"
     )
+    crumbs = [crumb.get("message") for crumb in view["breadcrumbs"]["values"]]
+    assert "confirming [email]" in crumbs
     assert task["extra"]["celery-job"]["task_name"] == "tests.sentry_scenario.unsubscribe_failing"
     sent = b"".join(body for _path, body in ingest.envelopes).decode()
     for secret in (ADDRESS, "private.reader", token, token.rsplit(":", 1)[1], "Zq3xK9"):

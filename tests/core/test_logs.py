@@ -119,12 +119,25 @@ def test_a_failing_request_is_one_error_line_whose_traceback_names_no_reader(cli
     response = client.get(f"/newsletter/confirm/{token}/", {"email": "private.reader@example.org"})
 
     assert response.status_code == 500
-    [line] = log_lines.all()
+    said, line = log_lines.all()  # the view's own line, then the request's
+    assert said["event"] == "confirming [email]"
+    assert said["request_id"] == response["X-Request-ID"]
     assert (line["event"], line["level"], line["status"]) == ("request_failed", "error", 500)
     assert line["request_id"] == response["X-Request-ID"]
     assert line["exception"].endswith("RuntimeError: confirming [email] with [redacted] failed")
     assert token not in log_lines.raw
     assert "private.reader" not in log_lines.raw
+
+
+@pytest.mark.django_db
+def test_a_line_logged_during_a_request_carries_the_requests_id(client, settings, log_lines):
+    settings.ALLOWED_HOSTS = ["testserver"]
+    response = client.get("/", HTTP_HOST="evil.example")  # Django logs a warning, then answers
+
+    warning, request_line = log_lines.all()
+    assert warning["logger"] == "django.security.DisallowedHost"
+    assert warning["request_id"] == request_line["request_id"] == response["X-Request-ID"]
+    assert request_line["status"] == 400
 
 
 def test_health_probes_log_nothing(client, log_lines):
