@@ -29,6 +29,10 @@ LOGGING = logging_settings(
         # repeat it.
         "django.request": {"level": "CRITICAL"},
         "django.server": {"level": "WARNING"},  # runserver's access lines: the request line says it
+        # A task's task_started and task_succeeded lines (with its duration) say what Celery's
+        # "received" and "succeeded in" lines said; their warnings and errors stay.
+        "celery.app.trace": {"level": "WARNING"},
+        "celery.worker.strategy": {"level": "WARNING"},
         # gunicorn's own lines (worker boots, timeouts) in the same format, once Django is loaded.
         "gunicorn.error": {"handlers": ["console"], "propagate": False},
         **{f"django.security.{name}": {"filters": ["client_error"]} for name in _CLIENT_ERRORS},
