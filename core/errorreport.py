@@ -9,6 +9,7 @@ log lines) goes through core.redaction, the same function as the logs.
 from __future__ import annotations
 
 import sentry_sdk
+import structlog
 from sentry_sdk.integrations.celery import CeleryIntegration
 from sentry_sdk.integrations.django import DjangoIntegration
 from sentry_sdk.integrations.logging import ignore_logger
@@ -17,6 +18,9 @@ from core.redaction import scrub
 
 
 def event_scrub(event: dict, hint: dict) -> dict:
+    # The request's (or the queuing request's) id, to find the report's log lines.
+    if request_id := structlog.contextvars.get_contextvars().get("request_id"):
+        event.setdefault("tags", {})["request_id"] = request_id
     return scrub(event)
 
 

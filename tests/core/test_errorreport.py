@@ -104,6 +104,7 @@ def test_view_and_task_errors_reach_sentry_without_addresses_tokens_or_signed_li
     assert task["exception"]["values"][-1]["value"] == (
         "no subscriber [email] for https://driverline.example/newsletter/unsubscribe/[redacted]/"
     )
+    assert len(view["tags"]["request_id"]) == 36  # the id of the request's log lines
     crumbs = [crumb.get("message") for crumb in view["breadcrumbs"]["values"]]
     assert "confirming [email]" in crumbs
     assert task["extra"]["celery-job"]["task_name"] == "tests.sentry_scenario.unsubscribe_failing"
