@@ -78,11 +78,15 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "reversion",
+    "django_structlog",
 ]
 
 MIDDLEWARE = [
     # /healthz and /readyz, before anything that reads the Host, a session or the scheme.
     "core.health.HealthMiddleware",
+    # One log line per request and its request id (README, "Logs and errors"); after the
+    # probes, so they log nothing, and before the rest, so redirects and 400s are logged too.
+    "core.requestlog.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "core.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -378,19 +382,7 @@ CONTENT_SECURITY_POLICY = {"DIRECTIVES": {
     "frame-ancestors": [NONE], "form-action": [SELF],
 }}  # fmt: skip
 
-# Product settings: the articles', comments' and newsletter's own, in config/product.py.
+# Product settings: the articles', comments' and newsletter's own, in config/product.py; logs
+# and errors (LOGGING, Sentry; README, "Logs and errors") in config/logs.py.
+from config.logs import *  # noqa: E402, F403
 from config.product import *  # noqa: E402, F403
-
-# The SuspiciousOperation kinds that Django answers with a 400 and would log as errors.
-_CLIENT_ERRORS = ["DisallowedHost", "RequestDataTooBig", "TooManyFieldsSent", "TooManyFilesSent"]
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"client_error": {"()": "core.logfilters.ClientErrorFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.request": {"level": "ERROR"},
-        **{f"django.security.{name}": {"filters": ["client_error"]} for name in _CLIENT_ERRORS},
-    },
-}

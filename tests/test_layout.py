@@ -88,6 +88,7 @@ def test_config_holds_wiring_only():
         "__init__.py",
         "settings.py",
         "product.py",  # the apps' own settings, imported by settings.py
+        "logs.py",  # LOGGING and Sentry's wiring, imported by settings.py
         "urls.py",
         "celery.py",
         "wsgi.py",
