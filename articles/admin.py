@@ -248,6 +248,8 @@ class ArticleAdmin(
             # Copies: the declared fields are shared by every form class made from the admin form.
             form.base_fields = copy.deepcopy(form.base_fields)
             form.base_fields["published_at"].disabled = True
+            if "next_review" in form.base_fields:  # postponing a review is a publisher's call
+                form.base_fields["next_review"].disabled = True
             if "status" not in form.base_fields:
                 return form  # a view-only page, where every field is shown read-only
             if obj is not None and obj.status in Article.PUBLIC_STATUSES:

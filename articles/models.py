@@ -178,7 +178,6 @@ class Article(models.Model):
         update_fields = kwargs.get("update_fields")
         if update_fields and "body" in update_fields:
             kwargs["update_fields"] = {*update_fields, "body_html", "toc", "reading_minutes"}
-
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:

@@ -297,3 +297,11 @@ def test_a_suppressed_address_is_skipped_and_recorded_so(smtp_server, staff, ove
     assert [str(m["To"]) for m in smtp_server.messages] == ["reviewer@example.org"]
     outcomes = dict(ReviewDueReceipt.objects.values_list("recipient__email", "outcome"))
     assert outcomes == {"editor@example.org": "suppressed", "reviewer@example.org": "sent"}
+
+
+def test_a_writer_who_may_not_publish_cannot_postpone_a_review(client, writer, later):
+    client.force_login(writer)
+    page = client.get(f"/admin/articles/article/{later.pk}/change/")
+    assert page.context["adminform"].form.fields["next_review"].disabled
+    save(client, later, next_review="2030-01-01", change_note="Later, please")
+    assert later.next_review == date(2027, 6, 1)
