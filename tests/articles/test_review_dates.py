@@ -203,16 +203,16 @@ def test_the_migration_dates_live_articles_from_their_last_review_else_their_pub
 # --- What is due -----------------------------------------------------------------------------
 def test_the_due_list_holds_live_articles_overdue_or_due_within_30_days_soonest_first():
     today = date(2026, 12, 4)
-    overdue = ArticleFactory(next_review=today - timedelta(days=40))
-    soon = ArticleFactory(next_review=today + timedelta(days=30))
-    ArticleFactory(next_review=today + timedelta(days=31))  # later
-    ArticleFactory(status=Article.Status.DRAFT, published_at=None, next_review=today)
-    scheduled = ArticleFactory(
-        status=Article.Status.SCHEDULED,
-        published_at=datetime(2027, 1, 1, tzinfo=UTC),
-        next_review=today,
-    )
     with time_machine.travel(datetime(2026, 12, 4, 12, 0, tzinfo=UTC), tick=False):
+        overdue = ArticleFactory(next_review=today - timedelta(days=40))
+        soon = ArticleFactory(next_review=today + timedelta(days=30))
+        ArticleFactory(next_review=today + timedelta(days=31))  # later
+        ArticleFactory(status=Article.Status.DRAFT, published_at=None, next_review=today)
+        scheduled = ArticleFactory(
+            status=Article.Status.SCHEDULED,
+            published_at=datetime(2027, 1, 1, tzinfo=UTC),
+            next_review=today,
+        )
         due = list(review_due.reviews_due())
     assert due == [overdue, soon]
     assert scheduled not in due  # not live yet
@@ -303,8 +303,8 @@ def test_the_next_review_counts_from_the_approval_not_from_the_publication():
 
 
 def test_the_due_list_counts_from_the_day_it_is_asked_for():
-    ArticleFactory(next_review=date(2027, 1, 20))
     with time_machine.travel(datetime(2026, 12, 4, 12, 0, tzinfo=UTC), tick=False):
+        ArticleFactory(next_review=date(2027, 1, 20))
         assert not review_due.reviews_due().exists()
         assert review_due.reviews_due(date(2026, 12, 25)).exists()
 
