@@ -19,11 +19,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import Permission
 from django.db import transaction
-from django.db.models import Q, QuerySet, TextChoices
+from django.db.models import QuerySet, TextChoices
 from django.utils import timezone
 
 from articles import drafts, emails
@@ -35,6 +33,7 @@ from articles.revisions import (
     revision_contents,
     when,
 )
+from core.people import permission_holders
 
 log = logging.getLogger(__name__)
 
@@ -147,17 +146,9 @@ def article_review_steps(article: Article) -> QuerySet[ReviewStep]:
 
 
 def reviewers() -> QuerySet:
-    """Active people given the review permission (by a group or to themselves). Superusers hold
-    every permission but are not written to unless they are given this one."""
-    permission = Permission.objects.filter(content_type__app_label="articles").get(
-        codename=REVIEW_PERMISSION.partition(".")[2]
-    )
-    return (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .filter(Q(groups__permissions=permission) | Q(user_permissions=permission))
-        .distinct()
-    )
+    """Active people with an address given the review permission (by a group or to
+    themselves). Superusers hold every permission but are not written to unless given it."""
+    return permission_holders(REVIEW_PERMISSION)
 
 
 def may_submit(user) -> bool:

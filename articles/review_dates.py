@@ -22,6 +22,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from core.models import MailReceipt
+
 
 def months_after(day: date, months: int) -> date:
     """The same day `months` later; the month's last day when it has no such day (29 Feb)."""
@@ -74,23 +76,15 @@ def week_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-class ReviewDueReceipt(models.Model):
-    """One person's copy of one week's mail of reviews due: sent, or refused for good. A copy
-    deferred by the mail server has no row, so the retry tries that person again and nobody
-    else; the unique constraint lets one copy a week through, however often the task runs."""
-
-    class Outcome(models.TextChoices):
-        SENT = "sent", "Sent"
-        REFUSED = "refused", "Refused by the mail server"
-        SUPPRESSED = "suppressed", "Skipped: the address is suppressed"
+class ReviewDueReceipt(MailReceipt):
+    """One person's copy of one week's mail of reviews due (core.mail_once): the unique
+    constraint lets one copy a week through, however often the task runs."""
 
     week = models.DateField(help_text="The Monday of the week it was sent in.")
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
     due = models.PositiveIntegerField(help_text="How many articles it listed.")
-    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.SENT)
-    detail = models.CharField(max_length=300, blank=True)
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -8,11 +8,9 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import Permission
-from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,7 +19,9 @@ from articles.models import Article, Contributor, ReviewStep
 from articles.review_dates import ReviewDueReceipt, due_limit, due_on_approval, week_of
 from articles.revisions import article_content
 from core.links import absolute_url
-from core.mail import Fault, MailDeferred, MailRefused, deliver, render_mail
+from core.mail import render_mail
+from core.mail_once import mail_each_once
+from core.people import permission_holders
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +42,7 @@ def reviews_due(today: date | None = None) -> QuerySet[Article]:
 def due_recipients() -> QuerySet:
     """Who hears of reviews due: active editors and medical reviewers with an address (by a
     group or given to themselves; superusers only when given one of the two)."""
-    permissions = Permission.objects.filter(
-        # The app label only restates it: both codenames are the articles app's.
-        content_type__app_label="articles",  # pragma: no mutate
-        codename__in=("change_article", "review_article"),
-    )
-    return (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .exclude(email="")
-        .filter(Q(groups__permissions__in=permissions) | Q(user_permissions__in=permissions))
-        .distinct()
-    )
+    return permission_holders("articles.change_article", review.REVIEW_PERMISSION)
 
 
 def review_due_mail_send(*, today: date | None = None) -> int:
@@ -91,43 +80,18 @@ def review_due_mail_send(*, today: date | None = None) -> int:
     # Only saves the attempt: the receipt's unique constraint refuses a second copy anyway.
     sent_before = ReviewDueReceipt.objects.filter(week=week)  # pragma: no mutate
     missing = due_recipients().exclude(pk__in=sent_before.values("recipient"))
-    sent, deferred = 0, []
-    for person in missing.order_by("pk"):
-        mail = render_mail(
+    return mail_each_once(
+        missing.order_by("pk"),
+        mail_for=lambda person: render_mail(
             "articles/email/review_due",
             to=person.email,
             context={**context, "name": person.public_name},
-        )
-        try:
-            with transaction.atomic():
-                receipt = ReviewDueReceipt.objects.create(week=week, recipient=person, due=count)
-                if not deliver(mail):  # suppressed (core.suppression): recorded, not sent
-                    receipt.outcome = ReviewDueReceipt.Outcome.SUPPRESSED
-                    receipt.save(update_fields=["outcome"])
-                    continue
-        except IntegrityError:  # another worker has this person's copy: a race no test can place
-            continue  # pragma: no mutate
-        except MailDeferred as error:
-            deferred.append(str(error))
-            continue
-        except MailRefused as error:
-            if error.fault is not Fault.RECIPIENT_REFUSED:
-                raise  # our sender or message: every copy would be refused
-            log.warning("Reviews-due mail refused for user %s: %s", person.pk, error)
-            ReviewDueReceipt.objects.get_or_create(
-                week=week,
-                recipient=person,
-                defaults={
-                    "due": count,
-                    "outcome": ReviewDueReceipt.Outcome.REFUSED,
-                    "detail": str(error)[:300],  # pragma: no mutate (a reply is far shorter)
-                },
-            )
-            continue
-        sent += 1
-    if deferred:
-        raise MailDeferred(f"{len(deferred)} reviews-due mail(s) deferred: {deferred[0]}")
-    return sent
+        ),
+        record=lambda person, **fields: ReviewDueReceipt.objects.create(
+            week=week, recipient=person, due=count, **fields
+        ),
+        what="reviews-due mail",
+    )
 
 
 def is_author(article: Article, user: AbstractBaseUser) -> bool:

@@ -11,6 +11,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.text import Truncator
 
 from articles.models import Article
+from core.models import MailReceipt
 
 SEGMENT_WIDTH = 10  # a path segment is a zero-padded primary key: "0000000042/"
 
@@ -308,20 +309,13 @@ class ModerationDigest(models.Model):
         return f"Digest {self.period}"
 
 
-class ModerationDigestReceipt(models.Model):
-    """One moderator's copy of one digest: sent, or refused for good. A deferred copy has no
-    row, so the retry tries that moderator again and nobody else."""
-
-    class Outcome(models.TextChoices):
-        SENT = "sent", "Sent"
-        REFUSED = "refused", "Refused by the mail server"
+class ModerationDigestReceipt(MailReceipt):
+    """One moderator's copy of one digest (core.mail_once)."""
 
     digest = models.ForeignKey(ModerationDigest, on_delete=models.CASCADE, related_name="receipts")
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
-    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.SENT)
-    detail = models.CharField(max_length=300, blank=True)
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

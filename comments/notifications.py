@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,7 +17,9 @@ from comments.models import (
     Notification,
 )
 from core.links import absolute_url
-from core.mail import Fault, MailDeferred, MailRefused, deliver
+from core.mail import MailRefused, deliver
+from core.mail_once import mail_each_once
+from core.people import permission_holders
 
 logger = logging.getLogger(__name__)
 
@@ -92,15 +92,8 @@ def comment_notify(*, comment_id: int) -> int:
 
 
 def moderators():
-    perm = Q(groups__permissions__codename="change_comment") | Q(
-        user_permissions__codename="change_comment"
-    )
-    return (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .filter(perm | Q(is_superuser=True))
-        .distinct()
-    )
+    """Who hears of comments waiting: active moderators and superusers with an address."""
+    return permission_holders("comments.change_comment", superusers=True)
 
 
 def moderation_digest_send(*, period: str | None = None) -> int:
@@ -128,31 +121,13 @@ def moderation_digest_send(*, period: str | None = None) -> int:
         ),
     }
     missing = moderators().exclude(pk__in=digest.receipts.values("recipient")).order_by("pk")
-    sent, deferred = 0, []
-    for moderator in missing:
-        try:
-            with transaction.atomic():
-                ModerationDigestReceipt.objects.create(digest=digest, recipient=moderator)
-                deliver(emails.build_mail("moderation_digest", to=moderator.email, context=context))
-        except IntegrityError:
-            continue  # another worker has this moderator's copy
-        except MailDeferred as error:
-            deferred.append(str(error))
-            continue
-        except MailRefused as error:
-            if error.fault is not Fault.RECIPIENT_REFUSED:
-                raise  # our sender or message: every moderator would be refused
-            logger.warning("Moderation digest refused for moderator %s: %s", moderator.pk, error)
-            ModerationDigestReceipt.objects.get_or_create(
-                digest=digest,
-                recipient=moderator,
-                defaults={
-                    "outcome": ModerationDigestReceipt.Outcome.REFUSED,
-                    "detail": str(error)[:300],
-                },
-            )
-            continue
-        sent += 1
-    if deferred:
-        raise MailDeferred(f"{len(deferred)} moderator(s) deferred: {deferred[0]}")
-    return sent
+    return mail_each_once(
+        missing,
+        mail_for=lambda moderator: emails.build_mail(
+            "moderation_digest", to=moderator.email, context=context
+        ),
+        record=lambda moderator, **fields: ModerationDigestReceipt.objects.create(
+            digest=digest, recipient=moderator, **fields
+        ),
+        what="moderation digest",
+    )

@@ -43,3 +43,21 @@ class Suppression(models.Model):
     @property
     def active(self) -> bool:
         return self.lifted_at is None
+
+
+class MailReceipt(models.Model):
+    """One person's copy of one mail that goes to each person once (core.mail_once): written
+    in the transaction that sends it, so a second task, or a second worker at the same moment,
+    meets the subclass's unique constraint and sends nothing. A copy the mail server deferred
+    has no row, so a retry tries that person again and nobody else."""
+
+    class Outcome(models.TextChoices):
+        SENT = "sent", "Sent"
+        REFUSED = "refused", "Refused by the mail server"
+        SUPPRESSED = "suppressed", "Not sent: the address is suppressed"
+
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.SENT)
+    detail = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        abstract = True

@@ -17,8 +17,6 @@ import time
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -26,8 +24,10 @@ from django.utils import timezone
 
 from articles.models import Article, Reference
 from core.links import absolute_url
-from core.mail import MailDeferred, MailRefused, deliver, render_mail
+from core.mail import render_mail
+from core.mail_once import mail_each_once
 from core.markup import DOI_RE
+from core.people import permission_holders
 from evidence import crossref, links
 from evidence.models import Finding, FindingMail, ReferenceCheck
 
@@ -127,20 +127,7 @@ def findings_unmailed(*, now: datetime | None = None) -> list[int]:
 def editors_of(article: Article):
     """Who hears of a finding: the article's author account and every active editor (given
     change_article), with an address."""
-    permission = Permission.objects.get(
-        content_type__app_label="articles", codename="change_article"
-    )
-    return (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .exclude(email="")
-        .filter(
-            Q(pk=article.author_id)
-            | Q(groups__permissions=permission)
-            | Q(user_permissions=permission)
-        )
-        .distinct()
-    )
+    return permission_holders("articles.change_article", also=Q(pk=article.author_id))
 
 
 def finding_mail_send(*, finding_id: int) -> int:
@@ -157,32 +144,20 @@ def finding_mail_send(*, finding_id: int) -> int:
         ),
         "list_url": absolute_url(reverse("admin:evidence_finding_changelist")),
     }
-    sent, deferred = 0, []
-    for person in (
-        editors_of(finding.article).exclude(pk__in=finding.mails.values("recipient")).order_by("pk")
-    ):
-        mail = render_mail(
+    return mail_each_once(
+        editors_of(finding.article)
+        .exclude(pk__in=finding.mails.values("recipient"))
+        .order_by("pk"),
+        mail_for=lambda person: render_mail(
             "evidence/email/finding",
             to=person.email,
             context={**context, "name": person.public_name},
-        )
-        try:
-            with transaction.atomic():
-                FindingMail.objects.create(finding=finding, recipient=person)
-                deliver(mail)
-        except IntegrityError:
-            continue
-        except MailDeferred as error:
-            deferred.append(str(error))
-            continue
-        except MailRefused as error:
-            log.warning("finding %s: mail to user %s refused: %s", finding.pk, person.pk, error)
-            FindingMail.objects.get_or_create(finding=finding, recipient=person)
-            continue
-        sent += 1
-    if deferred:
-        raise MailDeferred(f"{len(deferred)} finding mail(s) deferred: {deferred[0]}")
-    return sent
+        ),
+        record=lambda person, **fields: FindingMail.objects.create(
+            finding=finding, recipient=person, **fields
+        ),
+        what="finding mail",
+    )
 
 
 def references_check_due(*, now: datetime | None = None) -> int:

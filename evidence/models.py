@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from core.models import MailReceipt
 from evidence.registry import PHASES
 
 
@@ -117,21 +118,14 @@ class TrialChange(models.Model):
         return f"Status changed from {label(self.old_status)} to {label(self.new_status)}"
 
 
-class TrialChangeNotice(models.Model):
-    """The ledger of editors' mail about a change: one row per change and person, written in
-    the transaction that sends it, so a second task (or a second worker) sends nothing."""
-
-    class Outcome(models.TextChoices):
-        SENT = "sent", "Sent"
-        REFUSED = "refused", "Refused by the mail server"
-        SUPPRESSED = "suppressed", "Not sent: the address is suppressed"
+class TrialChangeNotice(MailReceipt):
+    """The ledger of editors' mail about a change: one row per change and person
+    (core.mail_once)."""
 
     change = models.ForeignKey(TrialChange, on_delete=models.CASCADE, related_name="notices")
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
-    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.SENT)
-    detail = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -201,8 +195,8 @@ class Finding(models.Model):
         return f"{self.get_kind_display()}: {self.target}"
 
 
-class FindingMail(models.Model):
-    """One editor's mail about one finding: at most once (the constraint)."""
+class FindingMail(MailReceipt):
+    """One editor's mail about one finding: at most once (the constraint; core.mail_once)."""
 
     finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="mails")
     recipient = models.ForeignKey(

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import logging
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
-from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article
 from core.links import absolute_url
-from core.mail import Fault, MailDeferred, MailRefused, deliver, render_mail
+from core.mail import render_mail
+from core.mail_once import mail_each_once
+from core.people import permission_holders
 from evidence import selectors
 from evidence.models import TrialChange, TrialChangeNotice
 
@@ -28,16 +27,7 @@ log = logging.getLogger(__name__)
 
 def desk_editors() -> QuerySet:
     """Active users with an address who may change articles (by a group or given them)."""
-    permissions = Permission.objects.filter(
-        content_type__app_label="articles", codename="change_article"
-    )
-    return (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .exclude(email="")
-        .filter(Q(groups__permissions__in=permissions) | Q(user_permissions__in=permissions))
-        .distinct()
-    )
+    return permission_holders("articles.change_article")
 
 
 def _answers(user) -> bool:
@@ -86,43 +76,18 @@ def trial_change_editors_notify(*, change_id: int) -> int:
     articles = selectors.articles_citing(change.trial.nct_id)
     context = change_context(change, articles)
     done = set(TrialChangeNotice.objects.filter(change=change).values_list("recipient", flat=True))
-    sent, deferred = 0, []
-    for person in change_recipients(articles):
-        if person.pk in done:
-            continue
-        mail = render_mail(
+    sent = mail_each_once(
+        [person for person in change_recipients(articles) if person.pk not in done],
+        mail_for=lambda person: render_mail(
             "evidence/email/trial_change",
             to=person.email,
             context={**context, "name": person.public_name, "recipient_id": person.pk},
-        )
-        try:
-            with transaction.atomic():
-                notice = TrialChangeNotice.objects.create(change=change, recipient=person)
-                if not deliver(mail):  # suppressed (core.suppression): recorded, not sent
-                    notice.outcome = TrialChangeNotice.Outcome.SUPPRESSED
-                    notice.save(update_fields=["outcome"])
-                    continue
-        except IntegrityError:
-            continue  # another worker has this person's copy
-        except MailDeferred as error:
-            deferred.append(str(error))
-            continue
-        except MailRefused as error:
-            if error.fault is not Fault.RECIPIENT_REFUSED:
-                raise  # our sender or message: every copy would be refused
-            log.warning("Trial change mail refused for user %s: %s", person.pk, error)
-            TrialChangeNotice.objects.get_or_create(
-                change=change,
-                recipient=person,
-                defaults={
-                    "outcome": TrialChangeNotice.Outcome.REFUSED,
-                    "detail": str(error)[:300],
-                },
-            )
-            continue
-        sent += 1
-    if deferred:
-        raise MailDeferred(f"{len(deferred)} trial change mail(s) deferred: {deferred[0]}")
+        ),
+        record=lambda person, **fields: TrialChangeNotice.objects.create(
+            change=change, recipient=person, **fields
+        ),
+        what="trial change mail",
+    )
     TrialChange.objects.filter(pk=change.pk, editors_notified_at__isnull=True).update(
         editors_notified_at=timezone.now()
     )

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from articles.models import Article, ArticleChange, Topic
+from core.models import MailReceipt
 from evidence.models import Trial, TrialChange
 
 
@@ -287,19 +288,12 @@ class TrialFollow(models.Model):
         super().save(*args, **kwargs)
 
 
-class TrialFollowNotice(models.Model):
-    """The ledger of followers' mail: one row per change and follower, written in the
-    transaction that sends it, so no second run (or second worker) mails anyone twice."""
-
-    class Outcome(models.TextChoices):
-        SENT = "sent", "Sent"
-        REFUSED = "refused", "Refused by the mail server"
-        SUPPRESSED = "suppressed", "Not sent: the address is suppressed"
+class TrialFollowNotice(MailReceipt):
+    """The ledger of followers' mail: one row per change and follower (core.mail_once), so
+    no second run (or second worker) mails anyone twice."""
 
     change = models.ForeignKey(TrialChange, on_delete=models.CASCADE, related_name="+")
     follow = models.ForeignKey(TrialFollow, on_delete=models.CASCADE, related_name="notices")
-    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.SENT)
-    detail = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -20,13 +20,14 @@ from urllib.parse import urlencode
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from core.links import absolute_url
-from core.mail import Fault, MailDeferred, MailRefused, deliver, email_queue, render_mail
+from core.mail import MailDeferred, email_queue, render_mail
+from core.mail_once import send_once
 from core.suppression import suppression_reasons
 from evidence.models import Trial, TrialChange
 from evidence.selectors import articles_citing
@@ -175,25 +176,10 @@ def trial_change_mail_send(*, since: timedelta = CHANGE_MAIL_WINDOW) -> int:
 def _mail_follower(change: TrialChange, follow: TrialFollow, articles: list):
     """True when sent; False when skipped or recorded; a MailDeferred to retry later."""
     message = trial_change_message(change=change, follow=follow, articles=articles)
-    try:
-        with transaction.atomic():
-            notice = TrialFollowNotice.objects.create(change=change, follow=follow)
-            if not deliver(message):  # suppressed (core.suppression): recorded, not sent
-                notice.outcome = TrialFollowNotice.Outcome.SUPPRESSED
-                notice.save(update_fields=["outcome"])
-                return False
-    except IntegrityError:
-        return False  # another run has this follower's mail
-    except MailDeferred as error:
-        return error
-    except MailRefused as error:
-        if error.fault is not Fault.RECIPIENT_REFUSED:
-            raise  # our sender or message: every follower would be refused
-        logger.warning("Trial change mail refused for follow %s: %s", follow.pk, error)
-        TrialFollowNotice.objects.get_or_create(
-            change=change,
-            follow=follow,
-            defaults={"outcome": TrialFollowNotice.Outcome.REFUSED, "detail": str(error)[:300]},
-        )
-        return False
-    return True
+    return send_once(
+        message,
+        record=lambda **fields: TrialFollowNotice.objects.create(
+            change=change, follow=follow, **fields
+        ),
+        who=f"trial change mail to follow {follow.pk}",
+    )
