@@ -1,16 +1,16 @@
-"""The rendered discussion for anonymous readers, cached under a version bumped on change.
+"""A version per article's discussion, bumped after the commit of every write that changes
+what readers see (`discussion_changed`, called inside the transaction), so no reader can
+cache the old state under the new version.
 
-Every write that changes what readers see calls `discussion_changed` inside its transaction;
-the version moves only after the commit, so no reader can cache the old state under the new
-version. Entries also expire (COMMENTS_CACHE_SECONDS), which bounds how long a change made
-elsewhere, such as a reader renaming themselves, takes to show.
+The article page no longer caches the whole discussion under it: each comment's markup is
+cached under a digest of what it shows (comments.fragments), which needs no invalidation.
+The version stays for whatever caches a whole discussion next (a feed, an API).
 """
 
 from __future__ import annotations
 
 import time
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
@@ -38,16 +38,3 @@ def _bump(article_id: int) -> None:
 
 def discussion_changed(article_id: int) -> None:
     transaction.on_commit(lambda: _bump(article_id))
-
-
-def cached_discussion(*, article, sort: str, page: int, render) -> str:
-    version = discussion_version(article.pk)
-    key = (
-        f"comments:html:{article.pk}:{version}:{article.updated_at.timestamp()}:"
-        f"{int(article.comments_open)}:{sort}:{page}"
-    )
-    html = cache.get(key)
-    if html is None:
-        html = render()
-        cache.set(key, html, timeout=settings.COMMENTS_CACHE_SECONDS)
-    return html

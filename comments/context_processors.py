@@ -1,6 +1,6 @@
 from django.utils.functional import SimpleLazyObject
 
-from comments.models import Comment
+from comments.models import Comment, is_moderator
 
 
 def moderation(request) -> dict:
@@ -9,9 +9,7 @@ def moderation(request) -> dict:
     user = getattr(request, "user", None)
 
     def queue() -> int:
-        if user is None or not user.is_authenticated or not user.is_staff:
-            return 0
-        if not user.has_perm("comments.change_comment"):
+        if not is_moderator(user):
             return 0
         return Comment.objects.needing_moderation().count()
 

@@ -16,19 +16,44 @@ from core.models import MailReceipt
 SEGMENT_WIDTH = 10  # a path segment is a zero-padded primary key: "0000000042/"
 
 
+def is_moderator(user) -> bool:
+    """Whether the pages show `user` the moderators' view (waiting comments, reports, buttons).
+
+    Moderators are staff; asking is_staff first spares every other reader the two permission
+    queries that has_perm costs."""
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_staff
+        and user.has_perm("comments.change_comment")
+    )
+
+
+def visible_q(user) -> Q:
+    """What a reader may see: published and removed comments, plus their own waiting ones.
+
+    Removed comments stay as placeholders so the replies under them keep their place.
+    """
+    shown = Q(status__in=(Comment.Status.APPROVED, Comment.Status.REMOVED))
+    if user is not None and user.is_authenticated:
+        if is_moderator(user):
+            shown |= Q(status=Comment.Status.PENDING)  # moderators work from the page too
+        else:
+            shown |= Q(status=Comment.Status.PENDING, author=user)
+    return shown
+
+
+def editable(*, status: str, created_at) -> bool:
+    """Authors may correct a comment for a short while after posting it."""
+    return status in (
+        Comment.Status.APPROVED,
+        Comment.Status.PENDING,
+    ) and timezone.now() < created_at + timedelta(minutes=settings.COMMENTS_EDIT_MINUTES)
+
+
 class CommentQuerySet(models.QuerySet):
     def visible_to(self, user) -> CommentQuerySet:
-        """What a reader may see: published and removed comments, plus their own waiting ones.
-
-        Removed comments stay as placeholders so the replies under them keep their place.
-        """
-        shown = Q(status__in=(Comment.Status.APPROVED, Comment.Status.REMOVED))
-        if user is not None and user.is_authenticated:
-            if user.has_perm("comments.change_comment"):
-                shown |= Q(status=Comment.Status.PENDING)  # moderators work from the page too
-            else:
-                shown |= Q(status=Comment.Status.PENDING, author=user)
-        return self.filter(shown)
+        return self.filter(visible_q(user))
 
     def published(self) -> CommentQuerySet:
         return self.filter(status=Comment.Status.APPROVED)
@@ -129,11 +154,7 @@ class Comment(models.Model):
 
     @property
     def is_editable(self) -> bool:
-        """Authors may correct a comment for a short while after posting it."""
-        return (
-            self.status in (self.Status.APPROVED, self.Status.PENDING)
-            and timezone.now() < self.editable_until
-        )
+        return editable(status=self.status, created_at=self.created_at)
 
     @property
     def is_removed(self) -> bool:

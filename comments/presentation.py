@@ -14,6 +14,7 @@ from django.utils.http import urlencode
 
 from comments import services
 from comments.forms import CommentReportForm, ModerationForm
+from comments.models import is_moderator
 
 
 def viewer_context(request, article) -> dict:
@@ -26,7 +27,7 @@ def viewer_context(request, article) -> dict:
         "article": article,
         "can_post": allowed and article.comments_open,
         "why_not": why,
-        "is_moderator": user.has_perm("comments.change_comment"),
+        "is_moderator": is_moderator(user),
         "flag_reasons": CommentReportForm.base_fields["reason"].choices,
         "moderation_reasons": ModerationForm.base_fields["reason"].choices,
         "csrf_token": get_token(request),

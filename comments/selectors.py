@@ -6,10 +6,17 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import OuterRef, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery, Value
 
 from articles.models import Article
-from comments.models import Comment, CommentFlag, HelpfulMark, ModerationDecision
+from comments.models import (
+    Comment,
+    CommentFlag,
+    HelpfulMark,
+    ModerationDecision,
+    is_moderator,
+    visible_q,
+)
 
 SORTS = {
     "oldest": ("Oldest first", ("path",)),
@@ -19,11 +26,35 @@ SORTS = {
 DEFAULT_SORT = "oldest"
 
 
+# What a comment's shared markup depends on, read for every comment of the page: the same
+# values give the same fragment (comments.fragments), so a change to any of them, the
+# author's name included, shows at once, whatever wrote it.
+ROW_FIELDS = (
+    "pk",
+    "path",
+    "parent_id",
+    "status",
+    "created_at",
+    "edited_at",
+    "helpful_count",
+    "flag_count",
+    "held_reason",
+    "needs_advice_note",
+    "author_id",
+    "author__display_name",
+    "author__role",
+    "author__expertise",
+    "author__competing_interests",
+)
+
+
 @dataclass
 class Node:
-    """A comment with its replies; `comment` is None for a reply whose parent is hidden."""
+    """A comment with its replies; `comment` is None for a reply whose parent is hidden.
 
-    comment: Comment | None
+    `comment` is a row of ROW_FIELDS (a dict) on the article page, a Comment elsewhere."""
+
+    comment: dict | Comment | None
     children: list[Node] = field(default_factory=list)
 
 
@@ -35,6 +66,8 @@ class Discussion:
     published_count: int
     marked_helpful: set[int] = field(default_factory=set)
     reported: set[int] = field(default_factory=set)
+    # For moderators: each reported comment's unanswered reasons.
+    open_reports: dict[int, list[str]] = field(default_factory=dict)
 
 
 def _roots(article: Article, user):
@@ -42,56 +75,68 @@ def _roots(article: Article, user):
 
 
 def discussion_for(
-    *, article: Article, user, sort: str = DEFAULT_SORT, page: int = 1
+    *, article: Article, user, sort: str = DEFAULT_SORT, page: int = 1, reactions: bool = True
 ) -> Discussion:
-    """One page of top-level threads with all their visible replies, as a tree.
+    """One page of top-level threads with all their visible replies, as a tree of rows.
 
-    Three queries: the count of threads, the page of roots, every visible comment of those
-    threads in path order. A fourth counts published comments for the heading.
+    Three queries: both counts (threads the reader can see, published comments), the page
+    of roots, every visible comment of those threads in path order (none but the first for
+    an article without comments). A fourth, with `reactions`, finds the reader's own helpful
+    marks and reports on the page; moderators' pages read the open reports too.
     """
     sort = sort if sort in SORTS else DEFAULT_SORT
+    counts = Comment.objects.filter(article=article).aggregate(
+        threads=Count("pk", filter=visible_q(user) & Q(depth=0)),
+        published=Count("pk", filter=Q(status=Comment.Status.APPROVED)),
+    )
     roots = _roots(article, user).order_by(*SORTS[sort][1]).values_list("pk", flat=True)
     paginator = Paginator(roots, settings.COMMENTS_THREADS_PER_PAGE)
+    paginator.count = counts["threads"]  # counted above, with the published ones
     current = paginator.get_page(page)
-    root_ids = list(current.object_list)
-    comments = list(
-        Comment.objects.visible_to(user)
-        .filter(article=article, thread_id__in=root_ids)
-        .select_related("author")
-        .order_by("path")
-    )
-    if user.is_authenticated and user.has_perm("comments.change_comment"):
-        _attach_open_reports([c for c in comments if c.flag_count])
+    root_ids = list(current.object_list) if paginator.count else []
+    rows = []
+    if root_ids:
+        rows = list(
+            Comment.objects.visible_to(user)
+            .filter(article=article, thread_id__in=root_ids)
+            .order_by("path")
+            .values(*ROW_FIELDS)
+        )
     discussion = Discussion(
-        threads=_tree(comments, root_ids),
+        threads=_tree(rows, root_ids),
         page=current,
         sort=sort,
-        published_count=Comment.objects.published().filter(article=article).count(),
+        published_count=counts["published"],
     )
-    if user.is_authenticated and root_ids:  # two more queries for a signed-in reader
+    if rows and is_moderator(user):
+        discussion.open_reports = _open_reports([r["pk"] for r in rows if r["flag_count"]])
+    if reactions and user.is_authenticated and rows:
         in_page = {"user": user, "comment__thread_id__in": root_ids}
-        discussion.marked_helpful = set(
-            HelpfulMark.objects.filter(**in_page).values_list("comment_id", flat=True)
-        )
-        discussion.reported = set(
-            CommentFlag.objects.filter(**in_page).values_list("comment_id", flat=True)
-        )
+        marks = HelpfulMark.objects.filter(**in_page).annotate(kind=Value("helpful"))
+        flags = CommentFlag.objects.filter(**in_page).annotate(kind=Value("reported"))
+        for comment_id, kind in marks.values_list("comment_id", "kind").union(
+            flags.values_list("comment_id", "kind"), all=True
+        ):
+            (discussion.marked_helpful if kind == "helpful" else discussion.reported).add(
+                comment_id
+            )
     return discussion
 
 
-def _attach_open_reports(comments: list[Comment]) -> None:
+def _open_reports(comment_ids: list[int]) -> dict[int, list[str]]:
     """For moderators: each reported comment's unanswered reasons (one query for the page)."""
-    by_comment: dict[int, list[str]] = {c.pk: [] for c in comments}
+    if not comment_ids:
+        return {}
+    by_comment: dict[int, list[str]] = {pk: [] for pk in comment_ids}
     labels = dict(CommentFlag.Reason.choices)
     for comment_id, reason in CommentFlag.objects.filter(
-        comment__in=list(by_comment), answered_at__isnull=True
+        comment__in=comment_ids, answered_at__isnull=True
     ).values_list("comment_id", "reason"):
         by_comment[comment_id].append(labels.get(reason, reason))
-    for comment in comments:
-        comment.open_reports = by_comment[comment.pk]
+    return by_comment
 
 
-def _tree(comments, root_ids: list[int]) -> list[Node]:
+def _tree(rows: list[dict], root_ids: list[int]) -> list[Node]:
     nodes: dict[int, Node] = {}
     roots: dict[int, Node] = {}
 
@@ -106,10 +151,8 @@ def _tree(comments, root_ids: list[int]) -> list[Node]:
                 node_for(ancestors[:-1]).children.append(nodes[pk])
         return nodes[pk]
 
-    for comment in comments:  # path order: parents come before their replies
-        node_for(
-            [int(segment) for segment in comment.path.rstrip("/").split("/")]
-        ).comment = comment
+    for row in rows:  # path order: parents come before their replies
+        node_for([int(segment) for segment in row["path"].rstrip("/").split("/")]).comment = row
     return [roots[pk] for pk in root_ids if pk in roots]
 
 

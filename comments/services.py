@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -74,8 +74,18 @@ def can_post(user) -> tuple[bool, str]:
     """Whether `user` may post, and if not, the reason to show them."""
     if not user.is_authenticated:
         return False, "sign_in"
-    addresses = dict(EmailAddress.objects.filter(user=user).values_list("email", "verified"))
-    if _banned(user, list(addresses)):
+    # One query for the usual reader: their addresses, and a ban on the account or on its
+    # main address; other addresses (rare) are checked against bans after.
+    ban = CommentBan.objects.filter(Q(user=user) | Q(email_digest=address_digest(user.email)))
+    rows = list(
+        EmailAddress.objects.filter(user=user)
+        .annotate(banned=Exists(ban))
+        .values_list("email", "verified", "banned")
+    )
+    addresses = {email: verified for email, verified, _ in rows}
+    others = [email for email in addresses if email.strip().lower() != user.email]
+    banned = rows[0][2] if rows else ban.exists()
+    if banned or (others and _banned(user, others)):
         return False, "banned"
     if not any(addresses.values()):
         return False, "verify"

@@ -3,9 +3,9 @@ from __future__ import annotations
 from django import template
 from django.template.loader import render_to_string
 
-from comments import selectors
-from comments.cache import cached_discussion
+from comments import fragments, selectors
 from comments.forms import CommentForm
+from comments.fragments import Viewer
 from comments.models import Comment
 from comments.presentation import viewer_context
 
@@ -23,31 +23,26 @@ def _int(value, default: int | None = None) -> int | None:
 def discussion(context, article) -> str:
     """The discussion under an article: prompt, threads, and the form or why there is none.
 
-    Anonymous readers all see the same thing, so theirs comes from the cache (see
-    comments.cache); signed-in readers see their own waiting comments and marks.
+    Each comment's markup comes from comments.fragments, rendered once for everyone who
+    sees it the same way; what is the viewer's own (their waiting comments, marks, edit and
+    remove, moderation) is read per request in a few small queries.
     """
     request = context["request"]
     sort = request.GET.get("sort", selectors.DEFAULT_SORT)
     sort = sort if sort in selectors.SORTS else selectors.DEFAULT_SORT
     page = _int(request.GET.get("page"), 1)
-
-    def render() -> str:
-        return render_to_string(
-            "comments/_discussion.html", _discussion_context(context, article, sort, page)
-        )
-
-    cacheable = (
-        not request.user.is_authenticated and "comment_form" not in context and 1 <= page <= 50
+    return render_to_string(
+        "comments/_discussion.html", _discussion_context(context, article, sort, page)
     )
-    if cacheable:
-        return cached_discussion(article=article, sort=sort, page=page, render=render)
-    return render()
 
 
 def _discussion_context(context, article, sort: str, page: int) -> dict:
     request = context["request"]
     user = request.user
-    result = selectors.discussion_for(article=article, user=user, sort=sort, page=page)
+    viewer = viewer_context(request, article)
+    result = selectors.discussion_for(
+        article=article, user=user, sort=sort, page=page, reactions=viewer["can_post"]
+    )
     reply_to = None
     if user.is_authenticated and (reply_id := _int(request.GET.get("reply"))):
         reply_to = (
@@ -60,8 +55,9 @@ def _discussion_context(context, article, sort: str, page: int) -> dict:
         user=user, initial={"parent": reply_to.pk if reply_to else None}
     )
     return {
-        **viewer_context(request, article),
+        **viewer,
         "discussion": result,
+        "threads_html": fragments.threads_html(result.threads, Viewer.of(viewer, result)),
         "sorts": [(key, label) for key, (label, _) in selectors.SORTS.items()],
         "form": form,
         "form_id": "comment-form",
@@ -69,6 +65,12 @@ def _discussion_context(context, article, sort: str, page: int) -> dict:
         "error": context.get("comment_error", ""),
         "preview": context.get("comment_preview", ""),
     }
+
+
+@register.simple_tag(takes_context=True)
+def comment_thread(context, node) -> str:
+    """One comment and its replies, as the discussion shows them (a reply just posted)."""
+    return fragments.threads_html([node], Viewer.of(context.flatten()))
 
 
 @register.simple_tag
