@@ -207,3 +207,9 @@ def test_a_late_report_of_an_old_soft_bounce_counts_only_what_came_before_it():
     soft("full@example.org", 2, AT + timedelta(days=20))
     soft("full@example.org", 0, AT)  # reported last, dated first: alone in its 30 days
     assert status_of("full@example.org") == "active"
+
+
+def test_a_complaint_from_a_reader_without_an_account_ends_their_subscription():
+    sent = sent_to("solo@example.org")
+    record(kind="complained", message_id=sent.provider_message_id)
+    assert status_of("solo@example.org") == "complained"
