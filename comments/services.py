@@ -224,9 +224,7 @@ def comment_approvals_take(*, user) -> list[Comment]:
         ).select_related("article")
     )
     if approved:
-        Comment.objects.filter(pk__in=[c.pk for c in approved], approval_unseen=True).update(
-            approval_unseen=False
-        )
+        Comment.objects.filter(pk__in=[c.pk for c in approved]).update(approval_unseen=False)
     return approved
 
 
