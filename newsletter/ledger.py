@@ -64,7 +64,8 @@ def deliveries_create(*, edition: Edition) -> int:
     selects), in one INSERT ... SELECT: the database copies the audience's ids into the ledger
     without a row passing through Python. The (edition, subscriber) constraint ignores the
     rows that exist, so running it again adds nothing. Returns the edition's deliveries."""
-    ids = audience(edition).order_by().values("pk")
+    # Named, so that the outer SELECT finds the column whatever the backend calls it.
+    ids = audience(edition).order_by().values(audience_subscriber=F("pk"))
     audience_sql, audience_params = ids.query.sql_with_params()
     quote = connection.ops.quote_name
     fixed = {"edition": edition.pk, "next_attempt_at": timezone.now()}
@@ -77,7 +78,7 @@ def deliveries_create(*, edition: Edition) -> int:
             continue
         columns.append(quote(field.column))
         values.append(field.get_db_prep_save(value, connection))
-    subscriber_id = quote(Subscriber._meta.pk.column)
+    subscriber_id = quote("audience_subscriber")
     ignore = OnConflict.IGNORE
     # Names from the models and the ORM's own SQL; every value goes as a parameter.
     statement = (
