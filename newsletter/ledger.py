@@ -20,13 +20,20 @@ from typing import TypeVar
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Case, CharField, F, Min, Q, Subquery, Value, When
+from django.db.models.constants import OnConflict
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
 from core.suppression import suppression_add, suppression_reasons, suppression_skips_record
 from newsletter.emails import mail_host
 from newsletter.models import Delivery, Edition, Subscriber
-from newsletter.selectors import SUPPRESSED, audience, editions_stalled
+from newsletter.selectors import (
+    STORED_COUNTS,
+    SUPPRESSED,
+    audience,
+    delivery_counts,
+    editions_stalled,
+)
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -52,22 +59,38 @@ def reconnecting(operation: Callable[[], T]) -> T:
     return operation()
 
 
-CREATE_CHUNK = 5000  # rows per INSERT, and subscriber ids read per round trip
-
-
-def deliveries_create(*, edition: Edition, chunk: int = CREATE_CHUNK) -> int:
-    """One queued Delivery per subscriber, inserted in bulk; running it again adds nothing."""
-    ids = audience(edition).values_list("pk", flat=True).order_by("pk")  # pragma: no mutate
-    now = timezone.now()
-    batch: list[Delivery] = []
-    # How many rows go in one round trip or one INSERT is for speed and memory, not a rule.
-    for subscriber_id in ids.iterator(chunk_size=chunk):  # pragma: no mutate
-        batch.append(Delivery(edition=edition, subscriber_id=subscriber_id, next_attempt_at=now))
-        if len(batch) >= chunk:  # pragma: no mutate
-            Delivery.objects.bulk_create(batch, ignore_conflicts=True)
-            batch = []
-    if batch:
-        Delivery.objects.bulk_create(batch, ignore_conflicts=True)
+def deliveries_create(*, edition: Edition) -> int:
+    """One queued Delivery per subscriber of the audience (selectors.audience, whatever it
+    selects), in one INSERT ... SELECT: the database copies the audience's ids into the ledger
+    without a row passing through Python. The (edition, subscriber) constraint ignores the
+    rows that exist, so running it again adds nothing. Returns the edition's deliveries."""
+    # Named, so that the outer SELECT finds the column whatever the backend calls it.
+    ids = audience(edition).order_by().values(audience_subscriber=F("pk"))
+    audience_sql, audience_params = ids.query.sql_with_params()
+    quote = connection.ops.quote_name
+    fixed = {"edition": edition.pk, "next_attempt_at": timezone.now()}
+    columns, values = [], []
+    for field in Delivery._meta.concrete_fields:
+        # Every other column as the ORM writes a new row: its default (NULLs left to the
+        # database), this edition, due now.
+        value = fixed.get(field.name, field.get_default())
+        if field.primary_key or field.name == "subscriber" or value is None:
+            continue
+        columns.append(quote(field.column))
+        values.append(field.get_db_prep_save(value, connection))
+    subscriber_id = quote("audience_subscriber")
+    ignore = OnConflict.IGNORE
+    # Names from the models and the ORM's own SQL; every value goes as a parameter.
+    statement = (
+        f"{connection.ops.insert_statement(on_conflict=ignore)} {quote(Delivery._meta.db_table)} "  # noqa: S608
+        f"({', '.join(columns)}, {quote(Delivery._meta.get_field('subscriber').column)}) "
+        f"SELECT {', '.join(['%s'] * len(values))}, audience.{subscriber_id} "
+        f"FROM ({audience_sql}) audience ORDER BY audience.{subscriber_id}"
+        # ON CONFLICT DO NOTHING on PostgreSQL; SQLite's INSERT OR IGNORE says it up front.
+        + (connection.ops.on_conflict_suffix_sql([], ignore, None, None) or "")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*values, *audience_params])
     return Delivery.objects.filter(edition=edition).count()
 
 
@@ -251,14 +274,36 @@ def release(
 
 
 def finish_if_done(edition_id: int) -> None:
+    """Once nothing waits or is in flight, a sending edition is sent (or sent with failures),
+    and a sending or cancelled one stores its counts, in the transaction that finishes it
+    and under its row's lock, so lists never count its deliveries again."""
     rows = Delivery.objects.filter(edition_id=edition_id)
     if rows.filter(status__in=(Delivery.Status.QUEUED, Delivery.Status.SENDING)).exists():
         return
-    failed = rows.filter(status=Delivery.Status.FAILED).exists()
-    Edition.objects.filter(pk=edition_id, status=Edition.Status.SENDING).update(
-        status=Edition.Status.FAILURES if failed else Edition.Status.SENT,
-        finished_at=timezone.now(),
-    )
+    with transaction.atomic():
+        edition = (
+            Edition.objects.select_for_update()
+            .filter(
+                pk=edition_id,
+                counted_at__isnull=True,
+                status__in=(Edition.Status.SENDING, Edition.Status.CANCELLED),
+            )
+            .first()
+        )
+        if edition is None:
+            return
+        counts = delivery_counts(edition_id)
+        if counts[Delivery.Status.QUEUED] or counts[Delivery.Status.SENDING]:
+            return  # a row came back meanwhile: its worker finishes the edition
+        now = timezone.now()
+        changes = {f"count_{name}": counts[name] for name in STORED_COUNTS}
+        if edition.status == Edition.Status.SENDING:
+            failed = counts[Delivery.Status.FAILED]
+            changes.update(
+                status=Edition.Status.FAILURES if failed else Edition.Status.SENT,
+                finished_at=now,
+            )
+        Edition.objects.filter(pk=edition_id).update(counted_at=now, **changes)
 
 
 def requeue_expired() -> int:
@@ -270,9 +315,14 @@ def requeue_expired() -> int:
     back = {"status": Delivery.Status.QUEUED, "claim": "", "lease_until": None}
     requeued = expired.filter(handed_at__isnull=False).update(**back, handed_at=None, resent=True)
     requeued += expired.update(**back)
-    Delivery.objects.filter(
+    waiting = Delivery.objects.filter(
         status=Delivery.Status.QUEUED, edition__status=Edition.Status.CANCELLED
-    ).update(status=Delivery.Status.CANCELLED)
+    )
+    cancelled = set(waiting.values_list("edition_id", flat=True))
+    if cancelled:
+        waiting.update(status=Delivery.Status.CANCELLED)
+        for edition_id in cancelled:
+            finish_if_done(edition_id)  # their counts, now that nothing waits
     return requeued
 
 

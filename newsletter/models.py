@@ -117,6 +117,19 @@ class Edition(models.Model):
     stopped_reason = models.CharField(max_length=300, blank=True)
     # When the sweep last handed this edition to the workers (it does so at most once a minute).
     dispatched_at = models.DateTimeField(null=True, blank=True)
+    # Its deliveries counted once, by the step that finishes it (ledger.finish_if_done), in
+    # the transaction that marks it finished: lists and pages read these and count nothing.
+    # None while it is counted live: sending, stopped, or sending again after a retry.
+    counted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    count_sent = models.PositiveIntegerField(default=0, editable=False)
+    count_failed = models.PositiveIntegerField(default=0, editable=False)
+    count_bounced = models.PositiveIntegerField(default=0, editable=False)
+    count_cancelled = models.PositiveIntegerField(default=0, editable=False)
+    count_skipped = models.PositiveIntegerField(default=0, editable=False)
+    count_suppressed = models.PositiveIntegerField(default=0, editable=False)
+    count_resent = models.PositiveIntegerField(default=0, editable=False)
+    # Messages that left (sent_at set), those a provider bounced later included.
+    count_left = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         constraints = [

@@ -15,12 +15,12 @@ import re
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from core.providers import tracking_kind
 from core.suppression import suppression_add
-from newsletter.models import Delivery, DeliveryEvent, Subscriber
+from newsletter.models import Delivery, DeliveryEvent, Edition, Subscriber
 
 logger = logging.getLogger(__name__)
 
@@ -115,9 +115,16 @@ def _apply(event: DeliveryEvent, subscriber: Subscriber) -> None:
             status=Subscriber.Status.BOUNCED
         )
         if event.delivery_id:
-            Delivery.objects.filter(pk=event.delivery_id, status=Delivery.Status.SENT).update(
+            # The edition's row first: a count that finishes it sees this change, or this
+            # change moves the counts it stored.
+            edition = Edition.objects.filter(pk=event.delivery.edition_id)
+            list(edition.select_for_update().values_list("pk", flat=True))
+            if Delivery.objects.filter(pk=event.delivery_id, status=Delivery.Status.SENT).update(
                 status=Delivery.Status.BOUNCED, last_error=event.description
-            )
+            ):
+                edition.filter(counted_at__isnull=False).update(
+                    count_sent=F("count_sent") - 1, count_bounced=F("count_bounced") + 1
+                )
     elif event.kind == Kind.COMPLAINED:
         # Every list of this reader: the address's subscription (addresses are unique whatever
         # their case) and any of their account's, which holds this one.

@@ -11,14 +11,11 @@ from django.db.models import (
     F,
     IntegerField,
     Min,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
 
 from articles.models import Article, ArticleChange
 from core.suppression import suppressed_addresses
@@ -83,35 +80,50 @@ def featured_articles(edition: Edition) -> list[Article]:
 SUPPRESSED = "suppressed: "
 
 
-def _reported(kind: str) -> Coalesce:
-    """How many of an edition's deliveries the provider reported `kind` for (a subquery, so
-    that it does not multiply the delivery counts beside it)."""
-    reported = (
-        DeliveryEvent.objects.filter(delivery__edition=OuterRef("pk"), kind=kind)
-        .order_by()
-        .values("delivery__edition")
-        .annotate(count=Count("delivery", distinct=True))
-        .values("count")
-    )
-    return Coalesce(Subquery(reported[:1]), 0)
+# What an edition stores when it finishes (Edition.count_<name>): the final statuses, and
+# the rows possibly sent twice, skipped as suppressed, and that left.
+STORED_COUNTS = (
+    "sent",
+    "failed",
+    "bounced",
+    "cancelled",
+    "skipped",
+    "suppressed",
+    "resent",
+    "left",
+)
 
 
-def with_progress(editions: QuerySet[Edition]) -> QuerySet[Edition]:
-    """Delivery counts by status on each edition (skips of suppressed addresses apart), and
-    what the provider reported of them (delivered, complaints), in the same query."""
-    return editions.annotate(
-        **{
-            f"deliveries_{status}": Count("deliveries", filter=Q(deliveries__status=status))
-            for status in Delivery.Status.values
-        },
-        deliveries_resent=Count("deliveries", filter=Q(deliveries__resent=True)),
-        deliveries_suppressed=Count(
-            "deliveries",
-            filter=Q(deliveries__status=Delivery.Status.SKIPPED)
-            & Q(deliveries__last_error__startswith=SUPPRESSED),
+def delivery_counts(edition_id: int) -> dict[str, int]:
+    """The edition's deliveries counted now, by status and the rest of STORED_COUNTS, in
+    one aggregate: for an edition still sending, and once to store when it finishes."""
+    return Delivery.objects.filter(edition_id=edition_id).aggregate(
+        **{status: Count("pk", filter=Q(status=status)) for status in Delivery.Status.values},
+        resent=Count("pk", filter=Q(resent=True)),
+        suppressed=Count(
+            "pk",
+            filter=Q(status=Delivery.Status.SKIPPED, last_error__startswith=SUPPRESSED),
         ),
-        reported_delivered=_reported(DeliveryEvent.Kind.DELIVERED),
-        reported_complained=_reported(DeliveryEvent.Kind.COMPLAINED),
+        left=Count("pk", filter=Q(sent_at__isnull=False)),
+    )
+
+
+def edition_counts(edition: Edition) -> dict[str, int]:
+    """What a finished edition stored (no query), or its live counts (one query)."""
+    if edition.counted_at is None:
+        return delivery_counts(edition.pk)
+    stored = {name: getattr(edition, f"count_{name}") for name in STORED_COUNTS}
+    return {Delivery.Status.QUEUED: 0, Delivery.Status.SENDING: 0, **stored}
+
+
+def edition_reported(edition: Edition) -> dict[str, int]:
+    """How many of the edition's messages the provider reported delivered, and complained
+    of (a reader's two complaints are one), in one query. These go on arriving after the
+    edition finished, so they are always counted: on its page, never on the list."""
+    events = DeliveryEvent.objects.filter(delivery__edition=edition)
+    return events.aggregate(
+        delivered=Count("delivery", distinct=True, filter=Q(kind=DeliveryEvent.Kind.DELIVERED)),
+        complained=Count("delivery", distinct=True, filter=Q(kind=DeliveryEvent.Kind.COMPLAINED)),
     )
 
 
@@ -124,19 +136,21 @@ FINAL = (
 )
 
 
-def edition_progress(edition: Edition) -> dict[str, int]:
-    """Progress from an edition annotated by `with_progress`; `resent` counts the rows that
-    were requeued after a crash once handed to the server (possibly sent twice)."""
-    counts = {status: getattr(edition, f"deliveries_{status}") for status in Delivery.Status.values}
-    total = sum(counts.values())
-    done = sum(counts[status] for status in FINAL)
+def edition_progress(edition: Edition, *, reported: bool = True) -> dict[str, int]:
+    """Progress by status (edition_counts), and with `reported` what the provider reported
+    (edition_reported); `resent` counts the rows requeued after a crash once handed to the
+    server (possibly sent twice)."""
+    counts = edition_counts(edition)
+    by_status = {status: counts[status] for status in Delivery.Status.values}
+    total = sum(by_status.values())
+    done = sum(by_status[status] for status in FINAL)
     return {
-        **counts,
-        "waiting": counts[Delivery.Status.QUEUED] + counts[Delivery.Status.SENDING],
-        "resent": edition.deliveries_resent,
-        "suppressed": edition.deliveries_suppressed,
-        "delivered": edition.reported_delivered,
-        "complained": edition.reported_complained,
+        **by_status,
+        "waiting": by_status[Delivery.Status.QUEUED] + by_status[Delivery.Status.SENDING],
+        "resent": counts["resent"],
+        "suppressed": counts["suppressed"],
+        "left": counts["left"],
+        **(edition_reported(edition) if reported else {"delivered": 0, "complained": 0}),
         "total": total,
         "percent": round(100 * done / total) if total else 0,
     }
@@ -151,16 +165,16 @@ def complaint_warning() -> dict | None:
     """The complaint rate of the last edition that finished sending, when it is at or above
     COMPLAINTS_WARN_PER_THOUSAND (per message that left); None otherwise."""
     last = (
-        with_progress(
-            Edition.objects.filter(status__in=(Edition.Status.SENT, Edition.Status.FAILURES))
-        )
+        Edition.objects.filter(status__in=(Edition.Status.SENT, Edition.Status.FAILURES))
         .order_by(F("finished_at").desc(nulls_last=True), "-pk")
         .first()
     )
     if last is None:
         return None
-    sent = last.deliveries.filter(sent_at__isnull=False).count()
-    complained = last.reported_complained
+    complained = edition_reported(last)["complained"]
+    if not complained:
+        return None
+    sent = edition_counts(last)["left"]
     if not sent or complained * 1000 < COMPLAINTS_WARN_PER_THOUSAND * sent:
         return None
     return {

@@ -194,6 +194,8 @@ def edition_retry_failed(*, edition: Edition) -> int:
     """Give failed deliveries a fresh retry budget, to subscribers who are still active:
     bounced, unsubscribed and suppressed addresses are never touched. Returns how many."""
     with transaction.atomic():
+        if Edition.objects.filter(pk=edition.pk, status=Edition.Status.CANCELLED).exists():
+            return 0  # a cancelled edition stays cancelled, its counts as stored
         retried = Delivery.objects.filter(
             edition=edition,
             status=Delivery.Status.FAILED,
@@ -202,7 +204,9 @@ def edition_retry_failed(*, edition: Edition) -> int:
         if retried:
             Edition.objects.filter(
                 pk=edition.pk, status__in=(Edition.Status.FAILURES, Edition.Status.SENT)
-            ).update(status=Edition.Status.SENDING, finished_at=None, dispatched_at=None)
+            ).update(
+                status=Edition.Status.SENDING, finished_at=None, dispatched_at=None, counted_at=None
+            )  # sending again: counted live until it finishes again
             _dispatch_on_commit(edition.pk)
     return retried
 
@@ -236,9 +240,12 @@ def edition_cancel(*, edition: Edition) -> int:
                 Edition.Status.ATTENTION,
             ),
         ).update(status=Edition.Status.CANCELLED, finished_at=timezone.now())
-        return Delivery.objects.filter(edition=edition, status=Delivery.Status.QUEUED).update(
+        stopped = Delivery.objects.filter(edition=edition, status=Delivery.Status.QUEUED).update(
             status=Delivery.Status.CANCELLED
         )
+        # Nothing in flight: counted now; otherwise by the worker that gives its rows back.
+        ledger.finish_if_done(edition.pk)
+        return stopped
 
 
 def edition_send_test(*, edition: Edition, to: str) -> None:

@@ -30,8 +30,8 @@ def test_deliveries_are_created_in_bulk_once_per_subscriber():
     subscribers(250)
     Subscriber.objects.create(email="gone@example.org", status="unsubscribed")
     mailing = edition()
-    assert ledger.deliveries_create(edition=mailing, chunk=100) == 250
-    assert ledger.deliveries_create(edition=mailing, chunk=100) == 250  # nothing doubled
+    assert ledger.deliveries_create(edition=mailing) == 250
+    assert ledger.deliveries_create(edition=mailing) == 250  # nothing doubled
 
 
 @pytest.mark.django_db
