@@ -16,6 +16,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import escape
 
 from core.links import absolute_url, mail_context
 from core.mail import MailMessage, inline_css, inline_css_fragment, render_mail
@@ -29,6 +30,9 @@ PREFERENCES = "__DRIVERLINE_PREFERENCES_URL__"
 UNSUBSCRIBE = "__DRIVERLINE_UNSUBSCRIBE_URL__"
 ARTICLES = "__DRIVERLINE_ARTICLES__"
 CORRECTIONS = "__DRIVERLINE_CORRECTIONS__"
+GROUP = "__DRIVERLINE_GROUP__"
+# Over a digest's articles that none of the reader's combinations took, when some did.
+MORE = "More in what you follow"
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ class RenderedEdition:
     # (text, html), for readers who got that article's alert.
     corrections: tuple[tuple[int, str, str], ...] = ()
     corrections_heading: tuple[str, str] = ("", "")
+    # Digests: the heading over a group of articles, its label a stand-in (GROUP).
+    group_heading: tuple[str, str] = ("", "")
     # The same digest for a reader who gets only corrections, titled for them: for one
     # correction, and (when the digest has more) for several.
     corrections_only: tuple[RenderedEdition, ...] = ()
@@ -68,7 +74,7 @@ def render_edition(edition: Edition) -> RenderedEdition:
     }
     blocks: tuple = ()
     corrections: tuple = ()
-    heading = ("", "")
+    heading = group_heading = ("", "")
     if edition.kind == Edition.Kind.DIGEST:
         # Each reader's digest lists only the week's articles in their topics.
         blocks = tuple(
@@ -85,6 +91,9 @@ def render_edition(edition: Edition) -> RenderedEdition:
         )
         context["articles"] = []  # pragma: no mutate (a template loops over None as over [])
         context["digest_blocks"] = ARTICLES
+        group_heading = _rendered_pair(
+            {**context, "group_label": GROUP}, "newsletter/email/_group_heading"
+        )
         corrections = tuple(
             (change.article_id, *_correction_block(context, change))
             for change in edition.corrections.select_related("article").order_by("published_at")
@@ -99,6 +108,7 @@ def render_edition(edition: Edition) -> RenderedEdition:
         blocks=blocks,
         corrections=corrections,
         corrections_heading=heading,
+        group_heading=group_heading,
     )
     # A reader who is in the digest only for its corrections (they got the article's alert)
     # gets it titled for what it holds for them.
@@ -200,11 +210,12 @@ def build_message(
     urls = links(subscriber)
     host = mail_host()
 
-    wanted = subscriber_topic_ids(subscriber)
     # A reader of each new article is in a digest only for its corrections: they had its
     # articles as alerts.
     weekly = subscriber.frequency == Subscriber.Frequency.WEEKLY
-    chosen = [b for b in rendered.blocks if weekly and (not wanted or b[0] & wanted)]
+    groups = digest_groups(rendered.blocks, subscriber) if weekly and rendered.blocks else []
+    chosen = [block for _, blocks in groups for block in blocks]
+    articles = {part: _groups_part(rendered, groups, part) for part in (1, 2)}
     if received is None:
         received = alerts_received(rendered, [delivery])
     alerted = received.get(subscriber.pk, frozenset())
@@ -214,7 +225,7 @@ def build_message(
         rendered = rendered.corrections_only[min(len(corrected), 2) - 1]
 
     def personal(text: str, part: int) -> str:
-        text = text.replace(ARTICLES, "".join(block[part] for block in chosen))
+        text = text.replace(ARTICLES, articles[part])
         text = text.replace(CORRECTIONS, corrections[part])
         return text.replace(PREFERENCES, urls["preferences_url"]).replace(
             UNSUBSCRIBE, urls["unsubscribe_url"]
@@ -272,6 +283,46 @@ def trial_change_message(*, change, follow, articles: list) -> MailMessage:
         }
     )
     return message
+
+
+def digest_groups(blocks, subscriber: Subscriber) -> list[tuple[str | None, list]]:
+    """A weekly reader's articles of the week, grouped by their combinations: a group per
+    combination that an article matches, the most specific combinations first, then the rest
+    they follow (topics; an article with no topics; everything, for who follows nothing)
+    under MORE, or with no heading when no combination matched. Each article goes under the
+    first combination it matches only, so the mail lists it once: a digest is read at a
+    glance, and the same summary twice would only look like two articles."""
+    topics = subscriber_topic_ids(subscriber)
+    combinations = sorted(
+        subscriber.interests.all(), key=lambda c: (not c.specific, str(c).lower(), c.pk)
+    )
+    everything = not topics and not combinations
+    placed: set[int] = set()
+    groups: list[tuple[str | None, list]] = []
+    for combination in combinations:
+        mine = [n for n, b in enumerate(blocks) if n not in placed and combination.matches(b[0])]
+        if mine:
+            placed.update(mine)
+            groups.append((str(combination), [blocks[n] for n in mine]))
+    rest = [
+        b
+        for n, b in enumerate(blocks)
+        if n not in placed and (everything or not b[0] or b[0] & topics)
+    ]
+    if rest:
+        groups.append((MORE if groups else None, rest))
+    return groups
+
+
+def _groups_part(rendered: RenderedEdition, groups, part: int) -> str:
+    """The grouped articles as text (part 1) or HTML (part 2), each group under its heading."""
+    out = []
+    for label, blocks in groups:
+        if label is not None:
+            shown = label.upper() if part == 1 else escape(label)
+            out.append(rendered.group_heading[part - 1].replace(GROUP, shown))
+        out.extend(block[part] for block in blocks)
+    return "".join(out)
 
 
 def subscriber_topic_ids(subscriber: Subscriber) -> frozenset[int]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from articles.models import Topic
+from newsletter.interests import InterestError, Pair, pair_check
 from newsletter.models import Subscriber
 
 
@@ -15,8 +16,41 @@ class PreferencesForm(forms.Form):
         queryset=Topic.objects.order_by("kind", "name"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Choose none to hear about every topic.",
+        help_text=(
+            "Choose none to hear about every topic, unless you add alerts for a biomarker in "
+            "a cancer type: then you hear about those alone."
+        ),
     )
+
+
+class InterestForm(forms.Form):
+    """One combination: a biomarker in a cancer type, either of them "any", not both."""
+
+    prefix = "interest"
+    biomarker = forms.ModelChoiceField(
+        label="Biomarker",
+        queryset=Topic.objects.filter(kind=Topic.Kind.BIOMARKER).order_by("name"),
+        required=False,
+        empty_label="Any biomarker",
+    )
+    cancer_type = forms.ModelChoiceField(
+        label="Cancer type",
+        queryset=Topic.objects.filter(kind=Topic.Kind.CANCER_TYPE).order_by("name"),
+        required=False,
+        empty_label="Any cancer type",
+    )
+
+    def pair(self) -> Pair:
+        return self.cleaned_data["biomarker"], self.cleaned_data["cancer_type"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            try:
+                pair_check(cleaned["biomarker"], cleaned["cancer_type"])
+            except InterestError as error:
+                raise forms.ValidationError(str(error)) from error
+        return cleaned
 
 
 class SignupForm(PreferencesForm):

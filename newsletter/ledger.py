@@ -19,14 +19,14 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import Case, CharField, F, Min, Q, Subquery, Value, When
+from django.db.models import Case, CharField, F, Min, Prefetch, Q, Subquery, Value, When
 from django.db.models.constants import OnConflict
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
 from core.suppression import suppression_add, suppression_reasons, suppression_skips_record
 from newsletter.emails import mail_host
-from newsletter.models import Delivery, Edition, Subscriber
+from newsletter.models import Delivery, Edition, Interest, Subscriber
 from newsletter.selectors import (
     STORED_COUNTS,
     SUPPRESSED,
@@ -94,6 +94,12 @@ def deliveries_create(*, edition: Edition) -> int:
     return Delivery.objects.filter(edition=edition).count()
 
 
+# A digest groups each reader's articles by their combinations, named by their topics.
+SUBSCRIBER_INTERESTS = Prefetch(
+    "subscriber__interests", queryset=Interest.objects.select_related("biomarker", "cancer_type")
+)
+
+
 def lease_end() -> datetime:
     return timezone.now() + timedelta(seconds=settings.NEWSLETTER_LEASE_SECONDS)
 
@@ -124,7 +130,7 @@ def claim_batch(*, edition_id: int, size: int) -> list[Delivery]:
         lambda: list(
             Delivery.objects.filter(claim=token)
             .select_related("subscriber")
-            .prefetch_related("subscriber__topics")
+            .prefetch_related("subscriber__topics", SUBSCRIBER_INTERESTS)
         )
     )
 

@@ -73,6 +73,95 @@ class Subscriber(models.Model):
         super().save(*args, **kwargs)
 
 
+class InterestQuerySet(models.QuerySet):
+    def matching(self, articles) -> InterestQuerySet:
+        """Combinations that one of these articles (each given as its topic ids) satisfies:
+        its biomarker, if it names one, and its cancer type, if it names one."""
+        condition = models.Q(pk__in=[])
+        for topics in articles:
+            condition |= (models.Q(biomarker__isnull=True) | models.Q(biomarker_id__in=topics)) & (
+                models.Q(cancer_type__isnull=True) | models.Q(cancer_type_id__in=topics)
+            )
+        return self.filter(condition)
+
+
+class Interest(models.Model):
+    """A subscriber's alert for a biomarker in a cancer type: one of the two may be "any",
+    never both (that would be every article; no topics and no combinations means that)."""
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="interests")
+    # Deleting a topic deletes the combination: "NRG1 fusion in pancreatic cancer" must not
+    # quietly widen into "NRG1 fusion in any cancer".
+    biomarker = models.ForeignKey(
+        Topic,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"kind": Topic.Kind.BIOMARKER},
+    )
+    cancer_type = models.ForeignKey(
+        Topic,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"kind": Topic.Kind.CANCER_TYPE},
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = InterestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("pk",)
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(biomarker__isnull=False) | models.Q(cancer_type__isnull=False),
+                name="interest_names_a_topic",
+            ),
+            # NULLs are distinct in a unique index on both databases: one constraint per shape.
+            models.UniqueConstraint(
+                fields=["subscriber", "biomarker", "cancer_type"],
+                condition=models.Q(biomarker__isnull=False, cancer_type__isnull=False),
+                name="interest_once",
+            ),
+            models.UniqueConstraint(
+                fields=["subscriber", "biomarker"],
+                condition=models.Q(cancer_type__isnull=True),
+                name="interest_once_any_cancer",
+            ),
+            models.UniqueConstraint(
+                fields=["subscriber", "cancer_type"],
+                condition=models.Q(biomarker__isnull=True),
+                name="interest_once_any_biomarker",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return interest_label(self.biomarker, self.cancer_type)
+
+    @property
+    def specific(self) -> bool:
+        return self.biomarker_id is not None and self.cancer_type_id is not None
+
+    def matches(self, topic_ids) -> bool:
+        """The Python twin of InterestQuerySet.matching, for one article."""
+        return (self.biomarker_id is None or self.biomarker_id in topic_ids) and (
+            self.cancer_type_id is None or self.cancer_type_id in topic_ids
+        )
+
+
+def interest_label(biomarker: Topic | None, cancer_type: Topic | None) -> str:
+    """ "NRG1 fusion in pancreatic cancer", "NRG1 fusion in any cancer type", "Any biomarker in
+    cholangiocarcinoma". A cancer type's capital goes unless it starts an acronym (NSCLC)."""
+    if cancer_type is None:
+        where = "any cancer type"
+    else:
+        name = cancer_type.name
+        where = name[:1].lower() + name[1:] if name[1:2].islower() else name
+    return f"{biomarker.name if biomarker else 'Any biomarker'} in {where}"
+
+
 class Edition(models.Model):
     """One mailing: an editor's edition, a new-article alert, or a weekly digest."""
 

@@ -21,7 +21,8 @@ from core.mail import email_queue, render_mail
 from core.suppression import suppression_reasons
 from newsletter import ledger, tasks
 from newsletter.emails import attention_mails, editor_copy
-from newsletter.models import Delivery, Edition, Subscriber, new_token_id
+from newsletter.interests import Pair, consent_labels, interests_set, pair_slug, pairs_from_slugs
+from newsletter.models import Delivery, Edition, Subscriber, interest_label, new_token_id
 from newsletter.selectors import corrections_to_mail, featured_not_public
 from newsletter.tokens import confirm_token, links
 
@@ -45,10 +46,13 @@ def subscription_request(
     source: str,
     user=None,
     return_path: str,
+    interests: list[Pair] = (),
 ) -> Subscriber:
     """Ask for a subscription. Whoever the address belongs to gets a mail; the caller learns
     nothing about whether it was known (the answer to the form is always the same).
-    `return_path`, a checked path on this site, is where the confirmed page leads back to."""
+    `return_path`, a checked path on this site, is where the confirmed page leads back to.
+    `interests` (checked pairs: interests.pairs_from_keys) travel in the link only, and are
+    kept once it is confirmed."""
     email = email.strip().lower()
     with transaction.atomic():
         subscriber, _ = Subscriber.objects.select_for_update().get_or_create(
@@ -74,10 +78,12 @@ def subscription_request(
             source=source,
             topic_slugs=[t.slug for t in topics],
             frequency=frequency,
+            interest_slugs=[pair_slug(pair) for pair in interests],
         )
         context = {
             "subscriber": subscriber,
             "topics": topics,
+            "combinations": [interest_label(*pair) for pair in interests],
             "confirm_url": absolute_url(reverse("newsletter_confirm", args=[token]))
             + (f"?{urlencode({'next': return_path})}" if return_path else ""),
             "expiry_days": settings.NEWSLETTER_CONFIRM_DAYS,
@@ -91,6 +97,7 @@ def subscription_confirm(*, subscriber: Subscriber, payload: dict) -> Subscriber
     topics and frequency, not whatever a later sign-up request left on the row) and record
     that same choice as the consent given. Idempotent."""
     topics = list(Topic.objects.filter(slug__in=payload.get("t", [])).order_by("slug"))
+    pairs = pairs_from_slugs(payload.get("i", []))
     frequency = payload.get("f")
     if frequency not in Subscriber.Frequency.values:
         frequency = subscriber.frequency
@@ -102,11 +109,12 @@ def subscription_confirm(*, subscriber: Subscriber, payload: dict) -> Subscriber
             frequency=frequency,
             consent_at=timezone.now(),
             consent_source=str(payload.get("src", ""))[:40],
-            consent_topics=[topic.slug for topic in topics],
+            consent_topics=[topic.slug for topic in topics] + consent_labels(pairs),
             unsubscribed_at=None,
         )
         if activated:
             subscriber.topics.set(topics)
+            interests_set(subscriber=subscriber, pairs=pairs)
     subscriber.refresh_from_db()
     return subscriber
 

@@ -52,11 +52,19 @@ def link_token(*, subscriber: Subscriber, kind: LinkKind, consent: tuple[str, ..
 
 
 def confirm_token(
-    *, subscriber: Subscriber, source: str, topic_slugs: list[str], frequency: str
+    *,
+    subscriber: Subscriber,
+    source: str,
+    topic_slugs: list[str],
+    frequency: str,
+    interest_slugs: list[str] = (),
 ) -> str:
-    """A confirmation link's token: the consent being given (which form, which topics, how
-    often) travels with it. No source, frequency or slug contains a dot or a plus."""
+    """A confirmation link's token: the consent being given (which form, which topics and
+    combinations, how often) travels with it, so nothing is kept before it is confirmed. No
+    source, frequency or slug contains a dot or a plus; a combination is "biomarker~cancer"."""
     consent = (source, frequency, "+".join(sorted(topic_slugs)))
+    if interest_slugs:
+        consent += ("+".join(interest_slugs),)
     return link_token(subscriber=subscriber, kind=LinkKind.CONFIRM, consent=consent)
 
 
@@ -72,10 +80,13 @@ def read_token(*, token: str, kind: LinkKind, max_age: int | None) -> tuple[Subs
     subscriber = Subscriber.objects.filter(token_id=token_id).first()
     if subscriber is None:
         raise TokenError  # the token_id was rotated, or the subscriber is gone
-    if len(consent) != 3:
+    if len(consent) not in (3, 4):
         return subscriber, {}
-    source, frequency, topics = consent
-    return subscriber, {"src": source, "f": frequency, "t": topics.split("+") if topics else []}
+    source, frequency, topics, *interests = consent
+    payload = {"src": source, "f": frequency, "t": topics.split("+") if topics else []}
+    if interests:  # combinations for a biomarker in a cancer type, when the signup had any
+        payload["i"] = interests[0].split("+")
+    return subscriber, payload
 
 
 def _read_legacy_token(*, token: str, kind: LinkKind, error: Exception) -> tuple[Subscriber, dict]:

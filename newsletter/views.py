@@ -9,7 +9,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -18,9 +18,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.markup import render_article_markdown
 from core.ratelimit import allow, ip_digest, window_seconds
-from newsletter import selectors, services, tokens
-from newsletter.forms import PreferencesForm, SignupForm
-from newsletter.models import Subscriber
+from newsletter import interests, selectors, services, tokens
+from newsletter.forms import InterestForm, PreferencesForm, SignupForm
+from newsletter.interests import pair_key
+from newsletter.models import Subscriber, interest_label
 
 DAY = 24 * 3600
 SOURCES = {"footer", "article", "page", "settings"}
@@ -44,24 +45,85 @@ def _message(request, title: str, text: str, *, status: int = 200, **extra):
     return render(request, "newsletter/message.html", context, status=status)
 
 
+def _signup_page(request, form, *, pairs=(), interest_form=None, status=200, **extra):
+    context = {
+        "form": form,
+        "interests": [{"value": pair_key(p), "label": interest_label(*p)} for p in pairs],
+        "interest_form": interest_form or InterestForm(),
+        "interests_open": bool(pairs) or status != 200,
+        **extra,
+    }
+    return render(request, "newsletter/subscribe.html", context, status=status)
+
+
+def _signup_kept(request) -> SignupForm:
+    """The signup form as the reader left it, unbound: adding or removing a combination is
+    not a signup, so it shows no errors for an address not typed in yet."""
+    fields = ("email", "frequency", "source", "next")
+    initial = {name: request.POST.get(name, "") for name in fields}
+    return SignupForm(initial={**initial, "topics": request.POST.getlist("topics")})
+
+
+def _signup_combinations(request) -> HttpResponse | None:
+    """Adding or removing a combination on the signup page (a submit button, no script):
+    the page again, with the list changed and what was typed kept. None for a signup."""
+    adding, removing = "interest_add" in request.POST, request.POST.get("interest_remove")
+    if not (adding or removing):
+        return None
+    keys = [key for key in request.POST.getlist("interest") if key != removing]
+    kept = _signup_kept(request)
+    try:
+        pairs = interests.pairs_from_keys(keys)
+    except interests.InterestError as error:
+        return _signup_page(request, kept, status=400, interest_error=str(error))
+    interest_form = InterestForm(request.POST) if adding else None
+    if interest_form is None:
+        return _signup_page(request, kept, pairs=pairs)
+    if not interest_form.is_valid():
+        return _signup_page(request, kept, pairs=pairs, interest_form=interest_form, status=400)
+    try:
+        pairs = interests.pairs_unique([*pairs, interest_form.pair()])
+    except interests.InterestError as error:
+        return _signup_page(request, kept, pairs=pairs, interest_form=interest_form,
+                            status=400, interest_error=str(error))  # fmt: skip
+    return _signup_page(request, kept, pairs=pairs)  # added: the selects start from "any"
+
+
 @require_http_methods(["GET", "POST"])
 def subscribe(request):
     initial = {"source": "page", "next": return_path(request.GET.get("next"))}
     form = SignupForm(request.POST or None, initial=initial)
     if request.method == "POST":
+        if (changed := _signup_combinations(request)) is not None:
+            return changed
         if not allow(
             f"newsletter:ip:{_client_key(request)}", settings.NEWSLETTER_SIGNUP_RATE_PER_IP
         ):
-            response = render(
+            response = _signup_page(
                 request,
-                "newsletter/subscribe.html",
-                {"form": form, "error": "Too many sign-ups from your network. Please try later."},
+                form,
+                error="Too many sign-ups from your network. Please try later.",
                 status=429,
             )
             response["Retry-After"] = str(window_seconds(settings.NEWSLETTER_SIGNUP_RATE_PER_IP))
             return response
+        interest_form = InterestForm(request.POST)
+        try:
+            pairs = interests.pairs_from_keys(request.POST.getlist("interest"))
+        except interests.InterestError as error:
+            return _signup_page(request, form, status=400, interest_error=str(error))
+        # A pair chosen in the selects but not added yet is meant too; "any" in both is just
+        # the selects left alone.
+        if interest_form.is_valid():
+            try:
+                pairs = interests.pairs_unique([*pairs, interest_form.pair()])
+            except interests.InterestError as error:
+                return _signup_page(request, form, pairs=pairs, interest_form=interest_form,
+                                    status=400, interest_error=str(error))  # fmt: skip
+        elif interest_form.has_changed():
+            return _signup_page(request, form, pairs=pairs, interest_form=interest_form, status=400)
         if not form.is_valid():
-            return render(request, "newsletter/subscribe.html", {"form": form}, status=400)
+            return _signup_page(request, form, pairs=pairs, status=400)
         if not form.cleaned_data["website"]:
             source = (
                 form.cleaned_data["source"] if form.cleaned_data["source"] in SOURCES else "page"
@@ -73,11 +135,12 @@ def subscribe(request):
                 source=source,
                 user=request.user if request.user.is_authenticated else None,
                 return_path=return_path(form.cleaned_data["next"]),
+                interests=pairs,
             )
         back = return_path(form.cleaned_data["next"])
         query = f"?{urlencode({'next': back})}" if back else ""
         return redirect(reverse("newsletter_check_inbox") + query)
-    return render(request, "newsletter/subscribe.html", {"form": form})
+    return _signup_page(request, form)
 
 
 def check_inbox(request):
@@ -141,25 +204,56 @@ def confirm(request, token: str, subscriber: Subscriber, payload: dict):
 @signed_link(tokens.LinkKind.PREFERENCES, days_setting="NEWSLETTER_MANAGE_DAYS")
 def preferences(request, token: str, subscriber: Subscriber, payload: dict):
     initial = {"frequency": subscriber.frequency, "topics": list(subscriber.topics.all())}
-    form = PreferencesForm(request.POST or None, initial=initial)
-    saved = False
-    if request.method == "POST":
+    changing = "interest_add" in request.POST or "interest_remove" in request.POST
+    form = PreferencesForm(None if changing else request.POST or None, initial=initial)
+    context = {"subscriber": subscriber, "token": token, "form": form}
+    status = 200
+    if changing:
+        context.update(_preferences_combinations(request, subscriber))
+        status = context.pop("status")
+    elif request.method == "POST":
         if not form.is_valid():
-            context = {"form": form, "subscriber": subscriber, "token": token}
-            return render(request, "newsletter/preferences.html", context, status=400)
+            return _preferences_page(request, context, status=400)
         services.preferences_update(
             subscriber=subscriber,
             frequency=form.cleaned_data["frequency"],
             topics=list(form.cleaned_data["topics"]),
         )
-        saved = True
+        context["saved"] = "Your preferences are saved."
+    return _preferences_page(request, context, status=status)
+
+
+def _preferences_combinations(request, subscriber: Subscriber) -> dict:
+    """Add or remove one of the subscriber's combinations, at once (the signed link is who
+    may: a combination is removed only from the subscriber it names)."""
+    removing = request.POST.get("interest_remove")
+    if removing is not None:
+        if not removing.isdigit():
+            return {"status": 400, "interest_error": "That combination is not one of yours."}
+        interests.interest_remove(subscriber=subscriber, interest_id=int(removing))
+        return {"status": 200, "saved": "The combination is removed."}
+    interest_form = InterestForm(request.POST)
+    if not interest_form.is_valid():
+        return {"status": 400, "interest_form": interest_form}
+    try:
+        interests.interest_add(subscriber=subscriber, biomarker=interest_form.pair()[0],
+                               cancer_type=interest_form.pair()[1])  # fmt: skip
+    except interests.InterestError as error:
+        return {"status": 400, "interest_form": interest_form, "interest_error": str(error)}
+    return {"status": 200, "saved": f"Added: {interest_label(*interest_form.pair())}."}
+
+
+def _preferences_page(request, context: dict, *, status: int):
+    subscriber = context["subscriber"]
+    mine = subscriber.interests.select_related("biomarker", "cancer_type")
     context = {
-        "form": form,
-        "subscriber": subscriber,
-        "saved": saved,
+        "interests": [{"value": interest.pk, "label": str(interest)} for interest in mine],
+        "interest_form": InterestForm(),
         "unsubscribe_url": tokens.links(subscriber)["unsubscribe_url"],
+        **context,
     }
-    return render(request, "newsletter/preferences.html", context)
+    context["interests_open"] = bool(context["interests"]) or status != 200
+    return render(request, "newsletter/preferences.html", context, status=status)
 
 
 @csrf_exempt  # RFC 8058: mail providers POST here with no session and no token of ours

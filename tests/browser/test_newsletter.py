@@ -51,3 +51,31 @@ def test_subscribe_confirm_manage_and_unsubscribe(
     expect(page.get_by_role("heading", name="You’re unsubscribed")).to_be_visible()
     subscriber.refresh_from_db()
     assert subscriber.status == Subscriber.Status.UNSUBSCRIBED
+
+
+def test_a_subscriber_adds_and_removes_a_combination_on_a_phone(
+    browser, live_server, axe_check, settings
+):
+    from newsletter import tokens
+
+    settings.SITE_URL = live_server.url
+    TopicFactory(name="NRG1 fusion", slug="nrg1-fusion", kind="biomarker")
+    TopicFactory(name="Pancreatic cancer", slug="pancreatic-cancer", kind="cancer_type")
+    subscriber = Subscriber.objects.create(email="phone@example.org", status="active")
+    # Script stays on for axe; the page uses none (plain submit buttons, details/summary).
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    page.goto(tokens.links(subscriber)["preferences_url"])
+    page.locator("summary", has_text="Alerts for a biomarker in a cancer type").click()
+    page.get_by_label("Biomarker:", exact=True).select_option(label="NRG1 fusion")
+    page.get_by_label("Cancer type:", exact=True).select_option(label="Pancreatic cancer")
+    axe_check(page, context="preferences, combinations open")
+    page.get_by_role("button", name="Add this combination").click()
+    expect(page.get_by_text("Added: NRG1 fusion in pancreatic cancer.")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    axe_check(page, context="preferences, combination added")
+    assert [str(i) for i in subscriber.interests.all()] == ["NRG1 fusion in pancreatic cancer"]
+    page.get_by_role("button", name="Remove NRG1 fusion in pancreatic cancer").click()
+    expect(page.get_by_text("The combination is removed.")).to_be_visible()
+    assert not subscriber.interests.exists()
+    context.close()

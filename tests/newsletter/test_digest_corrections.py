@@ -15,7 +15,7 @@ from articles import drafts
 from articles.models import ArticleChange, ArticleRevision
 from articles.revisions import article_revision_save
 from articles.services import article_revision_publish
-from newsletter import emails, services
+from newsletter import emails, ledger, services
 from newsletter.models import Delivery, Edition, Subscriber
 from tests.articles.test_revisions import BODY, save
 from tests.factories import ArticleFactory, TopicFactory, UserFactory, approve
@@ -78,8 +78,10 @@ def messages_of(digest: Edition) -> dict[str, object]:
     """Each reader's message, rendered once for the digest, as a worker's batch builds them."""
     rendered = emails.render_edition(digest)
     rows = list(
-        digest.deliveries.select_related("subscriber").prefetch_related("subscriber__topics")
-    )
+        digest.deliveries.select_related("subscriber").prefetch_related(
+            "subscriber__topics", ledger.SUBSCRIBER_INTERESTS
+        )
+    )  # what ledger.claim_batch brings
     received = emails.alerts_received(rendered, rows)
     return {
         row.subscriber.email: emails.build_message(rendered, row, received=received) for row in rows
@@ -213,8 +215,10 @@ def test_which_reader_got_which_alert_costs_one_query_a_batch_and_none_a_message
     digest = Edition.objects.get(pk=services.digest_create(today=WEEK_48_MONDAY))
     rendered = emails.render_edition(digest)
     rows = list(
-        digest.deliveries.select_related("subscriber").prefetch_related("subscriber__topics")
-    )
+        digest.deliveries.select_related("subscriber").prefetch_related(
+            "subscriber__topics", ledger.SUBSCRIBER_INTERESTS
+        )
+    )  # what ledger.claim_batch brings
     assert len(rows) == 12
     with CaptureQueriesContext(connection) as queries:
         received = emails.alerts_received(rendered, rows)

@@ -68,6 +68,7 @@ KINDS: dict[str, tuple[str, bool]] = {
     "newsletter-alert": ("newsletter/email/edition", True),
     "newsletter-digest": ("newsletter/email/edition", True),
     "newsletter-digest-corrections": ("newsletter/email/edition", True),
+    "newsletter-digest-combinations": ("newsletter/email/edition", True),
     "newsletter-waiting": ("newsletter/email/waiting", False),
     "newsletter-attention": ("newsletter/email/attention", False),
     "comment-reply": ("comments/email/reply", False),
@@ -327,8 +328,14 @@ def _send_newsletter_mail(bag: Mailbag, handler: RecordingHandler) -> None:
         note="The response rate was **57%**, not 75% ([the label](" + SITE + "/)).",
         published_at=timezone.make_aware(datetime.combine(last_wednesday, time(15))),
     )
+    from newsletter.models import Interest
+
+    grouped = Subscriber.objects.create(email="grouped@example.org", status="active")
+    Interest.objects.create(subscriber=grouped, biomarker=topic)  # "NRG1 fusions in any cancer"
     with bag.expect(
-        newsletter_digest="weekly@example.org", newsletter_digest_corrections="each@example.org"
+        newsletter_digest="weekly@example.org",
+        newsletter_digest_corrections="each@example.org",
+        newsletter_digest_combinations="grouped@example.org",
     ):
         tasks.send_weekly_digest.delay()
 
