@@ -92,22 +92,10 @@ class Interest(models.Model):
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="interests")
     # Deleting a topic deletes the combination: "NRG1 fusion in pancreatic cancer" must not
     # quietly widen into "NRG1 fusion in any cancer".
-    biomarker = models.ForeignKey(
-        Topic,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="+",
-        limit_choices_to={"kind": Topic.Kind.BIOMARKER},
-    )
-    cancer_type = models.ForeignKey(
-        Topic,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="+",
-        limit_choices_to={"kind": Topic.Kind.CANCER_TYPE},
-    )
+    biomarker = models.ForeignKey(Topic, on_delete=models.CASCADE, null=True, blank=True,
+        related_name="+", limit_choices_to={"kind": Topic.Kind.BIOMARKER})  # fmt: skip
+    cancer_type = models.ForeignKey(Topic, on_delete=models.CASCADE, null=True, blank=True,
+        related_name="+", limit_choices_to={"kind": Topic.Kind.CANCER_TYPE})  # fmt: skip
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = InterestQuerySet.as_manager()

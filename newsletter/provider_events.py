@@ -24,6 +24,7 @@ from newsletter.models import Delivery, DeliveryEvent, Edition, Subscriber
 
 logger = logging.getLogger(__name__)
 
+MAX_ADDRESS = 254  # RFC 5321's limit, and the columns'
 SOFT_BOUNCE_LIMIT = 3  # messages that soft-bounced…
 SOFT_BOUNCE_DAYS = 30  # …within this many days suspend the address
 # The Message-ID our mail carries (emails.build_message), which some providers report back.
@@ -75,7 +76,7 @@ def provider_event_record(
                     event_id=event_id[:200],
                     kind=kind,
                     message_id=message_id[:200],
-                    recipient=email[:254],
+                    recipient=email[:MAX_ADDRESS],
                     delivery=delivery,
                     subscriber=subscriber,
                     description=" ".join(description.split())[:300],
@@ -83,7 +84,9 @@ def provider_event_record(
                 )
         except IntegrityError:
             return False
-        if email and kind in SUPPRESSING:  # every kind of mail, not only the newsletter
+        # Every kind of mail, not only the newsletter; an address longer than any address can
+        # be (a provider's garbage) is recorded, cut, but suppresses nothing.
+        if email and len(email) <= MAX_ADDRESS and kind in SUPPRESSING:
             suppression_add(email=email, reason=kind, detail=f"{provider}: {event.description}")
         if subscriber is not None:
             _apply(event, subscriber)

@@ -88,6 +88,13 @@ def test_long_values_are_cut_to_what_the_columns_hold():
     assert (len(stored.event_id), len(stored.message_id), len(stored.recipient)) == (200, 200, 254)
     assert len(stored.description) == 300
     assert stored.description.startswith("word word")  # its spaces made single
+    assert not Suppression.objects.exists()  # longer than any address: nothing to suppress
+
+
+def test_an_address_as_long_as_an_address_may_be_is_suppressed():
+    longest = "r" * 242 + "@example.org"  # 254 characters
+    record(recipient=longest)
+    assert Suppression.objects.get().email == longest
 
 
 def test_the_same_event_twice_is_recorded_once_and_says_so():
