@@ -1,10 +1,11 @@
 """Editions and readers as the newsletter tests set them up, and what they check in every
 list mail that the SMTP server receives."""
 
+import uuid
 from collections import Counter
 
 from newsletter import ledger
-from newsletter.models import Edition, Subscriber
+from newsletter.models import Delivery, Edition, Subscriber
 from tests.factories import ArticleFactory
 
 
@@ -59,3 +60,18 @@ def assert_list_mail(message, settings) -> None:
     assert "/newsletter/preferences/" in text
     assert "/newsletter/preferences/" in html
     assert 'style="' in html
+
+
+def sent_to(email: str, *, status: str = Delivery.Status.SENT, user=None) -> Delivery:
+    """A Delivery the engine sent through a provider, which gave it a message id."""
+    reader, _ = Subscriber.objects.get_or_create(
+        email=email, defaults={"status": "active", "user": user}
+    )
+    mailing = Edition.objects.create(subject="Week 49", status=Edition.Status.SENT)
+    return Delivery.objects.create(
+        edition=mailing,
+        subscriber=reader,
+        status=status,
+        message_id=f"<edition-{mailing.pk}.{reader.pk}@testserver>",
+        provider_message_id=str(uuid.uuid4()),
+    )

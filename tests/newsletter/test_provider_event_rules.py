@@ -11,31 +11,18 @@ import pytest
 from anymail.signals import AnymailTrackingEvent
 
 from core.models import Suppression
-from newsletter.models import Delivery, DeliveryEvent, Edition, Subscriber
+from newsletter.models import Delivery, DeliveryEvent, Subscriber
 from newsletter.provider_events import (
     delivery_for_message,
     provider_event_record,
     tracking_received,
 )
 from tests.factories import UserFactory
+from tests.newsletter.mailings import sent_to
 
 pytestmark = pytest.mark.django_db
 
 AT = datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
-
-
-def sent_to(email: str, *, status: str = Delivery.Status.SENT, user=None) -> Delivery:
-    reader, _ = Subscriber.objects.get_or_create(
-        email=email, defaults={"status": "active", "user": user}
-    )
-    mailing = Edition.objects.create(subject="Week 49", status=Edition.Status.SENT)
-    return Delivery.objects.create(
-        edition=mailing,
-        subscriber=reader,
-        status=status,
-        message_id=f"<edition-{mailing.pk}.{reader.pk}@testserver>",
-        provider_message_id=f"pm-{mailing.pk}-{reader.pk}",
-    )
 
 
 def record(kind: str = "bounced", **fields) -> bool:

@@ -10,7 +10,7 @@ import pytest
 from newsletter import delivery, ledger, selectors, services
 from newsletter.models import Delivery, DeliveryEvent, Edition, Subscriber
 from tests.factories import UserFactory
-from tests.newsletter.mailings import edition, sending, subscribers
+from tests.newsletter.mailings import edition, sending, sent_to, subscribers
 from tests.newsletter.webhook_posts import (
     MAILGUN_SIGNING_KEY,
     WEBHOOK_SECRET,
@@ -30,21 +30,6 @@ def webhooks_configured(settings):
         "WEBHOOK_SECRET": WEBHOOK_SECRET,
         "MAILGUN_WEBHOOK_SIGNING_KEY": MAILGUN_SIGNING_KEY,
     }
-
-
-def sent_to(email: str, *, user=None) -> Delivery:
-    """A Delivery the engine sent through a provider, which gave it a message id."""
-    reader, _ = Subscriber.objects.get_or_create(
-        email=email, defaults={"status": "active", "user": user}
-    )
-    mailing = Edition.objects.create(subject="Week 49", status=Edition.Status.SENT)
-    return Delivery.objects.create(
-        edition=mailing,
-        subscriber=reader,
-        status=Delivery.Status.SENT,
-        message_id=f"<edition-{mailing.pk}.{reader.pk}@testserver>",
-        provider_message_id=str(uuid.uuid4()),
-    )
 
 
 def status_of(email: str) -> str:
